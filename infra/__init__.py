@@ -1,0 +1,1 @@
+"""CDK infrastructure: typed config, shared secure constructs, one construct per pattern."""

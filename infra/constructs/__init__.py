@@ -1,0 +1,23 @@
+"""Shared building blocks with secure defaults; every pattern builds on these."""
+
+from infra.constructs.alarm_topic import AlarmTopic
+from infra.constructs.python_function import (
+    LAMBDA_ARCHITECTURE,
+    LAMBDA_RUNTIME,
+    POWERTOOLS_LAYER_VERSION,
+    POWERTOOLS_VERSION,
+    PythonFunction,
+)
+from infra.constructs.queue_with_dlq import QueueWithDlq
+from infra.constructs.table import Table
+
+__all__ = [
+    "LAMBDA_ARCHITECTURE",
+    "LAMBDA_RUNTIME",
+    "POWERTOOLS_LAYER_VERSION",
+    "POWERTOOLS_VERSION",
+    "AlarmTopic",
+    "PythonFunction",
+    "QueueWithDlq",
+    "Table",
+]

@@ -1,0 +1,157 @@
+"""A Lambda function for a pattern's handler, with the project's secure defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Acknowledgment, Duration, Stack, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config import AppConfig
+from infra.constructs.alarm_topic import AlarmTopic
+
+#: The one place the Lambda runtime is chosen; local tests run on the same Python (.python-version).
+LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_13
+LAMBDA_ARCHITECTURE = lambda_.Architecture.ARM_64
+
+#: Powertools ships to Lambda as the official public layer, never inside the asset. The layer
+#: version must carry the same release as the `aws-lambda-powertools` pin in pyproject.toml;
+#: bump the two together (tests/infra check that the pin matches POWERTOOLS_VERSION).
+POWERTOOLS_VERSION = "3.37.0"
+POWERTOOLS_LAYER_VERSION = 27
+_POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+
+#: The Lambda asset root: `functions/<pattern>/` plus the packages every pattern may share.
+FUNCTIONS_ROOT = Path(__file__).resolve().parents[2] / "functions"
+SHARED_PACKAGES = ("shared",)
+
+
+def _asset_excludes(pattern: str) -> list[str]:
+    """Glob excludes that keep only `pattern` and the shared packages in the asset."""
+    keep = (pattern, *SHARED_PACKAGES)
+    return ["*", *(f"!{name}" for name in keep), *(f"!{name}/**" for name in keep)] + [
+        "**/__pycache__",
+        "**/*.pyc",
+    ]
+
+
+def powertools_layer_arn(stack: Stack) -> str:
+    """The public Powertools layer ARN for this stack's region, runtime and architecture."""
+    python = LAMBDA_RUNTIME.name.replace(".", "")  # "python3.13" -> "python313"
+    arch = LAMBDA_ARCHITECTURE.name  # "arm64"
+    return (
+        f"arn:{stack.partition}:lambda:{stack.region}:{_POWERTOOLS_LAYER_ACCOUNT}:layer:"
+        f"AWSLambdaPowertoolsPythonV3-{python}-{arch}:{POWERTOOLS_LAYER_VERSION}"
+    )
+
+
+class PythonFunction(Construct):
+    """A Python Lambda function running `handler` from `functions/<pattern>/`.
+
+    Defaults (each can be overridden by passing the `aws_lambda.Function` keyword of the
+    same name in `overrides`):
+    - runtime `LAMBDA_RUNTIME` (Python 3.13) on `LAMBDA_ARCHITECTURE` (arm64);
+    - memory 256 MB, timeout 10 s;
+    - X-Ray active tracing;
+    - JSON logs (Lambda advanced logging, application level INFO, system level WARN) into a
+      log group owned by this construct, with the stage's retention and removal policy;
+    - Powertools from the official public layer at `POWERTOOLS_LAYER_VERSION`, with
+      `POWERTOOLS_SERVICE_NAME` (default: the pattern name) and
+      `POWERTOOLS_METRICS_NAMESPACE` (default: "ServerlessPatterns") in the environment;
+    - an asset holding only `functions/<pattern>/` and the shared packages;
+    - its own role, with no managed policy: it may only write its own log group (and send
+      X-Ray traces); grant it everything else with `grant_*` on the resources it uses;
+    - an alarm on any error, routed to `alarms`.
+
+    Attributes: `function`, `role`, `log_group`, `errors_alarm`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        alarms: AlarmTopic,
+        pattern: str,
+        handler: str,
+        description: str,
+        environment: dict[str, str] | None = None,
+        service_name: str | None = None,
+        metrics_namespace: str = "ServerlessPatterns",
+        memory_size: int = 256,
+        timeout: Duration = Duration.seconds(10),
+        **overrides: Any,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if not (FUNCTIONS_ROOT / pattern).is_dir():
+            raise ValueError(f"no handler package functions/{pattern}/ for pattern {pattern!r}")
+        stack = Stack.of(self)
+
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            retention=config.log_retention,
+            removal_policy=config.removal_policy,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Execution role of {pattern} {construct_id}",
+        )
+        self.log_group.grant_write(self.role)
+
+        props: dict[str, Any] = {
+            "runtime": LAMBDA_RUNTIME,
+            "architecture": LAMBDA_ARCHITECTURE,
+            "handler": handler,
+            "code": lambda_.Code.from_asset(str(FUNCTIONS_ROOT), exclude=_asset_excludes(pattern)),
+            "description": description,
+            "memory_size": memory_size,
+            "timeout": timeout,
+            "role": self.role,
+            "tracing": lambda_.Tracing.ACTIVE,
+            "log_group": self.log_group,
+            "logging_format": lambda_.LoggingFormat.JSON,
+            "application_log_level_v2": lambda_.ApplicationLogLevel.INFO,
+            "system_log_level_v2": lambda_.SystemLogLevel.WARN,
+            "layers": [
+                lambda_.LayerVersion.from_layer_version_arn(
+                    self, "PowertoolsLayer", powertools_layer_arn(stack)
+                )
+            ],
+            "environment": {
+                "POWERTOOLS_SERVICE_NAME": service_name or pattern,
+                "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace,
+                **(environment or {}),
+            },
+        }
+        props.update(overrides)
+        self.function = lambda_.Function(self, "Function", **props)
+        Validations.of(self).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason="X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level "
+                "permissions; tests/infra checks that no other statement has a '*' resource.",
+            ),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-L1",
+                reason="The runtime is pinned on purpose (LAMBDA_RUNTIME, Python 3.13) to match "
+                "the Python the tests run on and the Powertools layer build; it moves in one place.",
+            ),
+        )
+
+        self.errors_alarm = alarms.alarm_on(
+            self,
+            "ErrorsAlarm",
+            metric=self.function.metric_errors(),
+            description=f"{pattern} {construct_id} raised an error",
+        )
+
+    def add_environment(self, key: str, value: str) -> None:
+        self.function.add_environment(key, value)

@@ -1,0 +1,71 @@
+"""An SQS queue with its dead-letter queue and an alarm on the DLQ's depth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.config import AppConfig
+from infra.constructs.alarm_topic import AlarmTopic
+
+
+class QueueWithDlq(Construct):
+    """A work queue whose poison messages end in a dead-letter queue that raises an alarm.
+
+    Defaults (the `sqs.Queue` keywords in `overrides` replace the work queue's):
+    - SSE with SQS-managed keys on both queues (works as an SNS subscription target, which an
+      AWS-managed KMS key does not);
+    - TLS-only queue policies (`enforce_ssl`) on both queues;
+    - `max_receive_count` 5: a message received five times without being deleted moves to
+      the DLQ (AWS advises at least 5 for Lambda sources, so throttling alone does not
+      dead-letter a message);
+    - `visibility_timeout` 60 s: set it to at least six times the consumer's timeout;
+    - DLQ retention 14 days (the maximum), so failures can be inspected and redriven;
+    - an alarm when any message is visible in the DLQ.
+
+    Attributes: `queue`, `dead_letter_queue`, `dlq_alarm`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        alarms: AlarmTopic,
+        max_receive_count: int = 5,
+        visibility_timeout: Duration = Duration.seconds(60),
+        **overrides: Any,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=config.removal_policy,
+        )
+        props: dict[str, Any] = {
+            "encryption": sqs.QueueEncryption.SQS_MANAGED,
+            "enforce_ssl": True,
+            "visibility_timeout": visibility_timeout,
+            "dead_letter_queue": sqs.DeadLetterQueue(
+                queue=self.dead_letter_queue, max_receive_count=max_receive_count
+            ),
+            "removal_policy": config.removal_policy,
+        }
+        props.update(overrides)
+        self.queue = sqs.Queue(self, "Queue", **props)
+        self.max_receive_count = max_receive_count
+        self.dlq_alarm = alarms.alarm_on(
+            self,
+            "DeadLetterQueueDepthAlarm",
+            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                statistic="Maximum"
+            ),
+            description=f"Messages dead-lettered from {self.node.path}",
+        )

@@ -1,0 +1,1 @@
+"""One construct per distributed-systems pattern, built from the shared constructs."""

@@ -1,0 +1,148 @@
+"""Request-response: an HTTP API in front of one Lambda function that reads and writes DynamoDB."""
+
+from __future__ import annotations
+
+import jsii
+from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import aws_apigateway as apigw_v1
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config import AppConfig
+from infra.constructs import AlarmTopic, PythonFunction, Table
+
+#: Every route the API serves; anything else gets API Gateway's own 404 without invoking Lambda.
+ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
+    (apigw.HttpMethod.POST, "/items"),
+    (apigw.HttpMethod.GET, "/items"),
+    (apigw.HttpMethod.GET, "/items/{id}"),
+    (apigw.HttpMethod.PUT, "/items/{id}"),
+    (apigw.HttpMethod.DELETE, "/items/{id}"),
+    (apigw.HttpMethod.GET, "/openapi.json"),
+)
+
+
+@jsii.implements(apigw.IAccessLogSettings)
+class _AccessLogSettings:
+    """Access log settings for an HTTP stage (an interface in jsii, so it needs a class)."""
+
+    def __init__(
+        self, destination: apigw.IAccessLogDestination, log_format: apigw_v1.AccessLogFormat
+    ) -> None:
+        self._destination = destination
+        self._format = log_format
+
+    @property
+    def destination(self) -> apigw.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw_v1.AccessLogFormat:
+        return self._format
+
+
+class RequestResponse(Construct):
+    """HTTP API (API Gateway v2) -> `request_response.api.handler` -> DynamoDB.
+
+    Defaults:
+    - stage `$default`, auto-deployed, throttled to `rate_limit` requests/s with bursts of
+      `burst_limit`, JSON access logs in a log group with the stage's retention;
+    - an items table (`id` key) and a Powertools idempotency table for `Idempotency-Key`;
+    - the function may only read/write those two tables.
+
+    Attributes: `api`, `stage`, `handler` (a `PythonFunction`), `items_table`,
+    `idempotency_table`, `access_log_group`, and `url`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        alarms: AlarmTopic,
+        rate_limit: int = 50,
+        burst_limit: int = 100,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.items_table = Table(self, "ItemsTable", config=config, partition_key_name="id").table
+        self.idempotency_table = Table.for_idempotency(
+            self, "IdempotencyTable", config=config
+        ).table
+
+        self.handler = PythonFunction(
+            self,
+            "Api",
+            config=config,
+            alarms=alarms,
+            pattern="request_response",
+            handler="request_response.api.handler",
+            description="Items resource API behind the HTTP API",
+            timeout=Duration.seconds(10),
+            environment={
+                "TABLE_NAME": self.items_table.table_name,
+                "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
+            },
+        )
+        self.items_table.grant_read_write_data(self.handler.function)
+        self.idempotency_table.grant_read_write_data(self.handler.function)
+
+        self.api = apigw.HttpApi(
+            self,
+            "HttpApi",
+            description="Items resource API (request-response pattern)",
+            create_default_stage=False,
+        )
+        self.access_log_group = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=config.log_retention,
+            removal_policy=config.removal_policy,
+        )
+        self.stage = apigw.HttpStage(
+            self,
+            "DefaultStage",
+            http_api=self.api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigw.ThrottleSettings(rate_limit=rate_limit, burst_limit=burst_limit),
+            access_log_settings=_AccessLogSettings(
+                apigw.LogGroupLogDestination(self.access_log_group),
+                apigw_v1.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=False,
+                ),
+            ),
+        )
+        Validations.of(self.api).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-APIG4",
+                reason="The sample items API is deliberately public so it can be tried with curl; "
+                "docs/patterns/request_response.md shows how to add a JWT authorizer before "
+                "serving real data.",
+            )
+        )
+        integration = integrations.HttpLambdaIntegration("Handler", self.handler.function)
+        for method, path in ROUTES:
+            self.api.add_routes(path=path, methods=[method], integration=integration)
+
+        alarms.alarm_on(
+            self,
+            "ServerErrorsAlarm",
+            metric=self.api.metric_server_error(),
+            description="The items API answered with a 5xx",
+        )
+
+    @property
+    def url(self) -> str:
+        """The invoke URL of the `$default` stage."""
+        return self.stage.url

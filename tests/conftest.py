@@ -1,0 +1,56 @@
+"""Fixtures shared by every test level: a fake AWS environment and a Lambda context."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+
+AWS_REGION = "eu-west-1"
+AWS_ACCOUNT_ID = "123456789012"  # moto's default account
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and region, so no test can reach a real account; tracing off."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": AWS_REGION,
+        "AWS_REGION": AWS_REGION,
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        "POWERTOOLS_METRICS_NAMESPACE": "ServerlessPatternsTests",
+        "POWERTOOLS_DEV": "false",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@dataclass
+class LambdaContext:
+    """The fields of the context object Lambda passes to a Python handler."""
+
+    function_name: str = "test-function"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/test-function"
+    log_stream_name: str = "2026/11/27/[$LATEST]0123456789abcdef"
+    remaining_time_ms: int = 10_000
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{AWS_REGION}:{AWS_ACCOUNT_ID}:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_time_ms
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    return LambdaContext()
