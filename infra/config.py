@@ -60,7 +60,9 @@ class AppConfig:
             stage = Stage(raw_stage)
         except ValueError:
             allowed = ", ".join(s.value for s in Stage)
-            raise ConfigError(f"context 'stage' must be one of {allowed}, got {raw_stage!r}") from None
+            raise ConfigError(
+                f"context 'stage' must be one of {allowed}, got {raw_stage!r}"
+            ) from None
         alarm_email = context.get("alarm_email") or None
         if alarm_email is not None and not _EMAIL.match(str(alarm_email)):
             raise ConfigError(f"context 'alarm_email' is not an e-mail address: {alarm_email!r}")

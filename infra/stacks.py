@@ -33,7 +33,9 @@ class PubSubStack(Stack):
         alarms = AlarmTopic(self, "Alarms", config=config)
         self.pattern = PubSub(self, "PubSub", config=config, alarms=alarms)
         CfnOutput(self, "TopicArn", value=self.pattern.topic.topic_arn)
-        CfnOutput(self, "PublisherFunctionName", value=self.pattern.publisher.function.function_name)
+        CfnOutput(
+            self, "PublisherFunctionName", value=self.pattern.publisher.function.function_name
+        )
         CfnOutput(self, "LedgerTableName", value=self.pattern.ledger_table.table_name)
         for name, pipeline in self.pattern.pipelines.items():
             prefix = pipeline.node.id

@@ -1,1 +1,1 @@
-"""Code every pattern's functions may use; shipped in each pattern's asset beside its own package."""
+"""Code any pattern's functions may use; shipped in every pattern's asset."""

@@ -33,7 +33,10 @@ SHARED_PACKAGES = ("shared",)
 def _asset_excludes(pattern: str) -> list[str]:
     """Glob excludes that keep only `pattern` and the shared packages in the asset."""
     keep = (pattern, *SHARED_PACKAGES)
-    return ["*", *(f"!{name}" for name in keep), *(f"!{name}/**" for name in keep)] + [
+    return [
+        "*",
+        *(f"!{name}" for name in keep),
+        *(f"!{name}/**" for name in keep),
         "**/__pycache__",
         "**/*.pyc",
     ]
@@ -142,7 +145,8 @@ class PythonFunction(Construct):
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-L1",
                 reason="The runtime is pinned on purpose (LAMBDA_RUNTIME, Python 3.13) to match "
-                "the Python the tests run on and the Powertools layer build; it moves in one place.",
+                "the Python the tests run on and the Powertools layer build; it moves in one "
+                "place.",
             ),
         )
 

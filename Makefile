@@ -1,0 +1,55 @@
+# The project's commands. `make demo` and `make test` are all a new machine needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+# aws-cdk-lib runs on Node through jsii; Node 20 is supported by the pinned release.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+.PHONY: help install demo test lint format synth ls openapi clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml .python-version
+	@python="$$(scripts/find_python.sh)" && \
+	  { [ -x $(PY) ] && $(PY) -c 'import sys' 2>/dev/null || "$$python" -m venv --clear $(VENV); }
+	$(PY) -m pip install --quiet --upgrade 'pip>=25.1'
+	$(PY) -m pip install --quiet --group dev
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.installed node_modules/.installed ## Create or refresh .venv and the pinned CDK CLI
+
+synth: install ## Synthesize every stack into cdk.out/ (cdk-nag runs; a finding fails)
+	$(PY) app.py
+
+ls: install ## List the stacks
+	npx cdk ls
+
+demo: install synth ## Run every finished pattern's scenario locally on moto and print what happened
+	$(PY) -m demo
+
+lint: install ## ruff check + ruff format --check over the whole project
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: install lint ## Run the whole test suite (unit, functional, infra, lint)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+format: install ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+openapi: install ## Regenerate docs/request_response/openapi.json from the API's code
+	$(PY) scripts/export_openapi.py
+
+clean: ## Remove generated files (keeps .venv and node_modules)
+	rm -rf cdk.out .pytest_cache .ruff_cache

@@ -1,0 +1,196 @@
+"""Every stack keeps the project's secure defaults: checked on each synthesized template."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from infra.constructs import POWERTOOLS_LAYER_VERSION, POWERTOOLS_VERSION
+from infra.stacks import STACKS
+from tests.infra.conftest import CloudAssembly, resources_of_type
+
+STACK_NAMES = list(STACKS)
+#: The only actions allowed on a "*" resource: X-Ray has no resource-level permissions.
+ACTIONS_WITHOUT_RESOURCES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.fixture(params=STACK_NAMES)
+def template(request: pytest.FixtureRequest, dev_assembly: CloudAssembly) -> dict:
+    return dev_assembly.templates[request.param]
+
+
+def test_every_function_runs_python_313_on_arm64_with_tracing_and_json_logs(template: dict):
+    functions = resources_of_type(template, "AWS::Lambda::Function")
+    assert functions, "each stack deploys at least one function"
+    log_groups = resources_of_type(template, "AWS::Logs::LogGroup")
+    for logical_id, function in functions.items():
+        props = function["Properties"]
+        assert props["Runtime"] == "python3.13", logical_id
+        assert props["Architectures"] == ["arm64"], logical_id
+        assert props["TracingConfig"] == {"Mode": "Active"}, logical_id
+        assert props["LoggingConfig"]["LogFormat"] == "JSON", logical_id
+        assert props["LoggingConfig"]["LogGroup"]["Ref"] in log_groups, logical_id
+        assert props["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"], logical_id
+
+
+def test_every_function_uses_the_pinned_public_powertools_layer(template: dict):
+    for logical_id, function in resources_of_type(template, "AWS::Lambda::Function").items():
+        (layer,) = function["Properties"]["Layers"]
+        arn = "".join(part if isinstance(part, str) else "<token>" for part in layer["Fn::Join"][1])
+        assert re.fullmatch(
+            r"arn:<token>:lambda:<token>:017000801446:layer:"
+            rf"AWSLambdaPowertoolsPythonV3-python313-arm64:{POWERTOOLS_LAYER_VERSION}",
+            arn,
+        ), (logical_id, arn)
+
+
+def test_powertools_layer_and_local_dependency_are_the_same_release():
+    pyproject = tomllib.loads(Path("pyproject.toml").read_text())
+    pins = [dep for dep in pyproject["dependency-groups"]["functions"] if "powertools" in dep]
+    assert pins == [f"aws-lambda-powertools[tracer]=={POWERTOOLS_VERSION}"]
+
+
+def test_every_function_has_its_own_role_without_managed_policies(template: dict):
+    functions = resources_of_type(template, "AWS::Lambda::Function")
+    roles = [function["Properties"]["Role"]["Fn::GetAtt"][0] for function in functions.values()]
+    assert len(set(roles)) == len(roles), "functions must not share a role"
+    for logical_id, role in resources_of_type(template, "AWS::IAM::Role").items():
+        assert "ManagedPolicyArns" not in role["Properties"], logical_id
+
+
+def test_no_statement_grants_a_wildcard_resource_except_xray(template: dict):
+    for logical_id, policy in resources_of_type(template, "AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if "*" in _as_list(statement["Resource"]):
+                assert set(_as_list(statement["Action"])) <= ACTIONS_WITHOUT_RESOURCES, (
+                    logical_id,
+                    statement,
+                )
+
+
+def test_every_function_has_an_errors_alarm(template: dict):
+    alarmed = {
+        dim["Value"]["Ref"]
+        for alarm in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("MetricName") == "Errors"
+        for dim in alarm["Properties"]["Dimensions"]
+        if dim["Name"] == "FunctionName"
+    }
+    assert alarmed == set(resources_of_type(template, "AWS::Lambda::Function"))
+
+
+def test_every_alarm_notifies_the_stacks_alarm_topic(template: dict):
+    topics = resources_of_type(template, "AWS::SNS::Topic")
+    alarm_topics = [logical_id for logical_id in topics if logical_id.startswith("AlarmsTopic")]
+    assert len(alarm_topics) == 1
+    for logical_id, alarm in resources_of_type(template, "AWS::CloudWatch::Alarm").items():
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == [{"Ref": alarm_topics[0]}], logical_id
+        assert props["TreatMissingData"] == "notBreaching", logical_id
+
+
+def test_every_log_group_has_explicit_retention(template: dict):
+    for logical_id, log_group in resources_of_type(template, "AWS::Logs::LogGroup").items():
+        assert log_group["Properties"]["RetentionInDays"] == 7, logical_id
+
+
+def test_every_queue_is_encrypted_and_has_a_dlq_or_is_one(template: dict):
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    dead_letter_queues = {
+        queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for queue in queues.values()
+        if "RedrivePolicy" in queue["Properties"]
+    }
+    for logical_id, queue in queues.items():
+        props = queue["Properties"]
+        assert props["SqsManagedSseEnabled"] is True, logical_id
+        assert "RedrivePolicy" in props or logical_id in dead_letter_queues, logical_id
+
+
+def test_every_dead_letter_queue_raises_an_alarm(template: dict):
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    dead_letter_queues = {
+        queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for queue in queues.values()
+        if "RedrivePolicy" in queue["Properties"]
+    }
+    watched = {
+        dim["Value"]["Fn::GetAtt"][0]
+        for alarm in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        for dim in alarm["Properties"]["Dimensions"]
+    }
+    assert watched == dead_letter_queues
+
+
+def _denies_insecure_transport(policy_document: dict) -> bool:
+    return any(
+        statement["Effect"] == "Deny"
+        and statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        for statement in policy_document["Statement"]
+    )
+
+
+def test_every_queue_and_topic_accepts_only_tls(template: dict):
+    protected: set[str] = set()
+    for policy in resources_of_type(template, "AWS::SQS::QueuePolicy").values():
+        if _denies_insecure_transport(policy["Properties"]["PolicyDocument"]):
+            protected |= {queue["Ref"] for queue in policy["Properties"]["Queues"]}
+    for policy in resources_of_type(template, "AWS::SNS::TopicPolicy").values():
+        if _denies_insecure_transport(policy["Properties"]["PolicyDocument"]):
+            protected |= {topic["Ref"] for topic in policy["Properties"]["Topics"]}
+    expected = set(resources_of_type(template, "AWS::SQS::Queue")) | set(
+        resources_of_type(template, "AWS::SNS::Topic")
+    )
+    assert protected == expected
+
+
+def test_every_topic_is_encrypted_with_a_rotated_customer_key(template: dict):
+    keys = resources_of_type(template, "AWS::KMS::Key")
+    for logical_id, topic in resources_of_type(template, "AWS::SNS::Topic").items():
+        key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+        assert keys[key_id]["Properties"]["EnableKeyRotation"] is True, logical_id
+
+
+def test_every_sqs_event_source_reports_batch_item_failures(template: dict):
+    for logical_id, mapping in resources_of_type(
+        template, "AWS::Lambda::EventSourceMapping"
+    ).items():
+        assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"], (
+            logical_id
+        )
+
+
+def test_every_table_is_on_demand_encrypted_and_recoverable(template: dict):
+    for logical_id, table in resources_of_type(template, "AWS::DynamoDB::Table").items():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST", logical_id
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, (
+            logical_id
+        )
+        assert props["SSESpecification"] == {"SSEEnabled": True}, logical_id
+        # dev: deleted with the stack, and not protected, so `cdk destroy` leaves nothing.
+        assert table["DeletionPolicy"] == "Delete", logical_id
+        assert props.get("DeletionProtectionEnabled", False) is False, logical_id
+
+
+@pytest.mark.parametrize("stack_name", STACK_NAMES)
+def test_prod_keeps_stateful_resources_and_logs_for_a_year(
+    prod_assembly: CloudAssembly, stack_name: str
+):
+    template = prod_assembly.templates[stack_name]
+    for logical_id, table in resources_of_type(template, "AWS::DynamoDB::Table").items():
+        assert table["DeletionPolicy"] == "Retain", logical_id
+        assert table["Properties"]["DeletionProtectionEnabled"] is True, logical_id
+    for logical_id, queue in resources_of_type(template, "AWS::SQS::Queue").items():
+        assert queue["DeletionPolicy"] == "Retain", logical_id
+    for logical_id, log_group in resources_of_type(template, "AWS::Logs::LogGroup").items():
+        assert log_group["Properties"]["RetentionInDays"] == 365, logical_id
+        assert log_group["DeletionPolicy"] == "Retain", logical_id
