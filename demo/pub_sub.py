@@ -1,0 +1,151 @@
+"""The pub-sub scenario: publish a batch of order events and follow each subscriber's share."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+from demo import trace
+from localcloud import LocalCloud
+
+STACK = "PubSub"
+SUBSCRIBERS = ("Fulfilment", "Notifications", "FraudReview")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    published: int
+    delivered: dict[str, int]
+    ledger_items: int
+    dead_letters: dict[str, int]
+    invocations: int
+
+
+def _order_events() -> list[dict]:
+    """25 events (three PublishBatch calls): a mix every filter policy has something to match."""
+    kinds = [
+        ("order_placed", 120),
+        ("order_placed", 2500),  # fraud_review takes placed orders of 1000 or more
+        ("order_shipped", 120),
+        ("order_cancelled", 60),
+        ("order_placed", 999.99),
+    ]
+    return [
+        {
+            "event_id": str(uuid.uuid4()),
+            "event_type": kind,
+            "order_id": f"order-{n:03d}",
+            "amount": amount,
+            "currency": "EUR",
+            "occurred_at": "2026-11-27T09:00:00Z",
+            "customer_id": f"customer-{n % 7}",
+        }
+        for n, (kind, amount) in enumerate(kinds * 5)
+    ]
+
+
+def run(cloud: LocalCloud) -> Outcome:
+    trace.heading("Pub-sub: publisher -> SNS topic -> filtered SQS queues -> consumers")
+    stack = cloud.deploy(STACK)
+    names = {f.name: logical_id for logical_id, f in stack.functions.items()}
+    first_invocation = len(cloud.invocations)
+    publisher = next(lid for lid in stack.functions if lid.startswith("PubSubPublisher"))
+
+    events = _order_events()
+    trace.step(f"Invoke the publisher with {len(events)} order events")
+    published = cloud.invoke(STACK, publisher, {"events": events})
+    trace.line(f"-> {trace.short(published.payload or published.error, 200)}")
+
+    trace.step("Invoke the publisher with an invalid event (nothing may be published)")
+    rejected = cloud.invoke(STACK, publisher, {"events": [{**events[0], "amount": "lots"}]})
+    trace.line(f"-> {trace.short(rejected.error or rejected.payload, 200)}")
+
+    trace.step("A poison message reaches the topic past the publisher (not an order event)")
+    cloud.client("sns").publish(
+        TopicArn=stack.physical_ids["PubSubTopic59C60992"],
+        Message='{"event_type": "order_placed", "this is": "not an order"}',
+        MessageAttributes={"event_type": {"DataType": "String", "StringValue": "order_placed"}},
+    )
+    trace.line("published straight to the topic with event_type=order_placed")
+
+    sqs = cloud.client("sqs")
+    delivered = {}
+    trace.step("What each subscriber's queue holds before delivery (its filtered share)")
+    for name in SUBSCRIBERS:
+        queue_url = cloud.resolve(stack, {"Ref": _queue_id(stack, name, dead_letter=False)})
+        count = _depth(sqs, queue_url)
+        delivered[name] = count
+        trace.line(f"{name:<14} {count:3d} message(s)")
+
+    trace.step("Event sources deliver until every queue is quiet (redeliveries included)")
+    rounds = cloud.settle()
+    trace.line(f"{rounds} consumer invocation(s)")
+
+    trace.step("Redeliver one processed message to fulfilment: idempotency stops a second effect")
+    fulfilment_url = cloud.resolve(
+        stack, {"Ref": _queue_id(stack, "Fulfilment", dead_letter=False)}
+    )
+    placed = next(e for e in events if e["event_type"] == "order_placed")
+    envelope = {
+        "Type": "Notification",
+        "MessageId": str(uuid.uuid4()),
+        "Message": json.dumps(placed),
+    }
+    sqs.send_message(QueueUrl=fulfilment_url, MessageBody=json.dumps(envelope))
+    cloud.settle()
+    ledger = stack.physical_ids["PubSubLedgerTableB41CC6F7"]
+    reservation = cloud.client("dynamodb").get_item(
+        TableName=ledger,
+        Key={"pk": {"S": f"ORDER#{placed['order_id']}"}, "sk": {"S": "fulfilment"}},
+    )["Item"]
+    trace.line(
+        f"{placed['order_id']} delivered twice to fulfilment; reservations recorded: "
+        f"{reservation['reservations']['N']}"
+    )
+    ledger_items = cloud.client("dynamodb").scan(TableName=ledger)["Items"]
+    trace.step("Invocations")
+    trace.invocations(cloud.invocations[first_invocation:], names)
+    trace.step(f"Ledger table: {len(ledger_items)} item(s)")
+    for item in ledger_items[:8]:
+        trace.line(trace.short({key: next(iter(value.values())) for key, value in item.items()}))
+    if len(ledger_items) > 8:
+        trace.line(f"... and {len(ledger_items) - 8} more")
+
+    dead_letters = {}
+    trace.step("Messages left in dead-letter queues")
+    for name in SUBSCRIBERS:
+        dlq_url = cloud.resolve(stack, {"Ref": _queue_id(stack, name, dead_letter=True)})
+        dead_letters[name] = _depth(sqs, dlq_url)
+        trace.line(f"{name:<14} {dead_letters[name]} message(s)")
+        for message in sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            trace.line(f"  {trace.short(json.loads(message['Body']).get('Message'), 140)}")
+    return Outcome(
+        published=len(events) if published.succeeded else 0,
+        delivered=delivered,
+        ledger_items=len(ledger_items),
+        dead_letters=dead_letters,
+        invocations=len(cloud.invocations) - first_invocation,
+    )
+
+
+def _queue_id(stack, subscriber: str, *, dead_letter: bool) -> str:
+    part = "InboxDeadLetterQueue" if dead_letter else "InboxQueue"
+    prefix = f"PubSub{subscriber}{part}"
+    return next(
+        logical_id
+        for logical_id in stack.template.of_type("AWS::SQS::Queue")
+        if logical_id.startswith(prefix) and (dead_letter or "DeadLetter" not in logical_id)
+    )
+
+
+def _depth(sqs, queue_url: str) -> int:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
