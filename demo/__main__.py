@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     # Fake credentials keep every call on moto; nothing here can reach an AWS account.
     os.environ.update(
         AWS_ACCESS_KEY_ID="localcloud",
-        AWS_SECRET_ACCESS_KEY="localcloud",
+        AWS_SECRET_ACCESS_KEY="localcloud",  # noqa: S106 - not a secret: moto accepts any value
         AWS_DEFAULT_REGION="eu-west-1",
         POWERTOOLS_TRACE_DISABLED="1",
         POWERTOOLS_METRICS_DISABLED="1",

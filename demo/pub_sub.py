@@ -18,6 +18,7 @@ class Outcome:
     published: int
     delivered: dict[str, int]
     ledger_items: int
+    reservations_after_redelivery: int
     dead_letters: dict[str, int]
     invocations: int
 
@@ -121,14 +122,24 @@ def run(cloud: LocalCloud) -> Outcome:
         for message in sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get(
             "Messages", []
         ):
-            trace.line(f"  {trace.short(json.loads(message['Body']).get('Message'), 140)}")
+            trace.line(f"  {trace.short(_notification_message(message['Body']), 140)}")
     return Outcome(
         published=len(events) if published.succeeded else 0,
         delivered=delivered,
         ledger_items=len(ledger_items),
+        reservations_after_redelivery=int(reservation["reservations"]["N"]),
         dead_letters=dead_letters,
         invocations=len(cloud.invocations) - first_invocation,
     )
+
+
+def _notification_message(body: str) -> str:
+    """The published message inside an SQS body (an SNS envelope unless delivery is raw)."""
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        return body
+    return envelope.get("Message", body) if isinstance(envelope, dict) else body
 
 
 def _queue_id(stack, subscriber: str, *, dead_letter: bool) -> str:

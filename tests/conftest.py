@@ -1,4 +1,5 @@
-"""Fixtures shared by every test level: a fake AWS environment and a Lambda context."""
+"""Fixtures shared by every test level: a fake AWS environment, a Lambda context, and the
+synthesized app (once per session and stage, only for the tests that ask for it)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 
 import pytest
+
+from tests.synth import CloudAssembly, synth
 
 AWS_REGION = "eu-west-1"
 AWS_ACCOUNT_ID = "123456789012"  # moto's default account
@@ -54,3 +57,13 @@ class LambdaContext:
 @pytest.fixture
 def lambda_context() -> LambdaContext:
     return LambdaContext()
+
+
+@pytest.fixture(scope="session")
+def dev_assembly(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
+    return synth(tmp_path_factory.mktemp("cdk-dev"), "dev")
+
+
+@pytest.fixture(scope="session")
+def prod_assembly(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
+    return synth(tmp_path_factory.mktemp("cdk-prod"), "prod")

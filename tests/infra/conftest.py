@@ -1,52 +1,11 @@
-"""Synthesizes the CDK app once per test session and per stage; tests read the templates."""
+"""Template fixtures for the infra tests (the app itself is synthesized in tests/conftest.py)."""
 
 from __future__ import annotations
-
-import json
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
 
-from infra.application import build_app
-from infra.stacks import STACKS
-
-
-@dataclass(frozen=True)
-class CloudAssembly:
-    """What one synth wrote: the folder, each stack's template, and cdk-nag's report."""
-
-    outdir: Path
-    templates: dict[str, dict[str, Any]]
-    validation_report: dict[str, Any]
-
-    def template(self, stack_name: str) -> Template:
-        return Template.from_json(self.templates[stack_name])
-
-    def template_paths(self) -> list[Path]:
-        return [self.outdir / f"{name}.template.json" for name in self.templates]
-
-
-def _synth(outdir: Path, stage: str) -> CloudAssembly:
-    # A cdk-nag finding makes synth() raise, so every test below fails if one appears.
-    build_app(context={"stage": stage}, outdir=str(outdir)).synth()
-    templates = {
-        name: json.loads((outdir / f"{name}.template.json").read_text()) for name in STACKS
-    }
-    report = json.loads((outdir / "validation-report.json").read_text())
-    return CloudAssembly(outdir=outdir, templates=templates, validation_report=report)
-
-
-@pytest.fixture(scope="session")
-def dev_assembly(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
-    return _synth(tmp_path_factory.mktemp("cdk-dev"), "dev")
-
-
-@pytest.fixture(scope="session")
-def prod_assembly(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
-    return _synth(tmp_path_factory.mktemp("cdk-prod"), "prod")
+from tests.synth import CloudAssembly
 
 
 @pytest.fixture(scope="session")
@@ -57,11 +16,3 @@ def request_response(dev_assembly: CloudAssembly) -> Template:
 @pytest.fixture(scope="session")
 def pub_sub(dev_assembly: CloudAssembly) -> Template:
     return dev_assembly.template("PubSub")
-
-
-def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
-    return {
-        logical_id: resource
-        for logical_id, resource in template["Resources"].items()
-        if resource["Type"] == resource_type
-    }

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.infra.conftest import CloudAssembly
+from tests.synth import CloudAssembly
 
 #: cdk-nag findings the project acknowledges, each with a reason where it is acknowledged.
 ACKNOWLEDGED_RULES = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Match, Template
 
-from tests.infra.conftest import CloudAssembly, resources_of_type
+from tests.synth import CloudAssembly, resources_of_type
 
 STATEFUL_LOGICAL_IDS = {
     "PubSubTopic59C60992",

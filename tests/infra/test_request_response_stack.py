@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
 
-from tests.infra.conftest import CloudAssembly, resources_of_type
+from tests.synth import CloudAssembly, resources_of_type
 
 ITEMS_TABLE = "RequestResponseItemsTable1518F41E"
 IDEMPOTENCY_TABLE = "RequestResponseIdempotencyTable46D56F74"

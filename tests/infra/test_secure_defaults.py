@@ -10,7 +10,7 @@ import pytest
 
 from infra.constructs import POWERTOOLS_LAYER_VERSION, POWERTOOLS_VERSION
 from infra.stacks import STACKS
-from tests.infra.conftest import CloudAssembly, resources_of_type
+from tests.synth import CloudAssembly, resources_of_type
 
 STACK_NAMES = list(STACKS)
 #: The only actions allowed on a "*" resource: X-Ray has no resource-level permissions.
