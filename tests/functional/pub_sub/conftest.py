@@ -1,0 +1,319 @@
+"""Fixtures for the pub-sub functional tests: the pattern's resources in moto, and its events."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from pub_sub import adapters, publisher, settings, subscriber
+
+EVENTS_DIR = Path(__file__).resolve().parents[3] / "events" / "pub_sub"
+MAX_RECEIVE_COUNT = 5  # the PubSub construct's default
+
+#: The subscriptions of infra/patterns/pub_sub.py DEFAULT_SUBSCRIBERS, as SNS attributes.
+#: test_filter_policies_match_infra checks them against the synthesized template.
+SUBSCRIPTIONS: dict[str, dict[str, str]] = {
+    "fulfilment": {
+        "FilterPolicy": json.dumps({"event_type": ["order_placed", "order_cancelled"]}),
+    },
+    "notifications": {
+        "FilterPolicy": json.dumps({"event_type": ["order_shipped", "order_cancelled"]}),
+        "RawMessageDelivery": "true",
+    },
+    "fraud_review": {
+        "FilterPolicy": json.dumps(
+            {"event_type": ["order_placed"], "amount": [{"numeric": [">=", 1000]}]}
+        ),
+        "FilterPolicyScope": "MessageBody",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """One subscriber's queue and dead-letter queue."""
+
+    url: str
+    arn: str
+    dlq_url: str
+
+
+@dataclass(frozen=True)
+class PubSubResources:
+    topic_arn: str
+    inboxes: dict[str, Inbox]
+    ledger_table: str
+    idempotency_table: str
+
+
+def _clear_caches() -> None:
+    for cached in (
+        adapters.sns_client,
+        adapters.dynamodb_client,
+        adapters.topic,
+        adapters.ledger,
+        adapters.idempotency_store,
+        settings.publisher_settings,
+        settings.subscriber_settings,
+        subscriber.apply_updates_once,
+    ):
+        cached.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    """Clients and settings are cached per process, as on Lambda: each test gets new ones."""
+    _clear_caches()
+    yield
+    _clear_caches()
+
+
+@pytest.fixture(autouse=True)
+def metrics_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give the handlers' module-level Metrics the namespace Lambda's env holds at import.
+
+    The root conftest sets POWERTOOLS_METRICS_NAMESPACE in a fixture, after these modules
+    were imported for collection, so Metrics() read no namespace then.
+    """
+    for module in (publisher, subscriber):
+        monkeypatch.setattr(module.metrics, "namespace", os.environ["POWERTOOLS_METRICS_NAMESPACE"])
+
+
+@pytest.fixture
+def sample_event() -> Callable[[str], dict[str, Any]]:
+    """Load a sample event from events/pub_sub/ (a fresh copy each call, free to tweak)."""
+
+    def load(name: str) -> dict[str, Any]:
+        return json.loads((EVENTS_DIR / name).read_text())
+
+    return load
+
+
+@pytest.fixture
+def orders(sample_event: Callable[[str], dict[str, Any]]) -> Callable[..., list[dict[str, Any]]]:
+    """`orders(n, **overrides)`: n order events with distinct ids, based on publish_orders.json.
+
+    Event types cycle through the sample's, so the share each subscriber should get is known.
+    """
+
+    def make(count: int, **overrides: Any) -> list[dict[str, Any]]:
+        samples = sample_event("publish_orders.json")["events"]
+        made = []
+        for index in range(count):
+            event = copy.deepcopy(samples[index % len(samples)])
+            event["event_id"] = f"00000000-0000-4000-8000-{index:012d}"
+            event["order_id"] = f"ORD-{index:04d}"
+            event.update(overrides)
+            made.append(event)
+        return made
+
+    return make
+
+
+@pytest.fixture
+def sqs_event(
+    sample_event: Callable[[str], dict[str, Any]],
+) -> Callable[..., dict[str, Any]]:
+    """`sqs_event(messages, queue_arn)`: the Lambda SQS event for messages SQS handed out.
+
+    Built from a record of events/pub_sub/sqs_fulfilment_envelope.json, with the fields of each
+    received message (as `ReceiveMessage` with all attributes returns it) written over it.
+    """
+
+    def build(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+        template = sample_event("sqs_fulfilment_envelope.json")["Records"][0]
+        records = []
+        for message in messages:
+            record = copy.deepcopy(template)
+            record.update(
+                messageId=message["MessageId"],
+                receiptHandle=message["ReceiptHandle"],
+                body=message["Body"],
+                md5OfBody=message["MD5OfBody"],
+                eventSourceARN=queue_arn,
+                attributes={
+                    name: message["Attributes"][name]
+                    for name in (
+                        "ApproximateReceiveCount",
+                        "SentTimestamp",
+                        "SenderId",
+                        "ApproximateFirstReceiveTimestamp",
+                    )
+                },
+                messageAttributes={
+                    name: {
+                        "stringValue": value.get("StringValue"),
+                        "stringListValues": [],
+                        "binaryListValues": [],
+                        "dataType": value["DataType"],
+                    }
+                    for name, value in message.get("MessageAttributes", {}).items()
+                },
+            )
+            records.append(record)
+        return {"Records": records}
+
+    return build
+
+
+@pytest.fixture
+def with_body() -> Callable[[dict[str, Any], str, str], dict[str, Any]]:
+    """`with_body(record, body, message_id)`: a copy of an SQS record carrying another body."""
+
+    def tweak(record: dict[str, Any], body: str, message_id: str) -> dict[str, Any]:
+        tweaked = copy.deepcopy(record)
+        tweaked.update(
+            body=body,
+            messageId=message_id,
+            md5OfBody=hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+        )
+        return tweaked
+
+    return tweak
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def pub_sub(aws: None, monkeypatch: pytest.MonkeyPatch) -> PubSubResources:
+    """The PubSub stack's resources in moto, wired as infra/patterns/pub_sub.py wires them.
+
+    Queues have a visibility timeout of 0, so a message a consumer did not delete is visible
+    again at once and redrive tests need no sleeping.
+    """
+    sns = boto3.client("sns")
+    sqs = boto3.client("sqs")
+    dynamodb = boto3.client("dynamodb")
+    topic_arn = sns.create_topic(Name="pub-sub-orders")["TopicArn"]
+
+    inboxes = {}
+    for name, subscription_attributes in SUBSCRIPTIONS.items():
+        dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        url = sqs.create_queue(
+            QueueName=f"{name}-inbox",
+            Attributes={
+                "VisibilityTimeout": "0",
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}
+                ),
+            },
+        )["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        sns.subscribe(
+            TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, Attributes=subscription_attributes
+        )
+        inboxes[name] = Inbox(url=url, arn=arn, dlq_url=dlq_url)
+
+    dynamodb.create_table(
+        TableName="pub-sub-ledger",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.create_table(
+        TableName="pub-sub-idempotency",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName="pub-sub-idempotency",
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
+    )
+
+    monkeypatch.setenv("TOPIC_ARN", topic_arn)
+    monkeypatch.setenv("LEDGER_TABLE_NAME", "pub-sub-ledger")
+    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", "pub-sub-idempotency")
+    return PubSubResources(
+        topic_arn=topic_arn,
+        inboxes=inboxes,
+        ledger_table="pub-sub-ledger",
+        idempotency_table="pub-sub-idempotency",
+    )
+
+
+@pytest.fixture
+def as_publisher(monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Any:
+    """The Lambda context of the publisher function (Lambda also sets its name in the env)."""
+    lambda_context.function_name = "PubSub-Publisher"
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", lambda_context.function_name)
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "pub_sub-publisher")
+    return lambda_context
+
+
+@pytest.fixture
+def as_subscriber(monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Callable[[str], Any]:
+    """`as_subscriber(name)`: become that subscriber's consumer function; returns its context.
+
+    Each consumer is its own Lambda function, with its own process: switching subscribers in
+    one test means new settings and a new idempotency store, as a new process would have.
+    """
+
+    def become(name: str) -> Any:
+        _clear_caches()
+        lambda_context.function_name = f"PubSub-{name}-Consumer"
+        monkeypatch.setenv("SUBSCRIBER_NAME", name)
+        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", lambda_context.function_name)
+        monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", f"pub_sub-{name}")
+        return lambda_context
+
+    return become
+
+
+@pytest.fixture
+def ledger_item(pub_sub: PubSubResources) -> Callable[[str, str], dict[str, Any] | None]:
+    """`ledger_item(pk, sk)`: the ledger item as plain Python values, or None."""
+    table = boto3.resource("dynamodb").Table(pub_sub.ledger_table)
+
+    def get(pk: str, sk: str) -> dict[str, Any] | None:
+        return table.get_item(Key={"pk": pk, "sk": sk}).get("Item")
+
+    return get
+
+
+@pytest.fixture
+def receive_all(aws: None) -> Callable[[str], list[dict[str, Any]]]:
+    """`receive_all(queue_url)`: every message in a queue, received once, with its attributes.
+
+    The receive holds the messages invisible for a while, so that each is returned once.
+    """
+    sqs = boto3.client("sqs")
+
+    def receive(queue_url: str) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        while batch := sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=300,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", []):
+            messages.extend(batch)
+        return messages
+
+    return receive
