@@ -58,3 +58,7 @@ def test_synth_writes_one_template_per_stack(dev_assembly: CloudAssembly):
         if artifact["type"] == "aws:cloudformation:stack"
     }
     assert stacks == set(dev_assembly.templates) == {"RequestResponse", "PubSub"}
+    # Environment-agnostic stacks with no lookups: synth needs no AWS account or call.
+    assert "missing" not in manifest
+    for name in stacks:
+        assert manifest["artifacts"][name]["environment"] == "aws://unknown-account/unknown-region"
