@@ -31,7 +31,7 @@ def _create(request: dict[str, Any], create: Callable[[dict[str, Any]], dict[str
 
 
 @functools.cache
-def _idempotent_create() -> tuple[Callable[..., Any], Any]:
+def idempotent_creator() -> tuple[Callable[..., Any], Any]:
     """The idempotent wrapper of `_create` and its config, built on first use.
 
     Importing idempotency and creating its DynamoDB client costs ~0.2 s of cold start, which
@@ -79,7 +79,7 @@ def create_once(
         IdempotencyValidationError,
     )
 
-    wrapped, config = _idempotent_create()
+    wrapped, config = idempotent_creator()
     # Lets an in-progress record expire with this invocation, so a create killed by a
     # timeout does not block retries with the same key for the whole TTL.
     config.register_lambda_context(lambda_context)
