@@ -3,6 +3,7 @@ synthesized app (once per session and stage, only for the tests that ask for it)
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass, field
 
@@ -12,6 +13,17 @@ from tests.synth import CloudAssembly, synth
 
 AWS_REGION = "eu-west-1"
 AWS_ACCOUNT_ID = "123456789012"  # moto's default account
+
+
+# Powertools reads these when a handler module is imported, which pytest does at collection,
+# before any fixture runs; the autouse fixture below sets them again for each test.
+POWERTOOLS_ENVIRONMENT = {
+    "POWERTOOLS_TRACE_DISABLED": "1",
+    "POWERTOOLS_METRICS_NAMESPACE": "ServerlessPatternsTests",
+    "POWERTOOLS_DEV": "false",
+}
+for _name, _value in POWERTOOLS_ENVIRONMENT.items():
+    os.environ.setdefault(_name, _value)
 
 
 @pytest.fixture(autouse=True)
@@ -25,9 +37,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "AWS_DEFAULT_REGION": AWS_REGION,
         "AWS_REGION": AWS_REGION,
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "POWERTOOLS_TRACE_DISABLED": "1",
-        "POWERTOOLS_METRICS_NAMESPACE": "ServerlessPatternsTests",
-        "POWERTOOLS_DEV": "false",
+        **POWERTOOLS_ENVIRONMENT,
     }.items():
         monkeypatch.setenv(name, value)
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
