@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pub_sub import adapters, logic
-from pub_sub.errors import PublishFailedError
+from pub_sub.errors import InvalidPublishRequestError, PublishFailedError
 from pub_sub.settings import publisher_settings
 
 logger = Logger()
@@ -29,7 +29,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     `PublishFailedError`.
     """
     settings = publisher_settings()
-    events = logic.parse_publish_request(event)
+    try:
+        events = logic.parse_publish_request(event)
+    except InvalidPublishRequestError:
+        metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)
+        raise
     topic = adapters.topic(settings.topic_arn)
     try:
         summary = logic.publish_all(events, topic.publish_batch)

@@ -79,6 +79,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
         event = logic.parse_order_event(record.body)
         updates = logic.effects_for(subscriber_settings().subscriber, event)
     except PoisonMessageError:
+        metrics.add_metric(name="PoisonMessages", unit=MetricUnit.Count, value=1)
         logger.exception(
             "poison message: it will reach the DLQ after its last receive",
             extra={
@@ -100,6 +101,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
     and Lambda backs off polling: that is an outage (table, permissions), not one bad message.
     """
     idempotency_config.register_lambda_context(context)
+    # Beside EffectsApplied, this shows how many deliveries were duplicates or failed.
+    metrics.add_metric(
+        name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", []))
+    )
     logger.append_keys(subscriber=subscriber_settings().subscriber.value)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

@@ -13,30 +13,13 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from moto import mock_aws
 
 from pub_sub import adapters, publisher, settings, subscriber
+from tests.functional.pub_sub.stack_wiring import MAX_RECEIVE_COUNT, SUBSCRIPTIONS
 
 EVENTS_DIR = Path(__file__).resolve().parents[3] / "events" / "pub_sub"
-MAX_RECEIVE_COUNT = 5  # the PubSub construct's default
-
-#: The subscriptions of infra/patterns/pub_sub.py DEFAULT_SUBSCRIBERS, as SNS attributes.
-#: test_filter_policies_match_infra checks them against the synthesized template.
-SUBSCRIPTIONS: dict[str, dict[str, str]] = {
-    "fulfilment": {
-        "FilterPolicy": json.dumps({"event_type": ["order_placed", "order_cancelled"]}),
-    },
-    "notifications": {
-        "FilterPolicy": json.dumps({"event_type": ["order_shipped", "order_cancelled"]}),
-        "RawMessageDelivery": "true",
-    },
-    "fraud_review": {
-        "FilterPolicy": json.dumps(
-            {"event_type": ["order_placed"], "amount": [{"numeric": [">=", 1000]}]}
-        ),
-        "FilterPolicyScope": "MessageBody",
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -71,10 +54,8 @@ def _clear_caches() -> None:
 
 
 @pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
+def fresh_caches() -> None:
     """Clients and settings are cached per process, as on Lambda: each test gets new ones."""
-    _clear_caches()
-    yield
     _clear_caches()
 
 
@@ -317,3 +298,58 @@ def receive_all(aws: None) -> Callable[[str], list[dict[str, Any]]]:
         return messages
 
     return receive
+
+
+@dataclass
+class ConsumeReport:
+    """What a `consume` run saw: one entry per invoke, the message ids it reported failed."""
+
+    failed_per_invoke: list[list[str]]
+
+    @property
+    def invokes(self) -> int:
+        return len(self.failed_per_invoke)
+
+
+@pytest.fixture
+def consume(
+    pub_sub: PubSubResources,
+    as_subscriber: Callable[[str], Any],
+    sqs_event: Callable[..., dict[str, Any]],
+) -> Callable[..., ConsumeReport]:
+    """`consume(name)`: do what Lambda's SQS poller does for that subscriber, until its queue
+    is empty: receive up to 10, invoke the handler, delete the records not reported failed.
+
+    A failed invoke (every record failed) deletes nothing, as on AWS. `lose_first_deletes`
+    skips the deletes after the first invoke, like a function that timed out after applying
+    its effects: those messages come back.
+    """
+    sqs = boto3.client("sqs")
+
+    def run(name: str, *, lose_first_deletes: bool = False, max_invokes: int = 50) -> ConsumeReport:
+        context = as_subscriber(name)
+        inbox = pub_sub.inboxes[name]
+        report = ConsumeReport(failed_per_invoke=[])
+        for _ in range(max_invokes):
+            messages = sqs.receive_message(
+                QueueUrl=inbox.url,
+                MaxNumberOfMessages=10,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if not messages:
+                return report
+            try:
+                response = subscriber.handler(sqs_event(messages, inbox.arn), context)
+                failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+            except BatchProcessingError:
+                failed = {message["MessageId"] for message in messages}
+            report.failed_per_invoke.append(sorted(failed))
+            if lose_first_deletes and report.invokes == 1:
+                continue
+            for message in messages:
+                if message["MessageId"] not in failed:
+                    sqs.delete_message(QueueUrl=inbox.url, ReceiptHandle=message["ReceiptHandle"])
+        raise AssertionError(f"{name}'s queue still had messages after {max_invokes} invokes")
+
+    return run
