@@ -39,11 +39,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         summary = logic.publish_all(events, topic.publish_batch)
     except PublishFailedError as error:
         _record(error.summary)
-        logger.exception("publishing stopped part-way", extra=error.summary.to_response())
+        logger.exception("publishing stopped part-way", extra=_failures(error.summary))
         raise
     _record(summary)
     if summary.failed:
-        logger.error("some events were not published", extra=summary.to_response())
+        logger.error("some events were not published", extra=_failures(summary))
     return summary.to_response()
 
 
@@ -53,3 +53,8 @@ def _record(summary: logic.PublishSummary) -> None:
     )
     # Entry-level failures do not fail the invoke: this metric is where they show.
     metrics.add_metric(name="EventsNotPublished", unit=MetricUnit.Count, value=len(summary.failed))
+
+
+def _failures(summary: logic.PublishSummary) -> dict[str, Any]:
+    response = summary.to_response()
+    return {key: response[key] for key in ("published_count", "failed_count", "failed")}

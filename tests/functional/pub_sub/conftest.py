@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from moto import mock_aws
 
-from pub_sub import adapters, publisher, settings, subscriber
+from pub_sub import adapters, settings, subscriber
 from tests.functional.pub_sub.stack_wiring import MAX_RECEIVE_COUNT, SUBSCRIPTIONS
 
 EVENTS_DIR = Path(__file__).resolve().parents[3] / "events" / "pub_sub"
@@ -57,17 +56,6 @@ def _clear_caches() -> None:
 def fresh_caches() -> None:
     """Clients and settings are cached per process, as on Lambda: each test gets new ones."""
     _clear_caches()
-
-
-@pytest.fixture(autouse=True)
-def metrics_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Give the handlers' module-level Metrics the namespace Lambda's env holds at import.
-
-    The root conftest sets POWERTOOLS_METRICS_NAMESPACE in a fixture, after these modules
-    were imported for collection, so Metrics() read no namespace then.
-    """
-    for module in (publisher, subscriber):
-        monkeypatch.setattr(module.metrics, "namespace", os.environ["POWERTOOLS_METRICS_NAMESPACE"])
 
 
 @pytest.fixture
