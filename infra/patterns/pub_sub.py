@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sns as sns
@@ -68,6 +69,11 @@ DEFAULT_SUBSCRIBERS: tuple[Subscriber, ...] = (
         },
     ),
 )
+
+
+#: Powertools publishes the publisher's metrics under this namespace with a `service` dimension.
+PUBLISHER_SERVICE_NAME = "pub_sub-publisher"
+PUBLISHER_METRICS_NAMESPACE = "ServerlessPatterns"
 
 
 class SubscriberPipeline(Construct):
@@ -186,7 +192,8 @@ class PubSub(Construct):
             pattern="pub_sub",
             handler="pub_sub.publisher.handler",
             description="Publishes a list of order events to the topic, ten per call",
-            service_name="pub_sub-publisher",
+            service_name=PUBLISHER_SERVICE_NAME,
+            metrics_namespace=PUBLISHER_METRICS_NAMESPACE,
             environment={"TOPIC_ARN": self.topic.topic_arn},
         )
         self.topic.grant_publish(self.publisher.function)
@@ -196,6 +203,20 @@ class PubSub(Construct):
                 reason="grant_publish lets the publisher encrypt for the topic: "
                 "GenerateDataKey* is scoped to the topic's own key, not to '*'.",
             )
+        )
+
+        # A PublishBatch can reject some entries while the invocation succeeds, so the
+        # function's errors alarm would miss them; the publisher counts them in a metric.
+        alarms.alarm_on(
+            self,
+            "EventsNotPublishedAlarm",
+            metric=cloudwatch.Metric(
+                namespace=PUBLISHER_METRICS_NAMESPACE,
+                metric_name="EventsNotPublished",
+                dimensions_map={"service": PUBLISHER_SERVICE_NAME},
+                statistic="Sum",
+            ),
+            description="The publisher could not publish some events to the topic",
         )
 
         self.pipelines: dict[str, SubscriberPipeline] = {}

@@ -162,3 +162,30 @@ def test_stack_outputs_what_a_user_needs_to_drive_it(pub_sub: Template):
         "FraudReviewDeadLetterQueueUrl",
     ):
         pub_sub.has_output(output, {"Value": Match.any_value()})
+
+
+def test_events_the_publisher_could_not_publish_raise_an_alarm(pub_sub: Template):
+    pub_sub.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "pub_sub.publisher.handler",
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        "POWERTOOLS_SERVICE_NAME": "pub_sub-publisher",
+                        "POWERTOOLS_METRICS_NAMESPACE": "ServerlessPatterns",
+                    }
+                )
+            },
+        },
+    )
+    pub_sub.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "ServerlessPatterns",
+            "MetricName": "EventsNotPublished",
+            "Dimensions": [{"Name": "service", "Value": "pub_sub-publisher"}],
+            "Statistic": "Sum",
+            "Threshold": 1,
+        },
+    )
