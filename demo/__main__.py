@@ -19,8 +19,11 @@ SCENARIOS = {"request_response": request_response.run, "pub_sub": pub_sub.run}
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
     parser.add_argument("--assembly", default="cdk.out", type=Path, help="synthesized app")
-    parser.add_argument("patterns", nargs="*", choices=[*SCENARIOS, []], default=list(SCENARIOS))
+    parser.add_argument(
+        "patterns", nargs="*", choices=list(SCENARIOS), help="scenarios to run (default: all)"
+    )
     args = parser.parse_args(argv)
+    patterns = args.patterns or list(SCENARIOS)
 
     # Fake credentials keep every call on moto; nothing here can reach an AWS account.
     os.environ.update(
@@ -34,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = []
     with mock_aws():
         cloud = LocalCloud(args.assembly)
-        for name in args.patterns:
+        for name in patterns:
             started = time.perf_counter()
             outcome = SCENARIOS[name](cloud)
             summary.append((name, outcome, time.perf_counter() - started))

@@ -105,7 +105,9 @@ class _InvocationOutput(io.TextIOBase):
         return (self.target or self.fallback).write(text)
 
     def flush(self) -> None:
-        (self.target or self.fallback).flush()
+        stream = self.target or self.fallback
+        if not stream.closed:
+            stream.flush()
 
 
 class FunctionRunner:
@@ -155,7 +157,10 @@ class FunctionRunner:
         sys.path.insert(0, str(function.code_dir))
         saved_environ = dict(os.environ)
         os.environ.update(self._lambda_environment(function))
+        # Writes outside an invocation (a logger created at import keeps this stream) go to
+        # whatever stdout was when the latest invocation began.
         saved_stdout, sys.stdout = sys.stdout, self._output
+        self._output.fallback = saved_stdout
         self._output.target = log
         try:
             yield

@@ -56,3 +56,19 @@ def test_pub_sub_scenario_delivers_filtered_shares_once_and_dead_letters_the_poi
     # Nothing lost: every delivered message but the poison one left its mark in the ledger.
     order_effects = outcome.ledger_items - 1  # one daily fraud-review total
     assert order_effects == sum(outcome.delivered.values()) - 1
+
+
+def test_demo_command_runs_every_scenario_and_prints_the_summary(
+    dev_assembly: CloudAssembly, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    from demo.__main__ import main
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "1")  # main() sets it; restore afterwards
+
+    exit_code = main(["--assembly", str(dev_assembly.outdir)])
+
+    summary = capsys.readouterr().out.split("pattern ", 1)[1]
+    assert exit_code == 0
+    assert "request_response" in summary
+    assert "16 requests, 1 items in the table" in summary
+    assert "25 published, 36 delivered, 36 ledger items, 1 in DLQs" in summary
