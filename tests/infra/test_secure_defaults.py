@@ -101,13 +101,18 @@ def test_every_log_group_has_explicit_retention(template: dict):
         assert log_group["Properties"]["RetentionInDays"] == 7, logical_id
 
 
-def test_every_queue_is_encrypted_and_has_a_dlq_or_is_one(template: dict):
-    queues = resources_of_type(template, "AWS::SQS::Queue")
-    dead_letter_queues = {
+def _dead_letter_queue_ids(template: dict) -> set[str]:
+    """Logical ids of the queues some other queue's redrive policy targets."""
+    return {
         queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
-        for queue in queues.values()
+        for queue in resources_of_type(template, "AWS::SQS::Queue").values()
         if "RedrivePolicy" in queue["Properties"]
     }
+
+
+def test_every_queue_is_encrypted_and_has_a_dlq_or_is_one(template: dict):
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    dead_letter_queues = _dead_letter_queue_ids(template)
     for logical_id, queue in queues.items():
         props = queue["Properties"]
         assert props["SqsManagedSseEnabled"] is True, logical_id
@@ -115,19 +120,13 @@ def test_every_queue_is_encrypted_and_has_a_dlq_or_is_one(template: dict):
 
 
 def test_every_dead_letter_queue_raises_an_alarm(template: dict):
-    queues = resources_of_type(template, "AWS::SQS::Queue")
-    dead_letter_queues = {
-        queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
-        for queue in queues.values()
-        if "RedrivePolicy" in queue["Properties"]
-    }
     watched = {
         dim["Value"]["Fn::GetAtt"][0]
         for alarm in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
         if alarm["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
         for dim in alarm["Properties"]["Dimensions"]
     }
-    assert watched == dead_letter_queues
+    assert watched == _dead_letter_queue_ids(template)
 
 
 def _denies_insecure_transport(policy_document: dict) -> bool:
