@@ -156,6 +156,3 @@ class PythonFunction(Construct):
             metric=self.function.metric_errors(),
             description=f"{pattern} {construct_id} raised an error",
         )
-
-    def add_environment(self, key: str, value: str) -> None:
-        self.function.add_environment(key, value)

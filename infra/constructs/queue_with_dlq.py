@@ -60,7 +60,6 @@ class QueueWithDlq(Construct):
         }
         props.update(overrides)
         self.queue = sqs.Queue(self, "Queue", **props)
-        self.max_receive_count = max_receive_count
         self.dlq_alarm = alarms.alarm_on(
             self,
             "DeadLetterQueueDepthAlarm",
