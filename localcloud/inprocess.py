@@ -65,8 +65,8 @@ class DeployedStack:
     routes: dict[str, LocalFunction] = field(default_factory=dict)
 
 
-class UnsupportedIntrinsicError(ValueError):
-    """The template uses an intrinsic function localcloud cannot resolve."""
+class UnsupportedTemplateError(ValueError):
+    """The template uses something localcloud cannot run yet (an intrinsic, an event source)."""
 
 
 class LocalCloud:
@@ -190,7 +190,7 @@ class LocalCloud:
     def _register_event_source(self, stack: DeployedStack, props: dict) -> None:
         source_arn = self.resolve(stack, props["EventSourceArn"])
         if ":sqs:" not in source_arn:
-            raise NotImplementedError(f"event source {source_arn}: only SQS is delivered so far")
+            raise UnsupportedTemplateError(f"event source {source_arn}: only SQS is delivered")
         function = stack.functions[props["FunctionName"]["Ref"]]
         queue_url = self.client("sqs").get_queue_url(QueueName=source_arn.rsplit(":", 1)[1])
         self.sqs_sources.append(
@@ -250,7 +250,7 @@ class LocalCloud:
             separator, parts = argument
             return separator.join(str(self.resolve(stack, part)) for part in parts)
         if key.startswith("Fn::"):
-            raise UnsupportedIntrinsicError(f"{key} is not supported yet: {value}")
+            raise UnsupportedTemplateError(f"{key} is not supported yet: {value}")
         return {key: self.resolve(stack, argument)}
 
     # -- use ------------------------------------------------------------------------------

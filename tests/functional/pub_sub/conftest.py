@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,8 +17,7 @@ from moto import mock_aws
 
 from pub_sub import adapters, settings, subscriber
 from tests.functional.pub_sub.stack_wiring import MAX_RECEIVE_COUNT, SUBSCRIPTIONS
-
-EVENTS_DIR = Path(__file__).resolve().parents[3] / "events" / "pub_sub"
+from tests.samples import load_event
 
 
 @dataclass(frozen=True)
@@ -62,10 +61,7 @@ def fresh_caches() -> None:
 def sample_event() -> Callable[[str], dict[str, Any]]:
     """Load a sample event from events/pub_sub/ (a fresh copy each call, free to tweak)."""
 
-    def load(name: str) -> dict[str, Any]:
-        return json.loads((EVENTS_DIR / name).read_text())
-
-    return load
+    return functools.partial(load_event, "pub_sub")
 
 
 @pytest.fixture

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -16,8 +14,8 @@ import pytest
 from moto import mock_aws
 
 from request_response import api, idempotency, settings, store
+from tests.samples import load_event
 
-EVENTS_DIR = Path(__file__).resolve().parents[3] / "events" / "request_response"
 TABLE_NAME = "items-test"
 IDEMPOTENCY_TABLE_NAME = "idempotency-test"
 
@@ -90,7 +88,7 @@ def make_event() -> EventFactory:
         headers: dict[str, str | None] | None = None,
         base64_body: bool = False,
     ) -> dict[str, Any]:
-        event = copy.deepcopy(json.loads((EVENTS_DIR / f"{name}.json").read_text()))
+        event = load_event("request_response", f"{name}.json")
         if item_id is not None:
             path = event["rawPath"].rsplit("/", 1)[0] + f"/{item_id}"
             event["rawPath"] = event["requestContext"]["http"]["path"] = path

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import json
+import functools
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pub_sub.models import OrderEvent
-
-EVENTS_DIR = Path(__file__).resolve().parents[3] / "events" / "pub_sub"
+from tests.samples import load_event
 
 
 @pytest.fixture
 def sample_event() -> Callable[[str], dict[str, Any]]:
     """Load a sample event from events/pub_sub/ (a fresh copy each call, free to tweak)."""
 
-    def load(name: str) -> dict[str, Any]:
-        return json.loads((EVENTS_DIR / name).read_text())
-
-    return load
+    return functools.partial(load_event, "pub_sub")
 
 
 @pytest.fixture
