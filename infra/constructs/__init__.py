@@ -4,9 +4,9 @@ from infra.constructs.alarm_topic import AlarmTopic
 from infra.constructs.python_function import (
     LAMBDA_ARCHITECTURE,
     LAMBDA_RUNTIME,
-    POWERTOOLS_LAYER_VERSION,
     POWERTOOLS_VERSION,
     PythonFunction,
+    powertools_layer_parameter,
 )
 from infra.constructs.queue_with_dlq import QueueWithDlq
 from infra.constructs.table import Table
@@ -14,10 +14,10 @@ from infra.constructs.table import Table
 __all__ = [
     "LAMBDA_ARCHITECTURE",
     "LAMBDA_RUNTIME",
-    "POWERTOOLS_LAYER_VERSION",
     "POWERTOOLS_VERSION",
     "AlarmTopic",
     "PythonFunction",
     "QueueWithDlq",
     "Table",
+    "powertools_layer_parameter",
 ]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Acknowledgment, Duration, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.config import AppConfig
@@ -18,12 +19,9 @@ from infra.constructs.alarm_topic import AlarmTopic
 LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_13
 LAMBDA_ARCHITECTURE = lambda_.Architecture.ARM_64
 
-#: Powertools ships to Lambda as the official public layer, never inside the asset. The layer
-#: version must carry the same release as the `aws-lambda-powertools` pin in pyproject.toml;
-#: bump the two together (tests/infra check that the pin matches POWERTOOLS_VERSION).
+#: Powertools ships to Lambda as the official public layer, never inside the asset, at the same
+#: release as the `aws-lambda-powertools` pin in pyproject.toml (a test keeps the two equal).
 POWERTOOLS_VERSION = "3.37.0"
-POWERTOOLS_LAYER_VERSION = 27
-_POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 
 #: The Lambda asset root: `functions/<pattern>/` plus the packages every pattern may share.
 FUNCTIONS_ROOT = Path(__file__).resolve().parents[2] / "functions"
@@ -42,14 +40,16 @@ def _asset_excludes(pattern: str) -> list[str]:
     ]
 
 
-def powertools_layer_arn(stack: Stack) -> str:
-    """The public Powertools layer ARN for this stack's region, runtime and architecture."""
-    python = LAMBDA_RUNTIME.name.replace(".", "")  # "python3.13" -> "python313"
+def powertools_layer_parameter() -> str:
+    """The public SSM parameter AWS keeps with the layer ARN of exactly `POWERTOOLS_VERSION`.
+
+    Powertools publishes one such parameter per release, runtime and architecture, so the
+    release is pinned by its version number rather than by a layer number that differs per
+    release line; CloudFormation resolves it at deploy time, in the stack's region.
+    """
+    python = LAMBDA_RUNTIME.name  # "python3.13"
     arch = LAMBDA_ARCHITECTURE.name  # "arm64"
-    return (
-        f"arn:{stack.partition}:lambda:{stack.region}:{_POWERTOOLS_LAYER_ACCOUNT}:layer:"
-        f"AWSLambdaPowertoolsPythonV3-{python}-{arch}:{POWERTOOLS_LAYER_VERSION}"
-    )
+    return f"/aws/service/powertools/python/{arch}/{python}/{POWERTOOLS_VERSION}"
 
 
 class PythonFunction(Construct):
@@ -62,7 +62,8 @@ class PythonFunction(Construct):
     - X-Ray active tracing;
     - JSON logs (Lambda advanced logging, application level INFO, system level WARN) into a
       log group owned by this construct, with the stage's retention and removal policy;
-    - Powertools from the official public layer at `POWERTOOLS_LAYER_VERSION`, with
+    - Powertools from the official public layer of release `POWERTOOLS_VERSION` (its ARN read
+      from the public SSM parameter `powertools_layer_parameter()` at deploy time), with
       `POWERTOOLS_SERVICE_NAME` (default: the pattern name) and
       `POWERTOOLS_METRICS_NAMESPACE` (default: "ServerlessPatterns") in the environment;
     - an asset holding only `functions/<pattern>/` and the shared packages;
@@ -93,7 +94,6 @@ class PythonFunction(Construct):
         super().__init__(scope, construct_id)
         if not (FUNCTIONS_ROOT / pattern).is_dir():
             raise ValueError(f"no handler package functions/{pattern}/ for pattern {pattern!r}")
-        stack = Stack.of(self)
 
         self.log_group = logs.LogGroup(
             self,
@@ -125,7 +125,11 @@ class PythonFunction(Construct):
             "system_log_level_v2": lambda_.SystemLogLevel.WARN,
             "layers": [
                 lambda_.LayerVersion.from_layer_version_arn(
-                    self, "PowertoolsLayer", powertools_layer_arn(stack)
+                    self,
+                    "PowertoolsLayer",
+                    ssm.StringParameter.value_for_string_parameter(
+                        self, powertools_layer_parameter()
+                    ),
                 )
             ],
             "environment": {
