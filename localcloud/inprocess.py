@@ -334,7 +334,7 @@ class LocalCloud:
         }
         queue_name = source.queue_arn.rsplit(":", 1)[1]
         invocation = self._invoke(source.function, event, f"SQS {queue_name}")
-        failed = _failed_message_ids(invocation, source, {m["MessageId"] for m in messages})
+        failed = failed_message_ids(invocation, source, {m["MessageId"] for m in messages})
         sqs = self.client("sqs")
         for message in messages:
             if message["MessageId"] in failed:
@@ -349,9 +349,7 @@ class LocalCloud:
                 )
 
 
-def _failed_message_ids(
-    invocation: Invocation, source: SqsEventSource, batch: set[str]
-) -> set[str]:
+def failed_message_ids(invocation: Invocation, source: SqsEventSource, batch: set[str]) -> set[str]:
     """Which messages go back to the queue, by Lambda's rules for SQS sources."""
     if invocation.error is not None:
         return batch
@@ -406,13 +404,13 @@ def _find_route(
     routes: dict[str, LocalFunction], method: str, path: str
 ) -> tuple[str, LocalFunction, dict[str, str]] | None:
     for route_key, function in routes.items():
-        path_parameters = _match_route(route_key, method, path)
+        path_parameters = match_route(route_key, method, path)
         if path_parameters is not None:
             return route_key, function, path_parameters
     return None
 
 
-def _match_route(route_key: str, method: str, path: str) -> dict[str, str] | None:
+def match_route(route_key: str, method: str, path: str) -> dict[str, str] | None:
     route_method, _, route_path = route_key.partition(" ")
     if route_method not in (method.upper(), "ANY"):
         return None
