@@ -7,6 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from aws_cdk import Stack
+from aws_cdk import aws_sqs as sqs
+
+from infra.application import build_app
 from tests.synth import CloudAssembly
 
 #: cdk-nag findings the project acknowledges, each with a reason where it is acknowledged.
@@ -62,3 +67,18 @@ def test_synth_writes_one_template_per_stack(dev_assembly: CloudAssembly):
     assert "missing" not in manifest
     for name in stacks:
         assert manifest["artifacts"][name]["environment"] == "aws://unknown-account/unknown-region"
+
+
+def test_a_cdk_nag_finding_fails_the_synth(tmp_path):
+    # GIVEN the project's app with one queue that lacks the secure defaults (no TLS-only policy)
+    app = build_app(outdir=str(tmp_path))
+    stack = Stack(app, "Insecure")
+    sqs.Queue(stack, "PlainQueue", encryption=sqs.QueueEncryption.SQS_MANAGED)
+
+    # WHEN it is synthesized THEN cdk-nag stops the synth
+    with pytest.raises(RuntimeError, match="AwsSolutions-SQS4"):
+        app.synth()
+    (report,) = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
+    assert report["conclusion"] == "failure"
+    failing = {violation["ruleName"] for violation in report["violations"]}
+    assert {"AwsSolutions-SQS3", "AwsSolutions-SQS4"} <= failing
