@@ -20,10 +20,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
     parser.add_argument("--assembly", default="cdk.out", type=Path, help="synthesized app")
     parser.add_argument(
-        "patterns", nargs="*", choices=list(SCENARIOS), help="scenarios to run (default: all)"
+        "patterns",
+        nargs="*",
+        metavar="PATTERN",
+        help=f"any of {', '.join(SCENARIOS)} (default: all)",
     )
     args = parser.parse_args(argv)
     patterns = args.patterns or list(SCENARIOS)
+    unknown = sorted(set(patterns) - set(SCENARIOS))
+    if unknown:
+        parser.error(f"no scenario for {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
 
     # Fake credentials keep every call on moto; nothing here can reach an AWS account.
     os.environ.update(

@@ -55,6 +55,16 @@ ERROR_STATUS: dict[type[ItemsError], HTTPStatus] = {
     StorageUnavailableError: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
+#: RFC 9110's names for the statuses the API documents; `HTTPStatus.phrase` changed between
+#: Python releases, and the committed OpenAPI document must not depend on the interpreter.
+_STATUS_DESCRIPTIONS = {
+    HTTPStatus.BAD_REQUEST: "Bad Request",
+    HTTPStatus.NOT_FOUND: "Not Found",
+    HTTPStatus.CONFLICT: "Conflict",
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "Content Too Large",
+    HTTPStatus.UNPROCESSABLE_ENTITY: "Unprocessable Content",
+}
+
 _IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]+$"  # visible ASCII: what fits in a header unquoted
 
 logger = Logger()
@@ -91,7 +101,7 @@ def _error_responses(*statuses: HTTPStatus) -> dict[int, dict[str, Any]]:
     """OpenAPI `responses` entries for the error statuses a route can answer."""
     return {
         int(status): {
-            "description": status.phrase,
+            "description": _STATUS_DESCRIPTIONS[status],
             "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
         }
         for status in statuses

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,9 @@ MAX_BODY_BYTES = 16 * 1024
 
 #: Upper bound on a page token's length: a token only ever holds one UUID key.
 MAX_PAGE_TOKEN_LENGTH = 200
+#: Tokens are unpadded URL-safe base64; anything else was not issued here. Checked before
+#: decoding because base64's tolerance of stray padding differs between Python versions.
+_PAGE_TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_-]*")
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -69,6 +73,8 @@ def decode_page_token(token: str) -> dict[str, str]:
     """
     if len(token) > MAX_PAGE_TOKEN_LENGTH:
         raise InvalidPageTokenError("too long")
+    if not _PAGE_TOKEN_ALPHABET.fullmatch(token):
+        raise InvalidPageTokenError("not a token issued by this API")
     try:
         raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
         key = json.loads(raw)

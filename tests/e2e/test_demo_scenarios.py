@@ -72,3 +72,13 @@ def test_demo_command_runs_every_scenario_and_prints_the_summary(
     assert "request_response" in summary
     assert "16 requests, 1 items in the table" in summary
     assert "25 published, 36 delivered, 36 ledger items, 1 in DLQs" in summary
+
+
+def test_demo_command_rejects_a_pattern_it_has_no_scenario_for(capsys: pytest.CaptureFixture[str]):
+    from demo.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["peer_to_peer"])
+
+    assert exit_info.value.code == 2
+    assert "no scenario for peer_to_peer" in capsys.readouterr().err
