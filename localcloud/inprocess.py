@@ -110,9 +110,11 @@ class LocalCloud:
         self._register_routes(stack)
         return stack
 
-    def _name(self, stack: DeployedStack, logical_id: str) -> str:
-        # Like CloudFormation's generated names: stack, logical id, a random suffix.
-        return f"{stack.template.name}-{logical_id}-{uuid.uuid4().hex[:8]}"[:80]
+    def _name(self, stack: DeployedStack, logical_id: str, *, max_length: int = 80) -> str:
+        # Like CloudFormation's generated names: stack and logical id, cut to fit, and a random
+        # suffix that is never cut, so two long names cannot collide.
+        suffix = uuid.uuid4().hex[:12]
+        return f"{stack.template.name}-{logical_id}"[: max_length - len(suffix) - 1] + f"-{suffix}"
 
     def _create_table(self, stack: DeployedStack, logical_id: str, props: dict) -> None:
         name = self._name(stack, logical_id)
@@ -169,7 +171,7 @@ class LocalCloud:
         )
 
     def _register_function(self, stack: DeployedStack, logical_id: str, props: dict) -> None:
-        name = self._name(stack, logical_id)[:64]
+        name = self._name(stack, logical_id, max_length=64)
         stack.physical_ids[logical_id] = name
         function = LocalFunction(
             name=name,
