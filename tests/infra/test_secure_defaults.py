@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -192,3 +193,17 @@ def test_prod_keeps_stateful_resources_and_logs_for_a_year(
     for logical_id, log_group in resources_of_type(template, "AWS::Logs::LogGroup").items():
         assert log_group["Properties"]["RetentionInDays"] == 365, logical_id
         assert log_group["DeletionPolicy"] == "Retain", logical_id
+
+
+@pytest.mark.parametrize("stack_name", STACK_NAMES)
+def test_each_function_asset_holds_only_its_pattern_and_the_shared_code(
+    dev_assembly: CloudAssembly, stack_name: str
+):
+    template = dev_assembly.templates[stack_name]
+    assets = json.loads((dev_assembly.outdir / f"{stack_name}.assets.json").read_text())["files"]
+    for logical_id, function in resources_of_type(template, "AWS::Lambda::Function").items():
+        pattern = function["Properties"]["Handler"].split(".")[0]
+        asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+        asset_dir = dev_assembly.outdir / assets[asset_hash]["source"]["path"]
+        assert {entry.name for entry in asset_dir.iterdir()} == {pattern, "shared"}, logical_id
+        assert not list(asset_dir.rglob("__pycache__")), logical_id
