@@ -51,7 +51,11 @@ def run(cloud: LocalCloud) -> Outcome:
     stack = cloud.deploy(STACK)
     names = {f.name: logical_id for logical_id, f in stack.functions.items()}
     first_invocation = len(cloud.invocations)
-    publisher = next(lid for lid in stack.functions if lid.startswith("PubSubPublisher"))
+    publisher = next(
+        logical_id
+        for logical_id, function in stack.functions.items()
+        if function.name == stack.outputs["PublisherFunctionName"]
+    )
 
     events = _order_events()
     trace.step(f"Invoke the publisher with {len(events)} order events")
@@ -64,7 +68,7 @@ def run(cloud: LocalCloud) -> Outcome:
 
     trace.step("A poison message reaches the topic past the publisher (not an order event)")
     cloud.client("sns").publish(
-        TopicArn=stack.physical_ids["PubSubTopic59C60992"],
+        TopicArn=stack.outputs["TopicArn"],
         Message='{"event_type": "order_placed", "this is": "not an order"}',
         MessageAttributes={"event_type": {"DataType": "String", "StringValue": "order_placed"}},
     )
@@ -74,7 +78,7 @@ def run(cloud: LocalCloud) -> Outcome:
     delivered = {}
     trace.step("What each subscriber's queue holds before delivery (its filtered share)")
     for name in SUBSCRIBERS:
-        queue_url = cloud.resolve(stack, {"Ref": _queue_id(stack, name, dead_letter=False)})
+        queue_url = stack.outputs[f"{name}QueueUrl"]
         count = _depth(sqs, queue_url)
         delivered[name] = count
         trace.line(f"{name:<14} {count:3d} message(s)")
@@ -84,9 +88,7 @@ def run(cloud: LocalCloud) -> Outcome:
     trace.line(f"{rounds} consumer invocation(s)")
 
     trace.step("Redeliver one processed message to fulfilment: idempotency stops a second effect")
-    fulfilment_url = cloud.resolve(
-        stack, {"Ref": _queue_id(stack, "Fulfilment", dead_letter=False)}
-    )
+    fulfilment_url = stack.outputs["FulfilmentQueueUrl"]
     placed = next(e for e in events if e["event_type"] == "order_placed")
     envelope = {
         "Type": "Notification",
@@ -95,7 +97,7 @@ def run(cloud: LocalCloud) -> Outcome:
     }
     sqs.send_message(QueueUrl=fulfilment_url, MessageBody=json.dumps(envelope))
     cloud.settle()
-    ledger = stack.physical_ids["PubSubLedgerTableB41CC6F7"]
+    ledger = stack.outputs["LedgerTableName"]
     reservation = cloud.client("dynamodb").get_item(
         TableName=ledger,
         Key={"pk": {"S": f"ORDER#{placed['order_id']}"}, "sk": {"S": "fulfilment"}},
@@ -116,7 +118,7 @@ def run(cloud: LocalCloud) -> Outcome:
     dead_letters = {}
     trace.step("Messages left in dead-letter queues")
     for name in SUBSCRIBERS:
-        dlq_url = cloud.resolve(stack, {"Ref": _queue_id(stack, name, dead_letter=True)})
+        dlq_url = stack.outputs[f"{name}DeadLetterQueueUrl"]
         dead_letters[name] = _depth(sqs, dlq_url)
         trace.line(f"{name:<14} {dead_letters[name]} message(s)")
         for message in sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get(
@@ -140,16 +142,6 @@ def _notification_message(body: str) -> str:
     except ValueError:
         return body
     return envelope.get("Message", body) if isinstance(envelope, dict) else body
-
-
-def _queue_id(stack, subscriber: str, *, dead_letter: bool) -> str:
-    part = "InboxDeadLetterQueue" if dead_letter else "InboxQueue"
-    prefix = f"PubSub{subscriber}{part}"
-    return next(
-        logical_id
-        for logical_id in stack.template.of_type("AWS::SQS::Queue")
-        if logical_id.startswith(prefix) and (dead_letter or "DeadLetter" not in logical_id)
-    )
 
 
 def _depth(sqs, queue_url: str) -> int:

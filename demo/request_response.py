@@ -77,7 +77,7 @@ def run(cloud: LocalCloud) -> Outcome:
     call("delete", "DELETE", f"/items/{item_id}")
     call("route the API does not have", "GET", "/orders")
 
-    table = stack.physical_ids["RequestResponseItemsTable1518F41E"]
+    table = stack.outputs["ItemsTableName"]
     items = cloud.client("dynamodb").scan(TableName=table)["Items"]
     trace.step("Invocations")
     names = {f.name: logical_id for logical_id, f in stack.functions.items()}

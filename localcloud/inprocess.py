@@ -63,6 +63,7 @@ class DeployedStack:
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
     functions: dict[str, LocalFunction] = field(default_factory=dict)
     routes: dict[str, LocalFunction] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
 
 
 class UnsupportedTemplateError(ValueError):
@@ -108,7 +109,16 @@ class LocalCloud:
         for resource in template.of_type("AWS::Lambda::EventSourceMapping").values():
             self._register_event_source(stack, resource["Properties"])
         self._register_routes(stack)
+        self._resolve_outputs(stack)
         return stack
+
+    def _resolve_outputs(self, stack: DeployedStack) -> None:
+        # moto's CloudFormation returns no outputs; they are resolved here from the template.
+        for name, output in stack.template.template.get("Outputs", {}).items():
+            try:
+                stack.outputs[name] = str(self.resolve(stack, output["Value"]))
+            except KeyError:
+                continue  # it names a resource in-process mode does not create (the HTTP API)
 
     def _name(self, stack: DeployedStack, logical_id: str, *, max_length: int = 80) -> str:
         # Like CloudFormation's generated names: stack and logical id, cut to fit, and a random
