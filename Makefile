@@ -20,6 +20,7 @@ $(VENV)/.installed: pyproject.toml .python-version
 	  { [ -x $(PY) ] && $(PY) -c 'import sys' 2>/dev/null || "$$python" -m venv --clear $(VENV); }
 	$(PY) -m pip install --quiet --upgrade 'pip>=25.1'
 	$(PY) -m pip install --quiet --group dev
+	$(PY) -m pip install --quiet --no-deps --editable .
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json

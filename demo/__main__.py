@@ -1,24 +1,31 @@
-"""Runs every finished pattern's scenario in-process on moto and prints a summary table."""
+"""`make demo`: start localcloud, deploy every stack with the real CDK CLI, run every scenario.
+
+Delivery runs when a scenario settles (not in the background), so the trace is the same on
+every run; `localcloud up` delivers continuously instead.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
+import logging
 import sys
 import time
+import warnings
 from pathlib import Path
 
-from moto import mock_aws
-
 from demo import pub_sub, request_response
-from localcloud import LocalCloud
+from localcloud import cli
+from localcloud.remote import RemoteCloud
+from localcloud.server import LocalCloudServer
 
 SCENARIOS = {"request_response": request_response.run, "pub_sub": pub_sub.run}
+REGION = "eu-west-1"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.split("\n")[0])
     parser.add_argument("--assembly", default="cdk.out", type=Path, help="synthesized app")
+    parser.add_argument("--port", type=int, default=0, help="localcloud's port (default: any)")
     parser.add_argument(
         "patterns",
         nargs="*",
@@ -31,36 +38,31 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"no scenario for {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
 
-    # Fake credentials keep every call on moto; nothing here can reach an AWS account.
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="localcloud",
-        AWS_SECRET_ACCESS_KEY="localcloud",  # noqa: S106 - not a secret: moto accepts any value
-        AWS_DEFAULT_REGION="eu-west-1",
-        POWERTOOLS_TRACE_DISABLED="1",
-        POWERTOOLS_METRICS_DISABLED="1",
-    )
-    os.environ.pop("AWS_PROFILE", None)
+    logging.getLogger("moto").setLevel(logging.ERROR)
+    warnings.simplefilter("ignore")
     summary = []
-    with mock_aws():
-        cloud = LocalCloud(args.assembly)
+    with LocalCloudServer(port=args.port, region=REGION, background=False) as server:
+        print(f"localcloud is up at {server.endpoint_url}")
+        started = time.perf_counter()
+        deployed = cli.main(
+            ["deploy", "--endpoint-url", server.endpoint_url, "--app", str(args.assembly)]
+        )
+        if deployed != 0:
+            return deployed
+        print(f"every stack deployed with the CDK CLI in {time.perf_counter() - started:.1f} s")
+        cloud = RemoteCloud(server.endpoint_url, region=REGION)
         for name in patterns:
             started = time.perf_counter()
             outcome = SCENARIOS[name](cloud)
             summary.append((name, outcome, time.perf_counter() - started))
 
-    print(f"\n{'pattern':<18} {'invocations':>11}  {'seconds':>7}  result")
+    print(f"\n{'pattern':<18} {'invocations':>11} {'processed':>10} {'in DLQs':>8} {'seconds':>8}")
     for name, outcome, seconds in summary:
-        print(f"{name:<18} {outcome.invocations:>11}  {seconds:7.2f}  {_result(outcome)}")
+        print(
+            f"{name:<18} {outcome.invocations:>11} {outcome.processed:>10} "
+            f"{outcome.in_dead_letter_queues:>8} {seconds:8.2f}"
+        )
     return 0
-
-
-def _result(outcome) -> str:
-    if isinstance(outcome, request_response.Outcome):
-        return f"{len(outcome.statuses)} requests, {outcome.items_in_table} items in the table"
-    return (
-        f"{outcome.published} published, {sum(outcome.delivered.values())} delivered, "
-        f"{outcome.ledger_items} ledger items, {sum(outcome.dead_letters.values())} in DLQs"
-    )
 
 
 if __name__ == "__main__":

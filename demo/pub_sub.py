@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 from demo import trace
-from localcloud import LocalCloud
+from demo.cloud import Cloud
 
 STACK = "PubSub"
 SUBSCRIBERS = ("Fulfilment", "Notifications", "FraudReview")
@@ -21,6 +21,14 @@ class Outcome:
     reservations_after_redelivery: int
     dead_letters: dict[str, int]
     invocations: int
+
+    @property
+    def processed(self) -> int:
+        return sum(self.delivered.values()) - self.in_dead_letter_queues
+
+    @property
+    def in_dead_letter_queues(self) -> int:
+        return sum(self.dead_letters.values())
 
 
 def _order_events() -> list[dict]:
@@ -46,29 +54,25 @@ def _order_events() -> list[dict]:
     ]
 
 
-def run(cloud: LocalCloud) -> Outcome:
+def run(cloud: Cloud) -> Outcome:
+    """Drive the deployed PubSub stack through the names and URLs its outputs give."""
     trace.heading("Pub-sub: publisher -> SNS topic -> filtered SQS queues -> consumers")
-    stack = cloud.deploy(STACK)
-    names = {f.name: logical_id for logical_id, f in stack.functions.items()}
+    outputs = cloud.outputs(STACK)
     first_invocation = len(cloud.invocations)
-    publisher = next(
-        logical_id
-        for logical_id, function in stack.functions.items()
-        if function.name == stack.outputs["PublisherFunctionName"]
-    )
+    publisher = outputs["PublisherFunctionName"]
 
     events = _order_events()
     trace.step(f"Invoke the publisher with {len(events)} order events")
-    published = cloud.invoke(STACK, publisher, {"events": events})
+    published = cloud.invoke(publisher, {"events": events})
     trace.line(f"-> {trace.short(published.payload or published.error, 200)}")
 
     trace.step("Invoke the publisher with an invalid event (nothing may be published)")
-    rejected = cloud.invoke(STACK, publisher, {"events": [{**events[0], "amount": "lots"}]})
+    rejected = cloud.invoke(publisher, {"events": [{**events[0], "amount": "lots"}]})
     trace.line(f"-> {trace.short(rejected.error or rejected.payload, 200)}")
 
     trace.step("A poison message reaches the topic past the publisher (not an order event)")
     cloud.client("sns").publish(
-        TopicArn=stack.outputs["TopicArn"],
+        TopicArn=outputs["TopicArn"],
         Message='{"event_type": "order_placed", "this is": "not an order"}',
         MessageAttributes={"event_type": {"DataType": "String", "StringValue": "order_placed"}},
     )
@@ -78,7 +82,7 @@ def run(cloud: LocalCloud) -> Outcome:
     delivered = {}
     trace.step("What each subscriber's queue holds before delivery (its filtered share)")
     for name in SUBSCRIBERS:
-        queue_url = stack.outputs[f"{name}QueueUrl"]
+        queue_url = outputs[f"{name}QueueUrl"]
         count = _depth(sqs, queue_url)
         delivered[name] = count
         trace.line(f"{name:<14} {count:3d} message(s)")
@@ -88,7 +92,7 @@ def run(cloud: LocalCloud) -> Outcome:
     trace.line(f"{rounds} consumer invocation(s)")
 
     trace.step("Redeliver one processed message to fulfilment: idempotency stops a second effect")
-    fulfilment_url = stack.outputs["FulfilmentQueueUrl"]
+    fulfilment_url = outputs["FulfilmentQueueUrl"]
     placed = next(e for e in events if e["event_type"] == "order_placed")
     envelope = {
         "Type": "Notification",
@@ -97,7 +101,7 @@ def run(cloud: LocalCloud) -> Outcome:
     }
     sqs.send_message(QueueUrl=fulfilment_url, MessageBody=json.dumps(envelope))
     cloud.settle()
-    ledger = stack.outputs["LedgerTableName"]
+    ledger = outputs["LedgerTableName"]
     reservation = cloud.client("dynamodb").get_item(
         TableName=ledger,
         Key={"pk": {"S": f"ORDER#{placed['order_id']}"}, "sk": {"S": "fulfilment"}},
@@ -108,7 +112,7 @@ def run(cloud: LocalCloud) -> Outcome:
     )
     ledger_items = cloud.client("dynamodb").scan(TableName=ledger)["Items"]
     trace.step("Invocations")
-    trace.invocations(cloud.invocations[first_invocation:], names)
+    trace.invocations(cloud.invocations[first_invocation:])
     trace.step(f"Ledger table: {len(ledger_items)} item(s)")
     for item in ledger_items[:8]:
         trace.line(trace.short({key: next(iter(value.values())) for key, value in item.items()}))
@@ -118,7 +122,7 @@ def run(cloud: LocalCloud) -> Outcome:
     dead_letters = {}
     trace.step("Messages left in dead-letter queues")
     for name in SUBSCRIBERS:
-        dlq_url = stack.outputs[f"{name}DeadLetterQueueUrl"]
+        dlq_url = outputs[f"{name}DeadLetterQueueUrl"]
         dead_letters[name] = _depth(sqs, dlq_url)
         trace.line(f"{name:<14} {dead_letters[name]} message(s)")
         for message in sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from demo import trace
-from localcloud import LocalCloud
+from demo.cloud import Cloud
 
 STACK = "RequestResponse"
 
@@ -17,21 +18,32 @@ class Outcome:
     items_in_table: int
     invocations: int
 
+    @property
+    def processed(self) -> int:
+        return len(self.statuses)
 
-def run(cloud: LocalCloud) -> Outcome:
+    @property
+    def in_dead_letter_queues(self) -> int:
+        return 0  # a synchronous API has no DLQ: the caller gets the error
+
+
+def run(cloud: Cloud) -> Outcome:
+    """Drive the deployed RequestResponse stack through the URL its `ApiUrl` output gives."""
     trace.heading("Request-response: HTTP API -> Lambda -> DynamoDB")
-    stack = cloud.deploy(STACK)
+    outputs = cloud.outputs(STACK)
+    api_url = outputs["ApiUrl"].rstrip("/")
     first_invocation = len(cloud.invocations)
     statuses: dict[str, int] = {}
 
     def call(label: str, method: str, path: str, **kwargs) -> dict | None:
-        response = cloud.request(STACK, method, path, **kwargs)
-        statuses[label] = response.status
-        query = (
-            "?" + "&".join(f"{k}={v}" for k, v in kwargs["query"].items())
-            if kwargs.get("query")
-            else ""
+        query = "?" + urlencode(kwargs["query"]) if kwargs.get("query") else ""
+        response = cloud.http(
+            method,
+            f"{api_url}{path}{query}",
+            body=kwargs.get("body"),
+            headers={"content-type": "application/json", **kwargs.get("headers", {})},
         )
+        statuses[label] = response.status
         sent = f" {trace.short(kwargs['body'], 80)}" if kwargs.get("body") else ""
         trace.step(f"{label}: {method} {path}{trace.short(query, 60)}{sent}")
         trace.line(f"-> {response.status} {trace.short(response.body)}")
@@ -77,11 +89,10 @@ def run(cloud: LocalCloud) -> Outcome:
     call("delete", "DELETE", f"/items/{item_id}")
     call("route the API does not have", "GET", "/orders")
 
-    table = stack.outputs["ItemsTableName"]
+    table = outputs["ItemsTableName"]
     items = cloud.client("dynamodb").scan(TableName=table)["Items"]
     trace.step("Invocations")
-    names = {f.name: logical_id for logical_id, f in stack.functions.items()}
-    trace.invocations(cloud.invocations[first_invocation:], names)
+    trace.invocations(cloud.invocations[first_invocation:])
     trace.step(f"Items left in the table: {len(items)} (two created, one deleted)")
     for item in items:
         trace.line(trace.short({key: next(iter(value.values())) for key, value in item.items()}))

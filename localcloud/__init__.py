@@ -1,12 +1,16 @@
-"""localcloud: runs a synthesized CDK app on moto with its functions' real code, no Docker.
+"""localcloud: an embedded AWS on moto that runs a CDK app's real templates and code, no Docker.
 
-This first part deploys the data plane a pattern needs (DynamoDB tables, SQS queues with redrive,
-SNS topics and subscriptions) from the templates themselves onto an active moto mock, runs each
-Lambda function in-process from its own asset, delivers SQS event sources with partial batch
-responses, and turns HTTP requests into API Gateway v2 events for the routes of an HTTP API.
+Two ways in:
+- `localcloud up` serves an AWS-compatible endpoint (moto's server inside this process) that
+  the real `cdk deploy` deploys onto; `localcloud.server` and `localcloud.cli`.
+- `LocalCloud` deploys synthesized templates onto moto's in-process mock, for tests.
+
+Both share the engine (`localcloud.engine`): functions run in-process from their deployed code,
+event sources are delivered with Lambda's rules, and HTTP APIs are served by the API front.
 """
 
-from localcloud.inprocess import HttpResponse, LocalCloud
+from localcloud.apifront import HttpResponse
+from localcloud.inprocess import LocalCloud
 from localcloud.runner import Invocation
 
 __all__ = ["HttpResponse", "Invocation", "LocalCloud"]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +46,58 @@ class StackTemplate:
         if source.get("packaging") != "zip":
             raise ValueError(f"{self.name}/{logical_id}: asset {asset_hash} is not a folder")
         return self.assembly_dir / source["path"]
+
+
+@dataclass(frozen=True)
+class FileAsset:
+    """One file asset of a stack and where CDK would publish it."""
+
+    source: Path
+    packaging: str
+    bucket: str
+    key: str
+
+    def content(self) -> bytes:
+        """The bytes to upload: the file itself, or a zip of the folder (as cdk-assets makes)."""
+        if self.packaging != "zip":
+            return self.source.read_bytes()
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for root, dirs, files in os.walk(self.source):
+                dirs.sort()
+                for name in sorted(files):
+                    path = Path(root) / name
+                    archive.write(path, path.relative_to(self.source).as_posix())
+        return buffer.getvalue()
+
+
+def file_assets(stack: StackTemplate, *, account_id: str, region: str) -> Iterator[FileAsset]:
+    """The stack's file assets, with the bootstrap bucket's placeholders filled in."""
+    manifest_path = stack.assembly_dir / f"{stack.name}.assets.json"
+    if not manifest_path.is_file():
+        return
+    manifest = json.loads(manifest_path.read_text())
+    if manifest.get("dockerImages"):
+        raise ValueError(f"{stack.name}: container image assets cannot run without Docker")
+    for asset in manifest.get("files", {}).values():
+        source = asset["source"]
+        if "path" not in source:
+            raise ValueError(f"{stack.name}: only assets built from a path can be published")
+        for destination in asset["destinations"].values():
+            yield FileAsset(
+                source=stack.assembly_dir / source["path"],
+                packaging=source.get("packaging", "file"),
+                bucket=_fill(destination["bucketName"], account_id, region),
+                key=_fill(destination["objectKey"], account_id, region),
+            )
+
+
+def _fill(text: str, account_id: str, region: str) -> str:
+    return (
+        text.replace("${AWS::AccountId}", account_id)
+        .replace("${AWS::Region}", region)
+        .replace("${AWS::Partition}", "aws")
+    )
 
 
 def load_assembly(assembly_dir: str | Path) -> dict[str, StackTemplate]:

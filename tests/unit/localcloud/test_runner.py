@@ -98,4 +98,69 @@ def test_a_raising_handler_returns_lambdas_error_shape_and_its_output(code_dir: 
     assert invocation.error["errorType"] == "ValueError"
     assert invocation.error["errorMessage"] == "asked to fail"
     assert invocation.error["stackTrace"]
-    assert invocation.logs == "call 1 of blue\n"
+    assert "call 1 of blue\n" in invocation.logs
+    assert invocation.logs.startswith(f"START RequestId: {invocation.request_id}")
+    assert f"REPORT RequestId: {invocation.request_id}" in invocation.logs
+
+
+SLOW_HANDLER = textwrap.dedent(
+    """
+    import time
+
+    STARTS = []
+
+    def handler(event, context):
+        STARTS.append(event)
+        time.sleep(event.get("sleep", 0))
+        return {"starts": len(STARTS)}
+    """
+)
+
+
+def test_a_handler_past_its_timeout_gets_lambdas_timeout_error_and_a_fresh_sandbox(
+    tmp_path: Path,
+):
+    (tmp_path / "slow.py").write_text(SLOW_HANDLER)
+    function = LocalFunction(
+        name="slow", handler="slow.handler", code_dir=tmp_path, environment={}, timeout_seconds=0.3
+    )
+    runner = FunctionRunner()
+
+    timed_out = runner.invoke(function, {"sleep": 2}, trigger="test")
+    after = runner.invoke(function, {}, trigger="test")
+
+    assert timed_out.error["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 0.30 seconds" in timed_out.error["errorMessage"]
+    assert timed_out.duration_ms < 1500
+    # The timed-out sandbox is gone: module state starts again with a cold start.
+    assert after.cold_start
+    assert after.payload == {"starts": 1}
+
+
+CALLER_HANDLER = textwrap.dedent(
+    """
+    import os
+
+    def handler(event, context):
+        inner = event["runner"].invoke(event["callee"], {}, trigger="nested")
+        return {"inner": inner.payload, "my_colour": os.environ["COLOUR"]}
+    """
+)
+
+
+def test_a_function_invoked_from_a_handler_runs_nested_with_its_own_environment(
+    code_dir: Path, tmp_path: Path
+):
+    caller_dir = tmp_path / "caller"
+    caller_dir.mkdir()
+    (caller_dir / "caller.py").write_text(CALLER_HANDLER)
+    runner = FunctionRunner()
+    caller = LocalFunction(
+        name="caller", handler="caller.handler", code_dir=caller_dir, environment={"COLOUR": "red"}
+    )
+    callee = _function(code_dir, "blue", "blue")
+
+    invocation = runner.invoke(caller, {"runner": runner, "callee": callee}, trigger="test")
+
+    assert invocation.payload["my_colour"] == "red"
+    assert invocation.payload["inner"]["colour"] == "blue"

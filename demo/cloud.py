@@ -1,0 +1,29 @@
+"""What a scenario needs from a cloud: in-process `LocalCloud` and `RemoteCloud` both provide it."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from localcloud import HttpResponse, Invocation
+
+
+class Cloud(Protocol):
+    @property
+    def invocations(self) -> list[Invocation]: ...
+
+    def client(self, service: str) -> Any: ...
+
+    def outputs(self, stack_name: str) -> dict[str, str]: ...
+
+    def invoke(self, function_name: str, event: Any) -> Invocation: ...
+
+    def http(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: str | bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> HttpResponse: ...
+
+    def settle(self) -> int: ...

@@ -1,0 +1,237 @@
+"""The `localcloud` command: up, deploy, outputs, invoke, run.
+
+localcloud up [--port 4566]                 serve the endpoint until stopped
+localcloud deploy [STACK ...]               cdk bootstrap + cdk deploy onto it
+localcloud outputs STACK                    the stack's outputs
+localcloud invoke FUNCTION --event FILE|-   invoke a function, print response and logs
+localcloud run PATTERN                      drive a pattern's scenario, print its trace
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import importlib
+import json
+import logging
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from localcloud.remote import EndpointUnreachableError, RemoteCloud
+from localcloud.server import LocalCloudServer, cdk_environment
+
+DEFAULT_ENDPOINT = "http://localhost:4566"
+DEFAULT_REGION = "eu-west-1"
+ACCOUNT_ID = "123456789012"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="localcloud", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="serve an AWS-compatible endpoint until stopped")
+    up.add_argument("--port", type=int, default=4566)
+    up.add_argument("--region", default=DEFAULT_REGION)
+    up.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="multiply every wait (visibility timeouts, batching windows, retry delays); "
+        "1 is AWS's timing, 0.01 makes a 3-minute visibility timeout 2 s",
+    )
+
+    for name, help_text in [
+        ("deploy", "cdk bootstrap + cdk deploy onto a running localcloud"),
+        ("outputs", "print a deployed stack's outputs"),
+        ("invoke", "invoke a deployed function; print its response and log lines"),
+        ("run", "drive a pattern's scenario against a running localcloud"),
+    ]:
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--endpoint-url", default=DEFAULT_ENDPOINT)
+        command.add_argument("--region", default=DEFAULT_REGION)
+    commands.choices["deploy"].add_argument("stacks", nargs="*", metavar="STACK")
+    commands.choices["deploy"].add_argument(
+        "--app", help="a synthesized cloud assembly (cdk.out) or app command; default: cdk.json"
+    )
+    commands.choices["outputs"].add_argument("stack", metavar="STACK")
+    commands.choices["outputs"].add_argument("--json", action="store_true")
+    commands.choices["invoke"].add_argument("function", metavar="FUNCTION")
+    commands.choices["invoke"].add_argument("--event", required=True, help="a JSON file, or -")
+    commands.choices["run"].add_argument("pattern", metavar="PATTERN")
+    commands.choices["run"].add_argument(
+        "--scenarios", default="demo", help="the package holding one scenario module per pattern"
+    )
+
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except EndpointUnreachableError as error:
+        print(f"localcloud: {error}", file=sys.stderr)
+        return 2
+    except CommandError as error:
+        print(f"localcloud {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+class CommandError(Exception):
+    """The command cannot go on; its message says why."""
+
+
+def up(args: argparse.Namespace) -> int:
+    logging.getLogger("moto").setLevel(logging.ERROR)
+    warnings.simplefilter("ignore")
+    server = LocalCloudServer(port=args.port, region=args.region, time_scale=args.time_scale)
+    try:
+        server.start()
+    except OSError as error:
+        raise CommandError(f"cannot listen on port {args.port}: {error}") from error
+    stop = threading.Event()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stop.set())
+    print(f"localcloud is up at {server.endpoint_url} (region {args.region})", flush=True)
+    print(
+        f"  export AWS_ENDPOINT_URL={server.endpoint_url} AWS_REGION={args.region} "
+        "AWS_ACCESS_KEY_ID=localcloud AWS_SECRET_ACCESS_KEY=localcloud",
+        flush=True,
+    )
+    announced: set[str] = set()
+    while not stop.wait(0.5):
+        for api in server.engine.apis():
+            if api["id"] not in announced:
+                announced.add(api["id"])
+                print(f"HTTP API {api['name']} is at {api['url']}", flush=True)
+    print("localcloud is stopping", flush=True)
+    server.stop()
+    return 0
+
+
+def deploy(args: argparse.Namespace) -> int:
+    cloud = RemoteCloud(args.endpoint_url, region=args.region)
+    cloud.health()
+    environment = cdk_environment(args.endpoint_url, args.region)
+    cdk = _cdk_command()
+    app = ["--app", args.app] if args.app else []
+    started = time.perf_counter()
+    _run([*cdk, "bootstrap", f"aws://{ACCOUNT_ID}/{args.region}", *app], environment)
+    targets = args.stacks or ["--all"]
+    _run([*cdk, "deploy", *targets, "--require-approval", "never", *app], environment)
+    print(f"deployed in {time.perf_counter() - started:.1f} s")
+    for api in cloud.apis():
+        print(f"HTTP API {api['name']} is at {api['url']}")
+    return 0
+
+
+def outputs(args: argparse.Namespace) -> int:
+    cloud = RemoteCloud(args.endpoint_url, region=args.region)
+    cloud.health()
+    try:
+        values = cloud.outputs(args.stack)
+    except cloud.client("cloudformation").exceptions.ClientError as error:
+        raise CommandError(f"no stack {args.stack!r} is deployed ({error})") from error
+    if args.json:
+        print(json.dumps(values, indent=2))
+    else:
+        for key, value in values.items():
+            print(f"{key}\t{value}")
+    return 0
+
+
+def invoke(args: argparse.Namespace) -> int:
+    cloud = RemoteCloud(args.endpoint_url, region=args.region)
+    cloud.health()
+    text = sys.stdin.read() if args.event == "-" else _read(Path(args.event))
+    try:
+        event = json.loads(text)
+    except ValueError as error:
+        raise CommandError(f"the event is not JSON: {error}") from error
+    name = _function_name(cloud, args.function)
+    response = cloud.client("lambda").invoke(
+        FunctionName=name, Payload=json.dumps(event).encode(), LogType="Tail"
+    )
+    payload = response["Payload"].read().decode()
+    logs = base64.b64decode(response.get("LogResult", "")).decode(errors="replace")
+    print(f"-- {name}")
+    print(logs.rstrip())
+    print(
+        "-- response"
+        + (f" (error: {response['FunctionError']})" if "FunctionError" in response else "")
+    )
+    try:
+        print(json.dumps(json.loads(payload), indent=2))
+    except ValueError:
+        print(payload)
+    return 1 if "FunctionError" in response else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    cloud = RemoteCloud(args.endpoint_url, region=args.region)
+    cloud.health()
+    try:
+        scenario = importlib.import_module(f"{args.scenarios}.{args.pattern}")
+    except ModuleNotFoundError as error:
+        raise CommandError(f"no scenario {args.pattern!r} in {args.scenarios!r}") from error
+    started = time.perf_counter()
+    outcome = scenario.run(cloud)
+    print(
+        f"\n{args.pattern}: {outcome.invocations} invocations, {outcome.processed} items "
+        f"processed, {outcome.in_dead_letter_queues} in DLQs, "
+        f"{time.perf_counter() - started:.2f} s"
+    )
+    return 0
+
+
+def _function_name(cloud: RemoteCloud, wanted: str) -> str:
+    """The deployed function named `wanted`, or the only one whose name contains it."""
+    names = [
+        function["FunctionName"]
+        for page in cloud.client("lambda").get_paginator("list_functions").paginate()
+        for function in page["Functions"]
+    ]
+    if wanted in names:
+        return wanted
+    matches = [name for name in names if wanted.lower() in name.lower()]
+    if len(matches) == 1:
+        return matches[0]
+    known = ", ".join(sorted(names)) or "none"
+    if not matches:
+        raise CommandError(f"no function matches {wanted!r}; deployed: {known}")
+    raise CommandError(f"{wanted!r} matches several functions: {', '.join(sorted(matches))}")
+
+
+def _cdk_command() -> list[str]:
+    local = Path("node_modules/.bin/cdk")
+    if local.exists():
+        return [str(local)]
+    if shutil.which("npx"):
+        return ["npx", "--no-install", "cdk"]
+    raise CommandError("the CDK CLI is not installed here: run `npm ci` (or `make install`)")
+
+
+def _run(command: list[str], environment: dict[str, str]) -> None:
+    print(f"$ {' '.join(command)}", flush=True)
+    completed = subprocess.run(command, env=environment, check=False)  # noqa: S603
+    if completed.returncode != 0:
+        raise CommandError(f"`{' '.join(command)}` failed with exit code {completed.returncode}")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError as error:
+        raise CommandError(f"cannot read the event: {error}") from error
+
+
+COMMANDS: dict[str, Any] = {
+    "up": up,
+    "deploy": deploy,
+    "outputs": outputs,
+    "invoke": invoke,
+    "run": run,
+}

@@ -1,0 +1,402 @@
+"""What moto's CloudFormation cannot deploy and a pattern needs, done by localcloud instead.
+
+moto skips `AWS::SNS::Subscription` and every `AWS::ApiGatewayV2::*` resource, and references to
+a skipped resource then fail the deploy. localcloud gives moto a model for each: the resources
+are created in moto's own SNS and API Gateway v2 backends, in dependency order, with their
+properties already resolved, so `Ref` and `Fn::GetAtt` to them work and the stack's outputs
+resolve. It also mends two gaps of moto's change sets, which the CDK CLI deploys through:
+outputs are computed once a change set is executed, and deleting a change set that does not
+exist answers as CloudFormation does instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, ClassVar
+
+from moto.apigatewayv2.models import apigatewayv2_backends
+from moto.cloudformation import models as cfn_models
+from moto.cloudformation import parsing as cfn_parsing
+from moto.cloudformation.exceptions import ValidationError
+from moto.core.common_models import CloudFormationModel
+from moto.kms import models as kms_models
+from moto.sns.models import sns_backends
+
+logger = logging.getLogger("localcloud")
+
+
+class _OwnedResource(CloudFormationModel):
+    """A resource localcloud creates for moto's CloudFormation (see the module docstring)."""
+
+    resource_type: ClassVar[str]
+    attributes: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, physical_id: str, properties: dict[str, Any], region: str, account: str):
+        self.physical_id = physical_id
+        self.properties = properties
+        self.region = region
+        self.account = account
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.physical_id
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.attributes
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        raise UnformattedGetAttTemplateException()
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region: str
+    ) -> None:
+        return None
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        return None
+
+
+class SnsSubscription(_OwnedResource):
+    resource_type = "AWS::SNS::Subscription"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SNS::Subscription"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **_
+    ) -> SnsSubscription:
+        props = cloudformation_json["Properties"]
+        topic_arn = props["TopicArn"]
+        backend = sns_backends[account_id][topic_arn.split(":")[3]]
+        subscription = backend.subscribe(topic_arn, props["Endpoint"], props["Protocol"])
+        attributes = {
+            "FilterPolicy": props.get("FilterPolicy"),
+            "FilterPolicyScope": props.get("FilterPolicyScope"),
+            "RawMessageDelivery": props.get("RawMessageDelivery"),
+            "RedrivePolicy": props.get("RedrivePolicy"),
+            "DeliveryPolicy": props.get("DeliveryPolicy"),
+        }
+        # The scope goes first: it decides how the filter policy is read.
+        for name in (
+            "FilterPolicyScope",
+            *(key for key in attributes if key != "FilterPolicyScope"),
+        ):
+            value = attributes[name]
+            if value is None:
+                continue
+            if isinstance(value, dict):
+                value = json.dumps(value)
+            elif isinstance(value, bool):
+                value = str(value).lower()
+            backend.set_subscription_attributes(subscription.arn, name, str(value))
+        return cls(subscription.arn, props, region_name, account_id)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = sns_backends[account_id][self.physical_id.split(":")[3]]
+        if self.physical_id in backend.subscriptions:
+            backend.unsubscribe(self.physical_id)
+
+
+class _HttpApiPart(_OwnedResource):
+    """A part of an HTTP API (integration, route, stage), created inside its API."""
+
+    @staticmethod
+    def _backend(account_id: str, region_name: str) -> Any:
+        return apigatewayv2_backends[account_id][region_name]
+
+
+class HttpApi(_HttpApiPart):
+    resource_type = "AWS::ApiGatewayV2::Api"
+    attributes = ("ApiEndpoint", "ApiId")
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGatewayV2::Api"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **_
+    ) -> HttpApi:
+        props = cloudformation_json["Properties"]
+        if props.get("Body") or props.get("BodyS3Location"):
+            raise ValidationError(resource_name, "an API imported from OpenAPI is not supported")
+        api = cls._backend(account_id, region_name).create_api(
+            api_key_selection_expression=props.get("ApiKeySelectionExpression"),
+            cors_configuration=props.get("CorsConfiguration"),
+            description=props.get("Description", ""),
+            disable_schema_validation=props.get("DisableSchemaValidation"),
+            disable_execute_api_endpoint=props.get("DisableExecuteApiEndpoint"),
+            name=props.get("Name", resource_name),
+            protocol_type=props.get("ProtocolType", "HTTP"),
+            route_selection_expression=props.get("RouteSelectionExpression"),
+            tags=props.get("Tags") or {},
+            version=props.get("Version"),
+        )
+        return cls(api.api_id, props, region_name, account_id)
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name == "ApiId":
+            return self.physical_id
+        if attribute_name == "ApiEndpoint":
+            return f"https://{self.physical_id}.execute-api.{self.region}.amazonaws.com"
+        return super().get_cfn_attribute(attribute_name)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        # An update keeps the API and its id (and so its URL), as CloudFormation does.
+        original_resource.properties = cloudformation_json["Properties"]
+        return original_resource
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = self._backend(account_id, region_name)
+        if self.physical_id in backend.apis:
+            backend.delete_api(self.physical_id)
+
+
+class HttpApiIntegration(_HttpApiPart):
+    resource_type = "AWS::ApiGatewayV2::Integration"
+    attributes = ("IntegrationId",)
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGatewayV2::Integration"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **_
+    ) -> HttpApiIntegration:
+        props = cloudformation_json["Properties"]
+        integration = cls._backend(account_id, region_name).create_integration(
+            api_id=props["ApiId"],
+            connection_id=props.get("ConnectionId"),
+            connection_type=props.get("ConnectionType", "INTERNET"),
+            content_handling_strategy=props.get("ContentHandlingStrategy"),
+            credentials_arn=props.get("CredentialsArn"),
+            description=props.get("Description", ""),
+            integration_method=props.get("IntegrationMethod", "POST"),
+            integration_subtype=props.get("IntegrationSubtype"),
+            integration_type=props["IntegrationType"],
+            integration_uri=props.get("IntegrationUri"),
+            passthrough_behavior=props.get("PassthroughBehavior"),
+            payload_format_version=str(props.get("PayloadFormatVersion", "2.0")),
+            request_parameters=props.get("RequestParameters"),
+            request_templates=props.get("RequestTemplates"),
+            response_parameters=props.get("ResponseParameters"),
+            template_selection_expression=props.get("TemplateSelectionExpression"),
+            timeout_in_millis=props.get("TimeoutInMillis"),
+            tls_config=props.get("TlsConfig"),
+        )
+        resource = cls(integration.id, props, region_name, account_id)
+        resource.api_id = props["ApiId"]
+        return resource
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name == "IntegrationId":
+            return self.physical_id
+        return super().get_cfn_attribute(attribute_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        api = self._backend(account_id, region_name).apis.get(self.api_id)
+        if api is not None:
+            api.integrations.pop(self.physical_id, None)
+
+
+class HttpApiRoute(_HttpApiPart):
+    resource_type = "AWS::ApiGatewayV2::Route"
+    attributes = ("RouteId",)
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGatewayV2::Route"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **_
+    ) -> HttpApiRoute:
+        props = cloudformation_json["Properties"]
+        route = cls._backend(account_id, region_name).create_route(
+            api_id=props["ApiId"],
+            api_key_required=props.get("ApiKeyRequired", False),
+            authorization_scopes=props.get("AuthorizationScopes", []),
+            authorization_type=props.get("AuthorizationType", "NONE"),
+            authorizer_id=props.get("AuthorizerId"),
+            model_selection_expression=props.get("ModelSelectionExpression"),
+            operation_name=props.get("OperationName"),
+            request_models=props.get("RequestModels"),
+            request_parameters=props.get("RequestParameters"),
+            route_key=props["RouteKey"],
+            route_response_selection_expression=props.get("RouteResponseSelectionExpression"),
+            target=props.get("Target"),
+        )
+        resource = cls(route.route_id, props, region_name, account_id)
+        resource.api_id = props["ApiId"]
+        return resource
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name == "RouteId":
+            return self.physical_id
+        return super().get_cfn_attribute(attribute_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        api = self._backend(account_id, region_name).apis.get(self.api_id)
+        if api is not None:
+            api.routes.pop(self.physical_id, None)
+
+
+class HttpApiStage(_HttpApiPart):
+    resource_type = "AWS::ApiGatewayV2::Stage"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGatewayV2::Stage"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **_
+    ) -> HttpApiStage:
+        props = cloudformation_json["Properties"]
+        config = {
+            "stageName": props["StageName"],
+            "autoDeploy": props.get("AutoDeploy", False),
+            "defaultRouteSettings": props.get("DefaultRouteSettings"),
+            "stageVariables": props.get("StageVariables", {}),
+            "accessLogSettings": props.get("AccessLogSettings"),
+            "description": props.get("Description"),
+        }
+        config = {key: value for key, value in config.items() if value is not None}
+        cls._backend(account_id, region_name).create_stage(props["ApiId"], config)
+        resource = cls(props["StageName"], props, region_name, account_id)
+        resource.api_id = props["ApiId"]
+        return resource
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        api = self._backend(account_id, region_name).apis.get(self.api_id)
+        if api is not None:
+            api.stages.pop(self.physical_id, None)
+
+
+OWNED_MODELS: dict[str, type[CloudFormationModel]] = {
+    model.cloudformation_type(): model
+    for model in (SnsSubscription, HttpApi, HttpApiIntegration, HttpApiRoute, HttpApiStage)
+}
+
+
+def _execute_change_set_with_outputs(original):
+    def execute_change_set(self, change_set_name: str, stack_name: str | None = None) -> None:
+        change_set = self.describe_change_set(change_set_name)
+        original(self, change_set_name, stack_name)
+        # moto builds a stack's outputs from the template it was created with, which for a
+        # change set is empty: build them from the executed template.
+        stack = self.stacks[change_set.stack_id]
+        stack._parse_template()
+        stack.output_map = stack._create_output_map()
+        for export in stack.exports:
+            self.exports[export.name] = export
+
+    return execute_change_set
+
+
+def _delete_change_set_or_fail_cleanly(original):
+    def delete_change_set(self, change_set_name: str) -> None:
+        known = change_set_name in self.change_sets or any(
+            change_set.change_set_name == change_set_name
+            for change_set in self.change_sets.values()
+        )
+        if not known:
+            raise ValidationError(change_set_name, f"ChangeSet [{change_set_name}] does not exist")
+        original(self, change_set_name)
+
+    return delete_change_set
+
+
+def _resource_class_with_owned_models(original):
+    def resource_class_from_type(resource_type: str) -> Any:
+        if resource_type in OWNED_MODELS:
+            return OWNED_MODELS[resource_type]
+        return original(resource_type)
+
+    return resource_class_from_type
+
+
+def public_parameter(path: str, region: str) -> str | None:
+    """A stand-in for one of AWS's public SSM parameters that moto does not hold.
+
+    Powertools publishes its layer ARN per release under `/aws/service/powertools/...`; locally
+    the layer's content comes from the environment localcloud runs in, so any valid ARN of
+    that layer will do.
+    """
+    parts = path.strip("/").split("/")
+    if parts[:3] == ["aws", "service", "powertools"] and len(parts) == 7:
+        _, _, _, language, architecture, runtime, _version = parts
+        python = runtime.replace(".", "")
+        name = f"AWSLambdaPowertools{language.capitalize()}V3-{python}-{architecture}"
+        return f"arn:aws:lambda:{region}:017000801446:layer:{name}:1"
+    return None
+
+
+def _ssm_parameter_or_public_stand_in(original):
+    def parse_ssm_parameter(self, value: str, value_type: str) -> str:
+        from moto.ssm.models import ssm_backends
+
+        if ssm_backends[self._account_id][self._region_name].get_parameter(value) is None:
+            stand_in = public_parameter(value, self._region_name)
+            if stand_in is not None:
+                return stand_in
+            raise ValidationError(value, f"Parameter {value} not found in SSM")
+        return original(self, value, value_type)
+
+    return parse_ssm_parameter
+
+
+def _kms_key_takes_cloudformation_tags(original):
+    # CloudFormation gives a key's tags as Key/Value; moto's KMS model expects TagKey/TagValue.
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, *args, **kwargs):
+        properties = cloudformation_json.get("Properties", {})
+        properties["Tags"] = [
+            {"TagKey": tag["Key"], "TagValue": tag["Value"]} if "Key" in tag else tag
+            for tag in properties.get("Tags", [])
+        ]
+        return original(resource_name, cloudformation_json, *args, **kwargs)
+
+    return classmethod(create_from_cloudformation_json)
+
+
+PATCHES: list[tuple[Any, str, Any]] = [
+    (kms_models.Key, "create_from_cloudformation_json", _kms_key_takes_cloudformation_tags),
+    (cfn_parsing.ResourceMap, "parse_ssm_parameter", _ssm_parameter_or_public_stand_in),
+    (cfn_parsing, "resource_class_from_type", _resource_class_with_owned_models),
+    (cfn_models.CloudFormationBackend, "execute_change_set", _execute_change_set_with_outputs),
+    (cfn_models.CloudFormationBackend, "delete_change_set", _delete_change_set_or_fail_cleanly),
+]

@@ -1,0 +1,625 @@
+"""The compute half of localcloud: runs functions, delivers events, serves HTTP APIs, over moto.
+
+moto holds the state (queues, topics, tables, functions and their code, event source mappings,
+HTTP APIs). The engine replaces what moto would do with compute, through a few of moto's
+private hooks (moto is pinned for this reason):
+
+- every Lambda invoke (direct RequestResponse or Event, and moto's own internal invokes) runs
+  the function's real code in-process through the `FunctionRunner`;
+- SQS event source mappings are not fired by moto on send; the engine polls them with Lambda's
+  rules: batch size, batching window, partial batch responses, the queue's visibility timeout
+  and its redrive to a DLQ;
+- SNS notifications to a function become async invocations, retried and then sent to the
+  function's dead-letter queue or on-failure destination, as Lambda does;
+- HTTP API requests become API Gateway v2 events for the matching route (`handle_http`).
+
+Time: with `time_scale` 1 the engine waits as AWS does (visibility timeouts, batching windows,
+async retry delays); a smaller scale shortens every wait by that factor. `settle()` drains all
+pending work at once, taking every such wait as elapsed, so tests are deterministic.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import heapq
+import itertools
+import json
+import logging
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moto.apigatewayv2.models import apigatewayv2_backends
+from moto.awslambda import models as lambda_models
+from moto.awslambda.models import lambda_backends
+from moto.core.utils import unix_time_millis
+from moto.sns import models as sns_models
+from moto.sns.models import sns_backends
+from moto.sqs.models import sqs_backends
+
+from localcloud import apifront, cloudformation, delivery
+from localcloud.apifront import HttpRequest, HttpResponse
+from localcloud.runner import CodeStore, FunctionRunner, Invocation, LocalFunction
+
+logger = logging.getLogger("localcloud")
+
+DEFAULT_ACCOUNT_ID = "123456789012"
+
+
+class EngineError(RuntimeError):
+    """localcloud cannot do what was asked (a second engine, an unknown function...)."""
+
+
+@dataclass(order=True)
+class _AsyncJob:
+    due: float
+    sequence: int
+    function_arn: str = field(compare=False)
+    event: Any = field(compare=False)
+    trigger: str = field(compare=False)
+    request_id: str = field(compare=False)
+    attempt: int = field(compare=False, default=1)
+
+
+@dataclass
+class _PendingBatch:
+    """Messages an SQS event source has received and holds until its batch is due."""
+
+    messages: list[Any] = field(default_factory=list)
+    first_received: float = 0.0
+
+
+_active: Engine | None = None
+_INHERITED = object()
+
+
+def active_engine() -> Engine:
+    if _active is None:
+        raise EngineError("no localcloud engine is running in this process")
+    return _active
+
+
+class Engine:
+    """See the module docstring. Use `with Engine(...) as engine:` or `start()`/`stop()`."""
+
+    def __init__(
+        self,
+        *,
+        region: str,
+        code_root: Path,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+        time_scale: float = 1.0,
+        endpoint_url: str | None = None,
+        credentials: dict[str, str] | None = None,
+    ) -> None:
+        self.region = region
+        self.account_id = account_id
+        self.time_scale = time_scale
+        self.endpoint_url = endpoint_url
+        self.runner = FunctionRunner(credentials=credentials)
+        self.runner.endpoint_url = endpoint_url
+        self.code_store = CodeStore(code_root)
+        self.invocations: list[Invocation] = []
+        self.discarded_events: list[dict[str, Any]] = []
+        self._functions: dict[str, tuple[tuple, LocalFunction]] = {}
+        self._async_jobs: list[_AsyncJob] = []
+        self._sequence = itertools.count()
+        self._pending: dict[str, _PendingBatch] = {}
+        self._delivery_lock = threading.RLock()
+        self._state_lock = threading.Lock()
+        self._saved: list[tuple[Any, str, Any]] = []
+        self._background: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> Engine:
+        global _active
+        if _active is not None:
+            raise EngineError("a localcloud engine is already running in this process")
+        for owner, name, wrap in [*cloudformation.PATCHES, *_PATCHES]:
+            self._saved.append((owner, name, vars(owner).get(name, _INHERITED)))
+            setattr(owner, name, wrap(getattr(owner, name)))
+        _active = self
+        _disable_xray_sdk()
+        return self
+
+    def stop(self) -> None:
+        global _active
+        self.stop_background()
+        for owner, name, original in reversed(self._saved):
+            if original is _INHERITED:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+        self._saved.clear()
+        if _active is self:
+            _active = None
+
+    def __enter__(self) -> Engine:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start_background(self, interval: float = 0.05) -> None:
+        """Deliver continuously in a thread, honouring (scaled) real time."""
+
+        def loop() -> None:
+            while not self._stopping.is_set():
+                try:
+                    busy = self.pump(fast_forward=False)
+                except Exception:
+                    logger.exception("delivery round failed")
+                    busy = 0
+                if not busy:
+                    self._stopping.wait(interval)
+
+        self._stopping.clear()
+        self._background = threading.Thread(target=loop, name="localcloud-delivery", daemon=True)
+        self._background.start()
+
+    def stop_background(self) -> None:
+        if self._background is not None:
+            self._stopping.set()
+            self._background.join()
+            self._background = None
+
+    # -- functions -------------------------------------------------------------------------
+
+    def local_function(self, function: Any) -> LocalFunction:
+        """The runnable form of a moto `LambdaFunction`; new code or settings mean a cold start."""
+        logging_config = getattr(function, "logging_config", None) or {}
+        key = (
+            function.code_sha_256,
+            function.handler,
+            json.dumps(function.environment_vars, sort_keys=True),
+            function.timeout,
+            function.memory_size,
+        )
+        with self._state_lock:
+            known = self._functions.get(function.function_arn)
+            if known is not None and known[0] == key:
+                return known[1]
+            if function.package_type != "Zip" or not function.code_bytes:
+                raise EngineError(f"{function.function_name}: only zip packages can run locally")
+            local = LocalFunction(
+                name=function.function_name,
+                handler=function.handler,
+                code_dir=self.code_store.unpack(function.code_bytes),
+                environment={key: str(value) for key, value in function.environment_vars.items()},
+                timeout_seconds=float(function.timeout),
+                memory_mb=int(function.memory_size),
+                region=function.region,
+                account_id=function.account_id,
+                log_group=logging_config.get("LogGroup", ""),
+            )
+            self._functions[function.function_arn] = (key, local)
+            return local
+
+    def function(self, name_or_arn: str) -> Any:
+        """The moto `LambdaFunction` with this name or ARN."""
+        return lambda_backends[self.account_id][self.region].get_function(name_or_arn)
+
+    def invoke(self, function: Any, event: Any, *, trigger: str) -> Invocation:
+        """Run `function` (a moto `LambdaFunction`) synchronously and record the invocation."""
+        invocation = self.runner.invoke(self.local_function(function), event, trigger=trigger)
+        with self._state_lock:
+            self.invocations.append(invocation)
+        self._write_logs(function, invocation)
+        return invocation
+
+    def invoke_async(self, function: Any, event: Any, *, trigger: str) -> str:
+        """Queue an asynchronous (Event) invocation; returns its request id."""
+        request_id = delivery.new_request_id()
+        self._schedule(
+            _AsyncJob(0.0, 0, function.function_arn, event, trigger, request_id), delay=0.0
+        )
+        return request_id
+
+    def _schedule(self, job: _AsyncJob, *, delay: float) -> None:
+        job.due = time.monotonic() + delay * self.time_scale
+        job.sequence = next(self._sequence)
+        with self._state_lock:
+            heapq.heappush(self._async_jobs, job)
+
+    def _write_logs(self, function: Any, invocation: Invocation) -> None:
+        # The invocation's log lines go to the function's log group, as Lambda sends them.
+        local = self._functions[function.function_arn][1]
+        logs = function.logs_backend
+        group = local.log_group_name
+        stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{invocation.request_id.replace('-', '')}"
+        with contextlib.suppress(Exception):
+            if group not in logs.groups:
+                logs.create_log_group(group, {})
+            logs.create_log_stream(group, stream)
+            now = int(unix_time_millis())
+            events = [{"timestamp": now, "message": line} for line in invocation.logs.splitlines()]
+            if events:
+                logs.put_log_events(group, stream, events)
+
+    # -- delivery --------------------------------------------------------------------------
+
+    def pump(self, *, fast_forward: bool) -> int:
+        """One delivery round over async invocations and SQS event sources; returns the work done.
+
+        With `fast_forward`, every wait (retry delay, batching window) counts as elapsed.
+        """
+        with self._delivery_lock:
+            done = self._run_async_jobs(fast_forward)
+            for mapping in self._event_source_mappings():
+                if ":sqs:" in mapping.event_source_arn:
+                    done += self._poll_sqs(mapping, fast_forward)
+            return done
+
+    def settle(self, *, max_rounds: int = 100_000) -> int:
+        """Deliver everything pending, taking every wait as elapsed; returns invocations made."""
+        before = len(self.invocations)
+        with self._delivery_lock:
+            for _ in range(max_rounds):
+                if not self.pump(fast_forward=True):
+                    return len(self.invocations) - before
+        raise EngineError(f"work still pending after {max_rounds} delivery rounds")
+
+    def _event_source_mappings(self) -> list[Any]:
+        backend = lambda_backends[self.account_id][self.region]
+        return [mapping for mapping in backend._event_source_mappings.values() if mapping.enabled]
+
+    def _run_async_jobs(self, fast_forward: bool) -> int:
+        done = 0
+        while True:
+            with self._state_lock:
+                if not self._async_jobs or (
+                    not fast_forward and self._async_jobs[0].due > time.monotonic()
+                ):
+                    return done
+                job = heapq.heappop(self._async_jobs)
+            done += 1
+            self._run_async_job(job)
+
+    def _run_async_job(self, job: _AsyncJob) -> None:
+        try:
+            function = self.function(job.function_arn)
+        except Exception:
+            self.discarded_events.append({"reason": "function not found", "job": job.__dict__})
+            return
+        invocation = self.invoke(function, job.event, trigger=job.trigger)
+        if invocation.succeeded:
+            return
+        config = _event_invoke_config(function)
+        retries = config.get("MaximumRetryAttempts", delivery.DEFAULT_ASYNC_RETRIES)
+        if job.attempt <= retries:
+            delay = delivery.ASYNC_RETRY_DELAYS_SECONDS[
+                min(job.attempt - 1, len(delivery.ASYNC_RETRY_DELAYS_SECONDS) - 1)
+            ]
+            job.attempt += 1
+            self._schedule(job, delay=delay)
+            return
+        self._dispose_failed_event(function, job, invocation, config)
+
+    def _dispose_failed_event(
+        self, function: Any, job: _AsyncJob, invocation: Invocation, config: dict
+    ) -> None:
+        """After the last retry: on-failure destination, else dead-letter queue, as Lambda does."""
+        destination = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        if destination:
+            record = delivery.async_failure_record(
+                function_arn=function.function_arn,
+                request_id=job.request_id,
+                event=job.event,
+                attempts=job.attempt,
+                invocation=invocation,
+            )
+            self._send_to_target(destination, delivery.dumps(record), {})
+            return
+        dead_letter = getattr(function, "localcloud_dead_letter_arn", None)
+        if dead_letter:
+            attributes = delivery.dead_letter_message_attributes(job.request_id, invocation)
+            self._send_to_target(dead_letter, delivery.dumps(job.event), attributes)
+            return
+        logger.warning(
+            "%s: event %s failed %d times and has no destination: Lambda discards it",
+            function.function_name,
+            job.request_id,
+            job.attempt,
+        )
+        self.discarded_events.append(
+            {"function": function.function_name, "request_id": job.request_id, "event": job.event}
+        )
+
+    def _send_to_target(self, arn: str, body: str, attributes: dict[str, Any]) -> None:
+        service, region, account = arn.split(":")[2], arn.split(":")[3], arn.split(":")[4]
+        if service == "sqs":
+            sqs_backends[account][region].send_message(
+                arn.rsplit(":", 1)[1], body, message_attributes=attributes
+            )
+        elif service == "sns":
+            sns_backends[account][region].publish(
+                body,
+                arn=arn,
+                message_attributes={
+                    name: {"Type": value["DataType"], "Value": value["StringValue"]}
+                    for name, value in attributes.items()
+                },
+            )
+        elif service == "lambda":
+            self.invoke_async(self.function(arn), json.loads(body), trigger="on-failure")
+        else:
+            raise EngineError(f"failure destination {arn}: only SQS, SNS and Lambda are supported")
+
+    def _poll_sqs(self, mapping: Any, fast_forward: bool) -> int:
+        queue_name = mapping.event_source_arn.rsplit(":", 1)[1]
+        backend = sqs_backends[mapping.account_id][mapping.region]
+        try:
+            queue = backend.get_queue(queue_name)
+        except Exception:
+            return 0  # the queue was deleted: Lambda keeps the mapping, with nothing to read
+        batch_size = int(mapping.batch_size or 10)
+        window = float(mapping.max_batch_window or 0)
+        pending = self._pending.setdefault(mapping.uuid, _PendingBatch())
+        wanted = batch_size - len(pending.messages)
+        if wanted > 0:
+            received = backend.receive_message(
+                queue_name,
+                wanted,
+                wait_seconds_timeout=0,
+                visibility_timeout=int(queue.visibility_timeout),
+                message_attribute_names=["All"],
+            )
+            if received and not pending.messages:
+                pending.first_received = time.monotonic()
+            pending.messages.extend(received)
+        if not pending.messages:
+            return 0
+        full = len(pending.messages) >= batch_size
+        window_over = time.monotonic() - pending.first_received >= window * self.time_scale
+        if not (fast_forward or full or window_over):
+            return 0
+        messages, self._pending[mapping.uuid] = pending.messages, _PendingBatch()
+        self._deliver_sqs_batch(mapping, queue, messages, fast_forward)
+        return 1
+
+    def _deliver_sqs_batch(self, mapping: Any, queue: Any, messages: list, fast: bool) -> None:
+        settings = delivery.SqsSourceSettings(
+            batch_size=int(mapping.batch_size or 10),
+            batching_window_seconds=float(mapping.max_batch_window or 0),
+            reports_batch_item_failures="ReportBatchItemFailures"
+            in (mapping.function_response_types or []),
+        )
+        event = {
+            "Records": [
+                delivery.sqs_record(message, mapping.event_source_arn, mapping.region)
+                for message in messages
+            ]
+        }
+        function = self.function(mapping.function_arn)
+        invocation = self.invoke(function, event, trigger=f"SQS {queue.name}")
+        failed = delivery.failed_message_ids(invocation, settings, {m.id for m in messages})
+        backend = sqs_backends[mapping.account_id][mapping.region]
+        for message in messages:
+            if message.id not in failed:
+                backend.delete_message(queue.name, message.receipt_handle)
+            elif fast or self.time_scale != 1:
+                # The message returns when its visibility timeout ends: now, when settling,
+                # or after the scaled timeout.
+                timeout = 0 if fast else round(int(queue.visibility_timeout) * self.time_scale)
+                with contextlib.suppress(Exception):
+                    backend.change_message_visibility(queue.name, message.receipt_handle, timeout)
+
+    # -- HTTP APIs -------------------------------------------------------------------------
+
+    def apis(self) -> list[dict[str, str]]:
+        """Every HTTP API: id, name and local URL (when served over an endpoint)."""
+        backend = apigatewayv2_backends[self.account_id][self.region]
+        return [
+            {
+                "id": api.api_id,
+                "name": api.name,
+                "url": apifront.local_url(self.endpoint_url or "", api.api_id),
+            }
+            for api in backend.apis.values()
+            if api.protocol_type == "HTTP"
+        ]
+
+    def handle_http(self, api_id: str, request: HttpRequest) -> HttpResponse:
+        """Answer a request to an HTTP API as API Gateway would; never raises."""
+        try:
+            return self._handle_http(api_id, request)
+        except Exception:
+            logger.exception("API front failed on %s %s", request.method, request.path)
+            return apifront.gateway_error(500, "Internal Server Error")
+
+    def _handle_http(self, api_id: str, request: HttpRequest) -> HttpResponse:
+        api = apigatewayv2_backends[self.account_id][self.region].apis.get(api_id)
+        if api is None or api.protocol_type != "HTTP":
+            return apifront.gateway_error(404, "Not Found")
+        if len(request.body) > apifront.MAX_BODY_BYTES:
+            return apifront.gateway_error(413, "Request Entity Too Large")
+        path, stage = request.path, "$default"
+        if "$default" not in api.stages:
+            stage_name, _, rest = path.lstrip("/").partition("/")
+            if stage_name not in api.stages:
+                return apifront.gateway_error(404, "Not Found")
+            path, stage = "/" + rest, stage_name
+        routes = {route.route_key: route for route in api.routes.values()}
+        selected = apifront.select_route(list(routes), request.method, path)
+        if selected is None:
+            return apifront.gateway_error(404, "Not Found")
+        route_key, path_parameters = selected
+        route = routes[route_key]
+        integration_id = (route.target or "").removeprefix("integrations/")
+        integration = api.integrations.get(integration_id)
+        if integration is None or integration.integration_type != "AWS_PROXY":
+            return apifront.gateway_error(500, "Internal Server Error")
+        if str(integration.payload_format_version) != "2.0":
+            return apifront.gateway_error(500, "Internal Server Error")
+        event = apifront.http_api_event(
+            api_id=api_id,
+            stage=stage,
+            route_key=route_key,
+            request=HttpRequest(request.method, path, request.query, request.headers, request.body),
+            path_parameters=path_parameters,
+            region=self.region,
+            account_id=self.account_id,
+            stage_variables=api.stages[stage].stage_variables or None,
+        )
+        function = self.function(integration.integration_uri)
+        invocation = self.invoke(function, event, trigger=f"HTTP {request.method} {path}")
+        if invocation.error is not None:
+            if invocation.error.get("errorType") == "Sandbox.Timedout":
+                return apifront.gateway_error(503, "Service Unavailable")
+            return apifront.gateway_error(500, "Internal Server Error")
+        return apifront.proxy_response(invocation.payload)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Hold background delivery (e.g. while a test inspects queues)."""
+        with self._delivery_lock:
+            yield
+
+
+def _disable_xray_sdk() -> None:
+    # A handler's tracer may have imported the X-Ray SDK before the runner could switch it
+    # off through the environment; no daemon runs locally, so it is switched off here.
+    sdk = sys.modules.get("aws_xray_sdk")
+    if sdk is not None:
+        sdk.global_sdk_config.set_sdk_enabled(False)
+
+
+def _event_invoke_config(function: Any) -> dict[str, Any]:
+    return function.event_invoke_config[0].config if function.event_invoke_config else {}
+
+
+def _header(headers: Any, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+# -- moto hooks ---------------------------------------------------------------------------
+
+
+def _invoke_through_engine(original):
+    def invoke(self, function_name, qualifier, body, headers, response_headers):
+        engine = active_engine()
+        function = self.get_function(function_name, qualifier)
+        event = json.loads(body) if body else {}
+        invocation_type = _header(headers, "x-amz-invocation-type") or "RequestResponse"
+        if invocation_type == "Event":
+            engine.invoke_async(function, event, trigger="Invoke (Event)")
+            return b""
+        if invocation_type == "DryRun":
+            return b""
+        invocation = engine.invoke(function, event, trigger="Invoke")
+        if invocation.error is not None:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            payload = json.dumps(invocation.error)
+        else:
+            payload = json.dumps(invocation.payload)
+        response_headers["x-amz-executed-version"] = "$LATEST"
+        tail = invocation.logs.encode()[-4096:]
+        response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
+        response_headers["Content-Length"] = str(len(payload.encode()))
+        return payload.encode()
+
+    return invoke
+
+
+def _invoke_lambda_through_engine(original):
+    # moto's internal invokes (e.g. a Step Functions Task) call this; it returns
+    # (payload, errored, logs).
+    def _invoke_lambda(self, event=None):
+        invocation = active_engine().invoke(
+            self, json.loads(event) if isinstance(event, str) else event, trigger="moto"
+        )
+        if invocation.error is not None:
+            return json.dumps(invocation.error), True, invocation.logs
+        return json.dumps(invocation.payload), False, invocation.logs
+
+    return _invoke_lambda
+
+
+def _mappings_polled_by_engine(original):
+    # moto fires a mapping synchronously on send, one record at a time and ignoring partial
+    # batch responses; the engine polls it instead, so moto's trigger is removed.
+    def create_event_source_mapping(self, spec):
+        mapping = original(self, spec)
+        for owner in _trigger_owners(self):
+            owner.lambda_event_source_mappings.pop(mapping.function_arn, None)
+            owner.lambda_event_source_mappings.pop(mapping.event_source_arn, None)
+        if ":sqs:" not in mapping.event_source_arn:
+            logger.warning(
+                "event source %s: localcloud delivers SQS sources only; streams come later",
+                mapping.event_source_arn,
+            )
+        return mapping
+
+    return create_event_source_mapping
+
+
+def _trigger_owners(backend: Any) -> Iterator[Any]:
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.kinesis.models import kinesis_backends
+
+    yield from sqs_backends[backend.account_id][backend.region_name].queues.values()
+    yield from dynamodb_backends[backend.account_id][backend.region_name].tables.values()
+    yield from kinesis_backends[backend.account_id][backend.region_name].streams.values()
+
+
+def _function_keeps_dead_letter_target(original):
+    def __init__(self, account_id, spec, region, version=1):  # noqa: N807 - replaces __init__
+        original(self, account_id, spec, region, version)
+        self.localcloud_dead_letter_arn = (spec.get("DeadLetterConfig") or {}).get("TargetArn")
+
+    return __init__
+
+
+def _sns_to_lambda_is_async(original):
+    def publish(self, message, message_id, subject=None, message_attributes=None, **kwargs):
+        if self.protocol != "lambda":
+            return original(
+                self,
+                message,
+                message_id,
+                subject=subject,
+                message_attributes=message_attributes,
+                **kwargs,
+            )
+        if self._filter_policy_matcher is not None and not self._filter_policy_matcher.matches(
+            message_attributes, message
+        ):
+            return None
+        if kwargs.get("message_structure") == "json":
+            message = self._parse_message_structure(message, self.protocol)
+        engine = active_engine()
+        event = delivery.sns_lambda_event(
+            subscription_arn=self.arn,
+            topic_arn=self.topic.arn,
+            message_id=message_id,
+            message=message,
+            subject=subject,
+            message_attributes=message_attributes,
+        )
+        engine.invoke_async(engine.function(self.endpoint), event, trigger=f"SNS {self.topic.name}")
+        return None
+
+    return publish
+
+
+_PATCHES: list[tuple[Any, str, Any]] = [
+    (lambda_models.LambdaBackend, "invoke", _invoke_through_engine),
+    (lambda_models.LambdaFunction, "_invoke_lambda", _invoke_lambda_through_engine),
+    (lambda_models.LambdaFunction, "__init__", _function_keeps_dead_letter_target),
+    (
+        lambda_models.LambdaBackend,
+        "create_event_source_mapping",
+        _mappings_polled_by_engine,
+    ),
+    (sns_models.Subscription, "publish", _sns_to_lambda_is_async),
+]

@@ -1,0 +1,214 @@
+"""`localcloud up`: moto's server inside this process, with the engine, the API front and controls.
+
+One port serves three things:
+- `/execute-api/{api_id}/...` (or a request whose Host is `{api_id}.execute-api...`): the API
+  front for HTTP APIs;
+- `/_localcloud/...`: controls for tools and scenarios (`GET health`, `GET apis`,
+  `GET invocations?since=N`, `POST settle`);
+- everything else: moto's AWS endpoint, which the CDK CLI, boto3 and the AWS CLI talk to.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from moto.moto_server.threaded_moto_server import MotoRequestHandler
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from localcloud import apifront
+from localcloud.apifront import HttpRequest
+from localcloud.engine import Engine
+
+CONTROL_PREFIX = "/_localcloud/"
+LAMBDA_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "localcloud",
+    "AWS_SECRET_ACCESS_KEY": "localcloud",
+    "AWS_SESSION_TOKEN": "localcloud",
+}
+
+
+class _QuietRequestHandler(MotoRequestHandler):
+    """moto's request handler without a log line per request (the CDK CLI makes hundreds)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
+class LocalCloudServer:
+    """An AWS-compatible endpoint on localhost with localcloud's engine (see the module)."""
+
+    def __init__(
+        self,
+        *,
+        port: int = 4566,
+        host: str = "localhost",
+        region: str = "eu-west-1",
+        time_scale: float = 1.0,
+        background: bool = True,
+    ) -> None:
+        self.host = host
+        self.background = background
+        self.port = port
+        self.region = region
+        self.time_scale = time_scale
+        self.engine: Engine | None = None
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._code_root: Path | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> LocalCloudServer:
+        self._code_root = Path(tempfile.mkdtemp(prefix="localcloud-code-"))
+        self.engine = Engine(
+            region=self.region,
+            code_root=self._code_root,
+            time_scale=self.time_scale,
+            endpoint_url=self.endpoint_url,
+            credentials=LAMBDA_CREDENTIALS,
+        )
+        self.engine.start()
+        moto_app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(
+            self.host,
+            self.port,
+            _Front(self.engine, moto_app),
+            threaded=True,
+            request_handler=_QuietRequestHandler,
+        )
+        self.port = self._server.server_port
+        self.engine.endpoint_url = self.engine.runner.endpoint_url = self.endpoint_url
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="localcloud-server", daemon=True
+        )
+        self._thread.start()
+        if self.background:
+            self.engine.start_background()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        if self.engine is not None:
+            self.engine.stop()
+        if self._code_root is not None:
+            shutil.rmtree(self._code_root, ignore_errors=True)
+
+    def __enter__(self) -> LocalCloudServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class _Front:
+    """The WSGI application: API front and controls first, then moto."""
+
+    def __init__(self, engine: Engine, moto_app: Any) -> None:
+        self.engine = engine
+        self.moto_app = moto_app
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        host = environ.get("HTTP_HOST", "")
+        if path.startswith(CONTROL_PREFIX):
+            return self._control(environ, start_response, path[len(CONTROL_PREFIX) :])
+        target = apifront.split_api_url(f"http://{host}{path}")
+        if target is not None:
+            api_id, api_path = target
+            return self._api(environ, start_response, api_id, api_path)
+        return self.moto_app(environ, start_response)
+
+    def _api(self, environ: dict, start_response: Any, api_id: str, path: str) -> Any:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {
+            key[5:].replace("_", "-").lower(): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        if length:
+            headers["content-length"] = str(length)
+        request = HttpRequest(
+            method=environ["REQUEST_METHOD"],
+            path=path,
+            query=environ.get("QUERY_STRING", ""),
+            headers=headers,
+            body=body,
+            source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
+        )
+        response = self.engine.handle_http(api_id, request)
+        payload = response.body.encode()
+        start_response(
+            f"{response.status} {_reason(response.status)}",
+            [*response.headers.items(), ("content-length", str(len(payload)))],
+        )
+        return [payload]
+
+    def _control(self, environ: dict, start_response: Any, action: str) -> Any:
+        method = environ["REQUEST_METHOD"]
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        if action == "health" and method == "GET":
+            result: Any = {"status": "running", "region": self.engine.region}
+        elif action == "apis" and method == "GET":
+            result = self.engine.apis()
+        elif action == "invocations" and method == "GET":
+            since = int(query.get("since", ["0"])[0])
+            result = [invocation.to_dict() for invocation in self.engine.invocations[since:]]
+        elif action == "settle" and method == "POST":
+            result = {"invocations": self.engine.settle()}
+        else:
+            return _json(start_response, 404, {"message": f"no control {method} {action}"})
+        return _json(start_response, 200, result)
+
+
+def _json(start_response: Any, status: int, value: Any) -> list[bytes]:
+    payload = json.dumps(value, default=str).encode()
+    start_response(
+        f"{status} {_reason(status)}",
+        [("content-type", "application/json"), ("content-length", str(len(payload)))],
+    )
+    return [payload]
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def cdk_environment(endpoint_url: str, region: str) -> dict[str, str]:
+    """The environment under which the AWS CLI, SDKs and the CDK CLI talk to localcloud."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+    }
+    return {
+        **environment,
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": "localcloud",
+        "AWS_SECRET_ACCESS_KEY": "localcloud",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "AWS_PAGER": "",
+    }
