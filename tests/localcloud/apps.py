@@ -1,0 +1,411 @@
+"""Hand-written cloud assemblies for localcloud's tests: a template, its asset manifest, handlers.
+
+Synthesizing a CDK app takes seconds; these tests need a few resources each, so `App` writes
+what `cdk synth` would (manifest.json, `<Stack>.template.json`, `<Stack>.assets.json` and the
+`asset.<hash>/` folder of handler code), shaped like CDK's output:
+
+    app = App()
+    queue = app.queue("Inbox", max_receive_count=2)
+    table = app.table("Deliveries")
+    worker = app.function("Worker", SQS_CONSUMER, environment={"TABLE_NAME": ref(table)})
+    app.sqs_source(worker, queue, batch_size=10)
+    with LocalCloud(app.write(tmp_path)) as cloud:
+        cloud.deploy(app.stack_name)
+
+The handlers below are written into the asset; each reads what it should do from its
+environment, so one module serves several functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BOOTSTRAP_BUCKET = "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"
+
+SQS_CONSUMER = textwrap.dedent(
+    '''
+    """Counts each delivery of a message body in TABLE_NAME, then ends the batch as MODE says.
+
+    MODE: "succeed"; "raise" when a body contains "poison"; "report" the poisoned records as
+    batchItemFailures; "report-malformed": report MALFORMED_FAILURE (JSON) instead.
+    """
+    import json
+    import os
+
+    import boto3
+
+
+    def handler(event, context):
+        table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+        records = event["Records"]
+        for record in records:
+            table.update_item(
+                Key={"id": record["body"]},
+                UpdateExpression="ADD deliveries :one",
+                ExpressionAttributeValues={":one": 1},
+            )
+        poisoned = [record["messageId"] for record in records if "poison" in record["body"]]
+        mode = os.environ.get("MODE", "succeed")
+        if poisoned and mode == "raise":
+            raise ValueError(f"{len(poisoned)} poisoned records")
+        if poisoned and mode == "report":
+            return {"batchItemFailures": [{"itemIdentifier": id_} for id_ in poisoned]}
+        if poisoned and mode == "report-malformed":
+            return {"batchItemFailures": [json.loads(os.environ["MALFORMED_FAILURE"])]}
+        return {"records": len(records)}
+    '''
+)
+
+RECORDER = textwrap.dedent(
+    '''
+    """Prints and forwards each event to RESULTS_QUEUE_URL; fails or sleeps when asked.
+
+    FAIL=always makes every invocation raise; an event {"fail": true} raises once, and
+    {"sleep": seconds} sleeps (in short steps, so a timeout can stop it) before answering.
+    """
+    import json
+    import os
+    import time
+
+    import boto3
+
+
+    def handler(event, context):
+        print(f"handling {json.dumps(event)}")
+        asked = event if isinstance(event, dict) else {}
+        if os.environ.get("FAIL") == "always" or asked.get("fail"):
+            raise ValueError("asked to fail")
+        deadline = time.monotonic() + float(asked.get("sleep", 0))
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+        if os.environ.get("RESULTS_QUEUE_URL"):
+            boto3.client("sqs").send_message(
+                QueueUrl=os.environ["RESULTS_QUEUE_URL"], MessageBody=json.dumps(event)
+            )
+        return {"echo": event, "colour": os.environ.get("COLOUR")}
+    '''
+)
+
+API = textwrap.dedent(
+    '''
+    """Answers an HTTP API route with what the event said; /boom raises."""
+    import json
+    import os
+
+
+    def handler(event, context):
+        if event["rawPath"] == "/boom":
+            raise RuntimeError("boom")
+        body = {
+            "routeKey": event["routeKey"],
+            "pathParameters": event.get("pathParameters"),
+            "colour": os.environ.get("COLOUR"),
+        }
+        return {
+            "statusCode": 200,
+            "headers": {"content-type": "application/json"},
+            "body": json.dumps(body),
+        }
+    '''
+)
+
+
+def ref(logical_id: str) -> dict[str, str]:
+    return {"Ref": logical_id}
+
+
+def get_att(logical_id: str, attribute: str = "Arn") -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [logical_id, attribute]}
+
+
+@dataclass
+class App:
+    """One stack of a cloud assembly, built resource by resource (see the module docstring)."""
+
+    stack_name: str = "Stack"
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    modules: dict[str, str] = field(default_factory=dict)
+
+    def _add(self, logical_id: str, resource_type: str, properties: dict[str, Any]) -> str:
+        self.resources[logical_id] = {"Type": resource_type, "Properties": properties}
+        return logical_id
+
+    def queue(
+        self, logical_id: str, *, visibility_timeout: int = 30, max_receive_count: int | None = None
+    ) -> str:
+        """An SQS queue; with `max_receive_count`, also its dead-letter queue `<id>Dlq`."""
+        properties: dict[str, Any] = {"VisibilityTimeout": visibility_timeout}
+        if max_receive_count is not None:
+            dead_letter = self._add(f"{logical_id}Dlq", "AWS::SQS::Queue", {})
+            self.output(f"{dead_letter}Url", ref(dead_letter))
+            properties["RedrivePolicy"] = {
+                "deadLetterTargetArn": get_att(dead_letter),
+                "maxReceiveCount": max_receive_count,
+            }
+        self.output(f"{logical_id}Url", ref(logical_id))
+        return self._add(logical_id, "AWS::SQS::Queue", properties)
+
+    def table(self, logical_id: str) -> str:
+        """A DynamoDB table keyed by the string `id`."""
+        self.output(f"{logical_id}Name", ref(logical_id))
+        return self._add(
+            logical_id,
+            "AWS::DynamoDB::Table",
+            {
+                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                "BillingMode": "PAY_PER_REQUEST",
+            },
+        )
+
+    def topic(self, logical_id: str) -> str:
+        self.output(f"{logical_id}Arn", ref(logical_id))
+        return self._add(logical_id, "AWS::SNS::Topic", {})
+
+    def function(
+        self,
+        logical_id: str,
+        source: str,
+        *,
+        environment: dict[str, Any] | None = None,
+        timeout: int = 10,
+        dead_letter_queue: str | None = None,
+    ) -> str:
+        """A Python 3.13 function running `source` (its own module in the stack's asset)."""
+        module = logical_id.lower()
+        self.modules[module] = source
+        role = self._add(
+            f"{logical_id}Role",
+            "AWS::IAM::Role",
+            {
+                "AssumeRolePolicyDocument": {
+                    "Statement": [
+                        {
+                            "Action": "sts:AssumeRole",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                        }
+                    ],
+                    "Version": "2012-10-17",
+                }
+            },
+        )
+        properties: dict[str, Any] = {
+            # The key is filled in by `write`, once every module of the asset is known.
+            "Code": {"S3Bucket": {"Fn::Sub": BOOTSTRAP_BUCKET}, "S3Key": None},
+            "Handler": f"{module}.handler",
+            "Role": get_att(role),
+            "Runtime": "python3.13",
+            "Timeout": timeout,
+            "MemorySize": 256,
+            "Environment": {"Variables": dict(environment or {})},
+        }
+        if dead_letter_queue is not None:
+            properties["DeadLetterConfig"] = {"TargetArn": get_att(dead_letter_queue)}
+        self.output(f"{logical_id}Name", ref(logical_id))
+        return self._add(logical_id, "AWS::Lambda::Function", properties)
+
+    def sqs_source(
+        self,
+        function: str,
+        queue: str,
+        *,
+        batch_size: int = 10,
+        batching_window: int | None = None,
+        report_failures: bool = False,
+    ) -> str:
+        properties: dict[str, Any] = {
+            "BatchSize": batch_size,
+            "EventSourceArn": get_att(queue),
+            "FunctionName": ref(function),
+        }
+        if batching_window is not None:
+            properties["MaximumBatchingWindowInSeconds"] = batching_window
+        if report_failures:
+            properties["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
+        return self._add(f"{function}{queue}Source", "AWS::Lambda::EventSourceMapping", properties)
+
+    def subscription(
+        self,
+        logical_id: str,
+        topic: str,
+        *,
+        queue: str | None = None,
+        function: str | None = None,
+        filter_policy: dict[str, Any] | None = None,
+        filter_policy_scope: str | None = None,
+        raw_message_delivery: bool | None = None,
+    ) -> str:
+        """A subscription of a queue or a function to `topic`, as CDK writes it."""
+        endpoint = queue or function
+        if endpoint is None:
+            raise ValueError("subscribe a queue or a function")
+        properties: dict[str, Any] = {
+            "Endpoint": get_att(endpoint),
+            "Protocol": "sqs" if queue else "lambda",
+            "TopicArn": ref(topic),
+        }
+        if filter_policy is not None:
+            properties["FilterPolicy"] = filter_policy
+        if filter_policy_scope is not None:
+            properties["FilterPolicyScope"] = filter_policy_scope
+        if raw_message_delivery is not None:
+            properties["RawMessageDelivery"] = raw_message_delivery
+        return self._add(logical_id, "AWS::SNS::Subscription", properties)
+
+    def http_api(self, logical_id: str, function: str, route_keys: list[str]) -> str:
+        """An HTTP API whose routes all go to `function`, on the `$default` stage.
+
+        Outputs: `ApiUrl` (built with Ref, as CDK's `HttpApi.url`) and `ApiEndpoint` (GetAtt).
+        """
+        api = self._add(
+            logical_id, "AWS::ApiGatewayV2::Api", {"Name": logical_id, "ProtocolType": "HTTP"}
+        )
+        integration = self._add(
+            f"{logical_id}Integration",
+            "AWS::ApiGatewayV2::Integration",
+            {
+                "ApiId": ref(api),
+                "IntegrationType": "AWS_PROXY",
+                "IntegrationUri": get_att(function),
+                "PayloadFormatVersion": "2.0",
+            },
+        )
+        for number, route_key in enumerate(route_keys):
+            self._add(
+                f"{logical_id}Route{number}",
+                "AWS::ApiGatewayV2::Route",
+                {
+                    "ApiId": ref(api),
+                    "AuthorizationType": "NONE",
+                    "RouteKey": route_key,
+                    "Target": {"Fn::Join": ["", ["integrations/", ref(integration)]]},
+                },
+            )
+        self._add(
+            f"{logical_id}DefaultStage",
+            "AWS::ApiGatewayV2::Stage",
+            {"ApiId": ref(api), "AutoDeploy": True, "StageName": "$default"},
+        )
+        self.output(
+            "ApiUrl",
+            {
+                "Fn::Join": [
+                    "",
+                    [
+                        "https://",
+                        ref(api),
+                        ".execute-api.",
+                        ref("AWS::Region"),
+                        ".",
+                        ref("AWS::URLSuffix"),
+                        "/",
+                    ],
+                ]
+            },
+        )
+        self.output("ApiEndpoint", get_att(api, "ApiEndpoint"))
+        return api
+
+    def output(self, key: str, value: Any) -> None:
+        self.outputs[key] = {"Value": value}
+
+    def template(self) -> dict[str, Any]:
+        resources = json.loads(json.dumps(self.resources))
+        for resource in resources.values():
+            if resource["Type"] == "AWS::Lambda::Function":
+                resource["Properties"]["Code"]["S3Key"] = f"{self.asset_hash}.zip"
+        return {
+            "Resources": resources,
+            "Outputs": self.outputs,
+            "Parameters": {
+                "BootstrapVersion": {
+                    "Type": "AWS::SSM::Parameter::Value<String>",
+                    "Default": "/cdk-bootstrap/hnb659fds/version",
+                }
+            },
+        }
+
+    @property
+    def asset_hash(self) -> str:
+        digest = hashlib.sha256()
+        for module, source in sorted(self.modules.items()):
+            digest.update(f"{module}\0{source}\0".encode())
+        return digest.hexdigest()
+
+    def write(self, directory: Path) -> Path:
+        """Write the assembly into `directory` (created) and return it, for `LocalCloud`."""
+        directory.mkdir(parents=True, exist_ok=True)
+        name = self.stack_name
+        manifest = {
+            "version": "55.0.0",
+            "artifacts": {
+                f"{name}.assets": {
+                    "type": "cdk:asset-manifest",
+                    "properties": {"file": f"{name}.assets.json"},
+                },
+                name: {
+                    "type": "aws:cloudformation:stack",
+                    "environment": "aws://unknown-account/unknown-region",
+                    "properties": {"templateFile": f"{name}.template.json"},
+                    "dependencies": [f"{name}.assets"],
+                    "displayName": name,
+                },
+            },
+        }
+        (directory / "manifest.json").write_text(json.dumps(manifest, indent=1))
+        (directory / f"{name}.template.json").write_text(json.dumps(self.template(), indent=1))
+        files = {}
+        if self.modules:
+            asset = directory / f"asset.{self.asset_hash}"
+            asset.mkdir(exist_ok=True)
+            for module, source in self.modules.items():
+                (asset / f"{module}.py").write_text(source)
+            files[self.asset_hash] = {
+                "displayName": f"{name}/Code",
+                "source": {"path": asset.name, "packaging": "zip"},
+                "destinations": {
+                    "current_account-current_region": {
+                        "bucketName": BOOTSTRAP_BUCKET,
+                        "objectKey": f"{self.asset_hash}.zip",
+                    }
+                },
+            }
+        assets = {"version": "55.0.0", "files": files, "dockerImages": {}}
+        (directory / f"{name}.assets.json").write_text(json.dumps(assets, indent=1))
+        return directory
+
+
+# -- reading outcomes ----------------------------------------------------------------------
+
+
+def drain(cloud: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Every message now visible in a queue (received, so later receives will not see them)."""
+    sqs = cloud.client("sqs")
+    found: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            MessageAttributeNames=["All"],
+            VisibilityTimeout=600,
+        ).get("Messages", [])
+        if not batch:
+            return found
+        found.extend(batch)
+
+
+def bodies(cloud: Any, queue_url: str) -> list[str]:
+    return sorted(message["Body"] for message in drain(cloud, queue_url))
+
+
+def deliveries(cloud: Any, table_name: str) -> dict[str, int]:
+    """How many times SQS_CONSUMER was handed each message body."""
+    items = cloud.client("dynamodb").scan(TableName=table_name)["Items"]
+    return {item["id"]["S"]: int(item["deliveries"]["N"]) for item in items}

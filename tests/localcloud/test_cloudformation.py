@@ -1,0 +1,107 @@
+"""What moto's CloudFormation skips and localcloud deploys: subscriptions, HTTP APIs, outputs."""
+
+from __future__ import annotations
+
+import json
+
+from localcloud.assembly import load_assembly
+from tests.localcloud.apps import API, App
+
+
+def _api_app(*, colour: str = "blue") -> App:
+    app = App()
+    handler = app.function("Handler", API, environment={"COLOUR": colour})
+    app.http_api("HttpApi", handler, ["GET /items/{id}", "GET /boom"])
+    topic = app.topic("Topic")
+    app.subscription(
+        "InboxSubscription",
+        topic,
+        queue=app.queue("Inbox"),
+        filter_policy={"kind": ["order"]},
+        raw_message_delivery=True,
+    )
+    app.subscription("HandlerSubscription", topic, function=handler)
+    return app
+
+
+def _subscriptions(cloud) -> list[dict]:
+    topic_arn = cloud.outputs("Stack")["TopicArn"]
+    return cloud.client("sns").list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+
+
+def test_subscriptions_exist_after_deploy_with_their_attributes(launch):
+    cloud = launch(_api_app())
+    outputs = cloud.outputs("Stack")
+
+    by_protocol = {subscription["Protocol"]: subscription for subscription in _subscriptions(cloud)}
+
+    assert set(by_protocol) == {"sqs", "lambda"}
+    assert by_protocol["sqs"]["Endpoint"].endswith(outputs["InboxUrl"].rsplit("/", 1)[1])
+    assert by_protocol["lambda"]["Endpoint"].endswith(f":function:{outputs['HandlerName']}")
+    attributes = cloud.client("sns").get_subscription_attributes(
+        SubscriptionArn=by_protocol["sqs"]["SubscriptionArn"]
+    )["Attributes"]
+    assert json.loads(attributes["FilterPolicy"]) == {"kind": ["order"]}
+    assert attributes["RawMessageDelivery"] == "true"
+
+
+def test_stack_outputs_resolve_refs_and_get_atts_of_the_http_api(launch):
+    cloud = launch(_api_app())
+    api_id = cloud.physical_id("Stack", "HttpApi")
+
+    outputs = cloud.outputs("Stack")
+
+    assert outputs["ApiUrl"] == f"https://{api_id}.execute-api.eu-west-1.amazonaws.com/"
+    assert outputs["ApiEndpoint"] == f"https://{api_id}.execute-api.eu-west-1.amazonaws.com"
+    assert outputs["TopicArn"].startswith("arn:aws:sns:eu-west-1:123456789012:")
+    routes = cloud.client("apigatewayv2").get_routes(ApiId=api_id)["Items"]
+    assert sorted(route["RouteKey"] for route in routes) == ["GET /boom", "GET /items/{id}"]
+
+
+def test_http_api_routes_answer_as_api_gateway_does(launch):
+    cloud = launch(_api_app())
+    url = cloud.outputs("Stack")["ApiUrl"]
+
+    found = cloud.http("GET", url + "items/7")
+    unknown = cloud.http("GET", url + "nowhere")
+    failing = cloud.http("GET", url + "boom")
+
+    assert found.status == 200
+    assert found.json() == {
+        "routeKey": "GET /items/{id}",
+        "pathParameters": {"id": "7"},
+        "colour": "blue",
+    }
+    assert (unknown.status, unknown.json()) == (404, {"message": "Not Found"})
+    assert (failing.status, failing.json()) == (500, {"message": "Internal Server Error"})
+
+
+def test_redeploying_a_changed_environment_updates_the_function(launch, tmp_path):
+    cloud = launch(_api_app(colour="blue"))
+    outputs = cloud.outputs("Stack")
+    url = outputs["ApiUrl"]
+    assert cloud.http("GET", url + "items/1").json()["colour"] == "blue"
+
+    # WHEN the app is synthesized again with another value and deployed over the stack
+    cloud.stacks = load_assembly(_api_app(colour="red").write(tmp_path / "cdk.out.2"))
+    cloud.deploy("Stack")
+
+    # THEN the same function (and API) now runs with the new environment
+    assert cloud.outputs("Stack") == outputs
+    configuration = cloud.client("lambda").get_function_configuration(
+        FunctionName=outputs["HandlerName"]
+    )
+    assert configuration["Environment"]["Variables"]["COLOUR"] == "red"
+    assert cloud.http("GET", url + "items/1").json()["colour"] == "red"
+
+
+def test_redeploying_the_same_template_changes_nothing(launch):
+    cloud = launch(_api_app())
+    outputs = cloud.outputs("Stack")
+    subscriptions = _subscriptions(cloud)
+
+    cloud.deploy("Stack")
+
+    assert cloud.outputs("Stack") == outputs
+    assert _subscriptions(cloud) == subscriptions
+    assert cloud.http("GET", outputs["ApiUrl"] + "items/2").status == 200
