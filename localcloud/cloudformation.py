@@ -16,9 +16,10 @@ import logging
 from typing import Any, ClassVar
 
 from moto.apigatewayv2.models import apigatewayv2_backends
+from moto.awslambda import models as lambda_models
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
-from moto.cloudformation.exceptions import ValidationError
+from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.core.common_models import CloudFormationModel
 from moto.kms import models as kms_models
 from moto.sns.models import sns_backends
@@ -109,11 +110,12 @@ class SnsSubscription(_OwnedResource):
             value = attributes[name]
             if value is None:
                 continue
-            if isinstance(value, dict):
+            if name == "RawMessageDelivery":
+                # moto's delivery tests the value's truth, so it must be a real boolean.
+                value = value is True or str(value).lower() == "true"
+            elif isinstance(value, dict):
                 value = json.dumps(value)
-            elif isinstance(value, bool):
-                value = str(value).lower()
-            backend.set_subscription_attributes(subscription.arn, name, str(value))
+            backend.set_subscription_attributes(subscription.arn, name, value)
         return cls(subscription.arn, props, region_name, account_id)
 
     def delete(self, account_id: str, region_name: str) -> None:
@@ -329,16 +331,36 @@ def _execute_change_set_with_outputs(original):
 
 
 def _delete_change_set_or_fail_cleanly(original):
+    # moto fails with an UnboundLocalError (a 500) on a change set it does not hold; the CDK
+    # CLI deletes its previous change set before each deploy, so that is treated as done.
     def delete_change_set(self, change_set_name: str) -> None:
         known = change_set_name in self.change_sets or any(
             change_set.change_set_name == change_set_name
             for change_set in self.change_sets.values()
         )
-        if not known:
-            raise ValidationError(change_set_name, f"ChangeSet [{change_set_name}] does not exist")
-        original(self, change_set_name)
+        if known:
+            original(self, change_set_name)
 
     return delete_change_set
+
+
+class ChangeSetNotFoundError(CloudFormationError):
+    code = "ChangeSetNotFound"
+
+    def __init__(self, change_set_name: str) -> None:
+        super().__init__(f"ChangeSet [{change_set_name}] does not exist")
+
+
+def _describe_change_set_not_found(original):
+    # CloudFormation answers ChangeSetNotFound, which the CDK CLI checks for before it
+    # redeploys a stack; moto answers a ValidationError that the CLI takes as fatal.
+    def describe_change_set(self, change_set_name: str):
+        try:
+            return original(self, change_set_name)
+        except ValidationError:
+            raise ChangeSetNotFoundError(change_set_name) from None
+
+    return describe_change_set
 
 
 def _resource_class_with_owned_models(original):
@@ -374,6 +396,10 @@ def _ssm_parameter_or_public_stand_in(original):
             stand_in = public_parameter(value, self._region_name)
             if stand_in is not None:
                 return stand_in
+            if not value.startswith("/"):
+                # moto re-resolves a parameter kept from the previous deploy (UsePreviousValue)
+                # from its already resolved value: that value is the answer.
+                return value
             raise ValidationError(value, f"Parameter {value} not found in SSM")
         return original(self, value, value_type)
 
@@ -393,10 +419,34 @@ def _kms_key_takes_cloudformation_tags(original):
     return classmethod(create_from_cloudformation_json)
 
 
+def _function_keeps_template_settings(original):
+    # moto's function model takes only some of the template's properties; the engine also
+    # needs the dead-letter target (async failures) and the log group (LoggingConfig).
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, *args, **kwargs):
+        function = original(resource_name, cloudformation_json, *args, **kwargs)
+        _keep_settings(function, cloudformation_json.get("Properties", {}))
+        return function
+
+    return classmethod(create_from_cloudformation_json)
+
+
+def _keep_settings(function: Any, properties: dict[str, Any]) -> None:
+    function.localcloud_dead_letter_arn = (properties.get("DeadLetterConfig") or {}).get(
+        "TargetArn"
+    )
+    function.logging_config = properties.get("LoggingConfig") or {}
+
+
 PATCHES: list[tuple[Any, str, Any]] = [
+    (
+        lambda_models.LambdaFunction,
+        "create_from_cloudformation_json",
+        _function_keeps_template_settings,
+    ),
     (kms_models.Key, "create_from_cloudformation_json", _kms_key_takes_cloudformation_tags),
     (cfn_parsing.ResourceMap, "parse_ssm_parameter", _ssm_parameter_or_public_stand_in),
     (cfn_parsing, "resource_class_from_type", _resource_class_with_owned_models),
     (cfn_models.CloudFormationBackend, "execute_change_set", _execute_change_set_with_outputs),
     (cfn_models.CloudFormationBackend, "delete_change_set", _delete_change_set_or_fail_cleanly),
+    (cfn_models.CloudFormationBackend, "describe_change_set", _describe_change_set_not_found),
 ]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -69,6 +70,8 @@ class LocalCloudServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalCloudServer:
+        # moto's state is per process: a new endpoint starts from an empty cloud.
+        moto_api_backend.reset()
         self._code_root = Path(tempfile.mkdtemp(prefix="localcloud-code-"))
         self.engine = Engine(
             region=self.region,

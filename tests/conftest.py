@@ -6,10 +6,14 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from tests.synth import CloudAssembly, synth
+
+# The `localcloud` fixture: every stack deployed onto in-process localcloud.
+pytest_plugins = ["localcloud.pytest_plugin"]
 
 AWS_REGION = "eu-west-1"
 AWS_ACCOUNT_ID = "123456789012"  # moto's default account
@@ -67,6 +71,12 @@ class LambdaContext:
 @pytest.fixture
 def lambda_context() -> LambdaContext:
     return LambdaContext()
+
+
+@pytest.fixture
+def localcloud_assembly_dir(dev_assembly: CloudAssembly) -> Path:
+    """End-to-end tests deploy the app synthesized once for the session."""
+    return dev_assembly.outdir
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,8 @@ from tests.synth import CloudAssembly
 
 
 @pytest.fixture
-def cloud(dev_assembly: CloudAssembly):
-    with LocalCloud(dev_assembly.outdir) as cloud:
-        cloud.deploy()
-        yield cloud
+def cloud(localcloud: LocalCloud) -> LocalCloud:
+    return localcloud
 
 
 def test_request_response_scenario_answers_every_request_as_documented(cloud: LocalCloud):

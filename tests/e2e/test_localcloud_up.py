@@ -1,0 +1,139 @@
+"""`localcloud up` end to end: the real `cdk deploy` onto the endpoint, then AWS APIs and HTTP."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from localcloud import cli
+from localcloud.server import LocalCloudServer
+from tests.synth import CloudAssembly
+
+REGION = "eu-west-1"
+
+
+@pytest.fixture(scope="module")
+def deployed(dev_assembly: CloudAssembly) -> Iterator[LocalCloudServer]:
+    # 0.005 turns the subscribers' 180 s visibility timeout into 1 s: redrive takes seconds.
+    with LocalCloudServer(port=0, region=REGION, time_scale=0.005) as server:
+        exit_code = cli.main(
+            [
+                "deploy",
+                "PubSub",
+                "RequestResponse",
+                "--endpoint-url",
+                server.endpoint_url,
+                "--app",
+                str(dev_assembly.outdir),
+            ]
+        )
+        assert exit_code == 0
+        yield server
+
+
+def _client(server: LocalCloudServer, service: str):
+    return boto3.client(
+        service,
+        endpoint_url=server.endpoint_url,
+        region_name=REGION,
+        config=Config(account_id_endpoint_mode="disabled"),
+    )
+
+
+def _outputs(server: LocalCloudServer, stack: str) -> dict[str, str]:
+    stack = _client(server, "cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    return {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}
+
+
+def _wait_for(condition, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def test_published_events_reach_the_real_subscribers_and_the_poison_reaches_the_dlq(
+    deployed: LocalCloudServer,
+):
+    outputs = _outputs(deployed, "PubSub")
+    sns, sqs = _client(deployed, "sns"), _client(deployed, "sqs")
+    order = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "order_placed",
+        "order_id": "order-up-1",
+        "amount": 1500,
+        "currency": "EUR",
+        "occurred_at": "2026-11-27T09:00:00Z",
+        "customer_id": "customer-1",
+    }
+    attributes = {"event_type": {"DataType": "String", "StringValue": "order_placed"}}
+
+    sns.publish(
+        TopicArn=outputs["TopicArn"], Message=json.dumps(order), MessageAttributes=attributes
+    )
+    sns.publish(TopicArn=outputs["TopicArn"], Message="not an order", MessageAttributes=attributes)
+
+    ledger = _client(deployed, "dynamodb")
+    items = _wait_for(
+        lambda: (
+            ledger.query(
+                TableName=outputs["LedgerTableName"],
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": "ORDER#order-up-1"}},
+            )["Items"]
+            if len(
+                ledger.query(
+                    TableName=outputs["LedgerTableName"],
+                    KeyConditionExpression="pk = :pk",
+                    ExpressionAttributeValues={":pk": {"S": "ORDER#order-up-1"}},
+                )["Items"]
+            )
+            == 2
+            else None
+        )
+    )
+    # fulfilment reserved stock and fraud_review (amount >= 1000) asked for a review.
+    assert {item["sk"]["S"] for item in items} == {"fulfilment", "fraud_review"}
+
+    dead_letters = _wait_for(
+        lambda: sqs.receive_message(
+            QueueUrl=outputs["FulfilmentDeadLetterQueueUrl"], MaxNumberOfMessages=10
+        ).get("Messages")
+    )
+    assert [json.loads(message["Body"])["Message"] for message in dead_letters] == ["not an order"]
+
+
+def test_the_printed_api_url_creates_and_reads_an_item(deployed: LocalCloudServer):
+    api = next(
+        api
+        for api in deployed.engine.apis()
+        if api["id"] in _outputs(deployed, "RequestResponse")["ApiUrl"]
+    )
+    request = urllib.request.Request(
+        f"{api['url']}items",
+        data=json.dumps({"name": "Blue widget", "quantity": 2}).encode(),
+        headers={"content-type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as created:
+        item = json.loads(created.read())
+        assert created.status == 201
+
+    with urllib.request.urlopen(f"{api['url']}items/{item['id']}") as read:
+        assert read.status == 200
+        assert json.loads(read.read())["name"] == "Blue widget"
+
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{api['url']}no-such-route")
+    assert missing.value.code == 404
+    assert json.loads(missing.value.read()) == {"message": "Not Found"}
