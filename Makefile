@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: help install demo test lint format synth ls openapi clean
+.PHONY: help install demo test lint format synth ls openapi clean bench
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ format: install ## Apply ruff's fixes and formatting
 
 openapi: install ## Regenerate docs/request_response/openapi.json from the API's code
 	$(PY) scripts/export_openapi.py
+
+bench: $(VENV)/.installed ## Time localcloud: invoke overhead, SQS delivery (BENCH_ARGS=--help)
+	$(PY) -m bench.localcloud_bench $(BENCH_ARGS)
 
 clean: ## Remove generated files (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache .ruff_cache

@@ -1,0 +1,355 @@
+"""Benchmark of localcloud: invoke overhead, SQS delivery throughput, demo and e2e wall times.
+
+It prints figures and asserts nothing about time; the only checks are that the work it timed
+was done (every invoke succeeded, every message was processed). From the repository root:
+
+    make bench BENCH_ARGS="--messages 1000 --demo --e2e"
+    .venv/bin/python -m bench.localcloud_bench [--messages N] [--calls N] [--demo] [--e2e]
+
+SQS figures depend on the queue's depth, not only on localcloud: moto's SQS reads every
+message of the queue for each message sent or received, so sending and settling a backlog
+take time quadratic in its size (10,000 messages take minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from localcloud import LocalCloud
+from localcloud.runner import FunctionRunner, LocalFunction
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK = "LocalcloudBench"
+BATCH_SIZES = (10, 100)
+# Lambda refuses a batch size over 10 for an SQS source without a batching window.
+BATCHING_WINDOW_SECONDS = 1
+SEND_BATCH = 10  # SQS's maximum entries per SendMessageBatch
+# The suite's end-to-end and localcloud tests (only the folders that exist are run).
+E2E_TEST_PATHS = ("tests/e2e", "tests/localcloud")
+
+TINY_HANDLER = """\
+def handler(event, context):
+    return {"echo": event["n"]}
+"""
+
+# Counts records into a module global, which lives as long as the function's warm sandbox;
+# a {"report": true} event reads the count back.
+COUNTER_HANDLER = """\
+processed = 0
+
+
+def handler(event, context):
+    global processed
+    if event.get("report"):
+        return {"processed": processed}
+    processed += len(event["Records"])
+    return {"batchItemFailures": []}
+"""
+
+
+@dataclass
+class Figures:
+    """The rows of the closing table, in the order they were measured."""
+
+    rows: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, measure: str, value: str) -> None:
+        self.rows.append((measure, value))
+        print(f"  {measure}: {value}")
+
+    def table(self) -> str:
+        width = max(len(measure) for measure, _ in self.rows)
+        lines = [f"{'measure':<{width}}  value", f"{'-' * width}  {'-' * 24}"]
+        lines += [f"{measure:<{width}}  {value}" for measure, value in self.rows]
+        return "\n".join(lines)
+
+
+# -- 1. invoke overhead --------------------------------------------------------------------
+
+
+def bench_invoke_overhead(figures: Figures, calls: int) -> None:
+    print(f"\n1. Invoke overhead: a tiny handler, {calls} calls each way")
+    with tempfile.TemporaryDirectory(prefix="bench-tiny-") as folder:
+        code_dir = Path(folder)
+        (code_dir / "tiny_handler.py").write_text(TINY_HANDLER)
+
+        # The direct calls use their own module object, so the runner's cold start is real.
+        spec = importlib.util.spec_from_file_location(
+            "bench_tiny_direct", code_dir / "tiny_handler.py"
+        )
+        if spec is None or spec.loader is None:
+            raise RuntimeError(f"cannot load {code_dir / 'tiny_handler.py'}")
+        direct_module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(direct_module)
+        direct_handler: Callable[[Any, Any], Any] = direct_module.handler
+
+        event = {"n": 1}
+        started = time.perf_counter()
+        for _ in range(calls):
+            direct_handler(event, None)
+        direct_us = (time.perf_counter() - started) / calls * 1e6
+
+        runner = FunctionRunner()
+        function = LocalFunction(
+            name="bench-tiny", handler="tiny_handler.handler", code_dir=code_dir, environment={}
+        )
+        started = time.perf_counter()
+        first = runner.invoke(function, event, trigger="bench")
+        cold_ms = (time.perf_counter() - started) * 1000
+        _require_success(first)
+
+        started = time.perf_counter()
+        for _ in range(calls):
+            invocation = runner.invoke(function, event, trigger="bench")
+        local_us = (time.perf_counter() - started) / calls * 1e6
+        _require_success(invocation)
+        if invocation.cold_start:
+            raise RuntimeError("the warm invokes were cold starts: the runner lost the handler")
+
+    figures.add("direct call, mean", f"{direct_us:.2f} µs")
+    figures.add("local invoke (warm), mean", f"{local_us:.1f} µs")
+    figures.add("local invoke / direct call", f"{local_us / direct_us:.0f}x")
+    figures.add(
+        "cold start (first invoke)",
+        f"{cold_ms:.2f} ms wall, {first.duration_ms:.2f} ms reported by the runner",
+    )
+
+
+def _require_success(invocation: Any) -> None:
+    if not invocation.succeeded:
+        raise RuntimeError(f"{invocation.function} failed: {invocation.error}")
+
+
+# -- 2. SQS delivery -----------------------------------------------------------------------
+
+
+def write_assembly(root: Path, *, batch_size: int) -> None:
+    """A one-stack cloud assembly, as `cdk synth` writes it: queue + DLQ -> counter function."""
+    asset_hash = hashlib.sha256(COUNTER_HANDLER.encode()).hexdigest()
+    asset_dir = root / f"asset.{asset_hash}"
+    asset_dir.mkdir(parents=True)
+    (asset_dir / "counter.py").write_text(COUNTER_HANDLER)
+
+    event_source: dict[str, Any] = {
+        "BatchSize": batch_size,
+        "EventSourceArn": {"Fn::GetAtt": ["Queue", "Arn"]},
+        "FunctionName": {"Ref": "Consumer"},
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+    }
+    if batch_size > 10:
+        event_source["MaximumBatchingWindowInSeconds"] = BATCHING_WINDOW_SECONDS
+    template = {
+        "Resources": {
+            "DeadLetterQueue": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {"MessageRetentionPeriod": 1209600},
+            },
+            "Queue": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {
+                    "RedrivePolicy": {
+                        "deadLetterTargetArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
+                        "maxReceiveCount": 5,
+                    },
+                    "VisibilityTimeout": 180,
+                },
+            },
+            "ConsumerRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Statement": [
+                            {
+                                "Action": "sts:AssumeRole",
+                                "Effect": "Allow",
+                                "Principal": {"Service": "lambda.amazonaws.com"},
+                            }
+                        ],
+                        "Version": "2012-10-17",
+                    }
+                },
+            },
+            "Consumer": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Code": {
+                        "S3Bucket": {
+                            "Fn::Sub": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"
+                        },
+                        "S3Key": f"{asset_hash}.zip",
+                    },
+                    "Handler": "counter.handler",
+                    "MemorySize": 128,
+                    "Role": {"Fn::GetAtt": ["ConsumerRole", "Arn"]},
+                    "Runtime": "python3.13",
+                    "Timeout": 30,
+                },
+                "DependsOn": ["ConsumerRole"],
+            },
+            "ConsumerSqsEventSource": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": event_source,
+            },
+        },
+        "Outputs": {
+            "QueueUrl": {"Value": {"Ref": "Queue"}},
+            "DeadLetterQueueUrl": {"Value": {"Ref": "DeadLetterQueue"}},
+            "FunctionName": {"Value": {"Ref": "Consumer"}},
+        },
+    }
+    assets = {
+        "version": "48.0.0",
+        "files": {
+            asset_hash: {
+                "source": {"path": asset_dir.name, "packaging": "zip"},
+                "destinations": {
+                    "current_account-current_region": {
+                        "bucketName": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}",
+                        "objectKey": f"{asset_hash}.zip",
+                    }
+                },
+            }
+        },
+    }
+    manifest = {
+        "version": "48.0.0",
+        "artifacts": {
+            f"{STACK}.assets": {
+                "type": "cdk:asset-manifest",
+                "properties": {"file": f"{STACK}.assets.json"},
+            },
+            STACK: {
+                "type": "aws:cloudformation:stack",
+                "environment": "aws://unknown-account/unknown-region",
+                "properties": {"templateFile": f"{STACK}.template.json"},
+                "dependencies": [f"{STACK}.assets"],
+                "displayName": STACK,
+            },
+        },
+    }
+    (root / f"{STACK}.template.json").write_text(json.dumps(template, indent=1))
+    (root / f"{STACK}.assets.json").write_text(json.dumps(assets, indent=1))
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=1))
+
+
+def bench_sqs_delivery(figures: Figures, messages: int, batch_size: int) -> None:
+    print(f"\n2. SQS delivery: {messages} messages, batch size {batch_size}")
+    with tempfile.TemporaryDirectory(prefix="bench-assembly-") as folder:
+        write_assembly(Path(folder), batch_size=batch_size)
+        with LocalCloud(folder) as cloud:
+            started = time.perf_counter()
+            cloud.deploy(STACK)
+            deploy_s = time.perf_counter() - started
+            outputs = cloud.outputs(STACK)
+            sqs = cloud.client("sqs")
+
+            started = time.perf_counter()
+            for first in range(0, messages, SEND_BATCH):
+                entries = [
+                    {"Id": str(n - first), "MessageBody": json.dumps({"n": n})}
+                    for n in range(first, min(first + SEND_BATCH, messages))
+                ]
+                response = sqs.send_message_batch(QueueUrl=outputs["QueueUrl"], Entries=entries)
+                if response.get("Failed"):
+                    raise RuntimeError(f"send_message_batch failed: {response['Failed']}")
+            send_s = time.perf_counter() - started
+
+            started = time.perf_counter()
+            invocations = cloud.settle()
+            settle_s = time.perf_counter() - started
+
+            failed = [i for i in cloud.invocations if not i.succeeded]
+            report = cloud.invoke(outputs["FunctionName"], {"report": True})
+            _require_success(report)
+            processed = report.payload["processed"]
+            left = _messages_in(sqs, outputs["QueueUrl"])
+            dead = _messages_in(sqs, outputs["DeadLetterQueueUrl"])
+
+    complete = processed == messages and left == 0 and dead == 0 and not failed
+    label = f"batch {batch_size}"
+    figures.add(f"deploy ({label})", f"{deploy_s * 1000:.0f} ms")
+    figures.add(
+        f"send ({label})",
+        f"{send_s:.2f} s, {messages / send_s:,.0f} msg/s "
+        f"({-(-messages // SEND_BATCH)} SendMessageBatch calls)",
+    )
+    figures.add(
+        f"settle ({label})",
+        f"{settle_s:.2f} s, {messages / settle_s:,.0f} msg/s, {invocations} invocations "
+        f"({settle_s / max(invocations, 1) * 1000:.2f} ms each)",
+    )
+    figures.add(
+        f"check ({label})",
+        f"{'OK' if complete else 'INCOMPLETE'}: {processed} processed, {left} left in queue, "
+        f"{dead} in DLQ, {len(failed)} failed invocations",
+    )
+
+
+def _messages_in(sqs: Any, queue_url: str) -> int:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(value) for value in attributes.values())
+
+
+# -- 3. make demo and the end-to-end suite -------------------------------------------------
+
+
+def bench_command(figures: Figures, label: str, command: list[str]) -> None:
+    print(f"\n3. {label}: {' '.join(command)}")
+    started = time.perf_counter()
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    wall_s = time.perf_counter() - started
+    outcome = "ok" if completed.returncode == 0 else f"exit {completed.returncode}"
+    figures.add(f"{label} wall time", f"{wall_s:.1f} s ({outcome})")
+    if completed.returncode != 0:
+        tail = (completed.stdout + completed.stderr).strip().splitlines()[-20:]
+        print("\n".join(f"    {line}" for line in tail))
+    elif completed.stdout.strip():
+        # pytest's summary, or the demo's closing line.
+        print(f"    {completed.stdout.strip().splitlines()[-1]}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=10_000, help="SQS messages per run")
+    parser.add_argument("--calls", type=int, default=2000, help="invokes to time, each way")
+    parser.add_argument("--demo", action="store_true", help="also time `make demo`")
+    parser.add_argument("--e2e", action="store_true", help="also time the end-to-end tests")
+    args = parser.parse_args(argv)
+
+    # moto warns about every template resource it does not model; none matter here.
+    logging.getLogger("moto").setLevel(logging.ERROR)
+    warnings.simplefilter("ignore")
+
+    figures = Figures()
+    bench_invoke_overhead(figures, args.calls)
+    for batch_size in BATCH_SIZES:
+        bench_sqs_delivery(figures, args.messages, batch_size)
+    if args.demo:
+        bench_command(figures, "make demo", ["make", "demo"])
+    if args.e2e:
+        paths = [path for path in E2E_TEST_PATHS if (ROOT / path).is_dir()]
+        command = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider"]
+        bench_command(figures, "e2e tests", command)
+
+    print(f"\nSummary (Python {sys.version.split()[0]})\n")
+    print(figures.table())
+
+
+if __name__ == "__main__":
+    main()
