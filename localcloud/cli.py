@@ -98,6 +98,7 @@ def up(args: argparse.Namespace) -> int:
     print(f"localcloud is up at {server.endpoint_url} (region {args.region})", flush=True)
     print(
         f"  export AWS_ENDPOINT_URL={server.endpoint_url} AWS_REGION={args.region} "
+        f"AWS_DEFAULT_REGION={args.region} "
         "AWS_ACCESS_KEY_ID=localcloud AWS_SECRET_ACCESS_KEY=localcloud",
         flush=True,
     )

@@ -322,6 +322,13 @@ def _execute_change_set_with_outputs(original):
         # moto builds a stack's outputs from the template it was created with, which for a
         # change set is empty: build them from the executed template.
         stack = self.stacks[change_set.stack_id]
+        # As in CloudFormation, executing a change set removes the stack's change sets. moto
+        # finds change sets by name alone, so a kept `cdk-deploy-change-set` of one stack
+        # would answer for the next stack the CDK CLI deploys.
+        for change_set_id in [
+            key for key, kept in self.change_sets.items() if kept.stack_id == stack.stack_id
+        ]:
+            del self.change_sets[change_set_id]
         stack._parse_template()
         stack.output_map = stack._create_output_map()
         for export in stack.exports:
@@ -430,6 +437,31 @@ def _function_keeps_template_settings(original):
     return classmethod(create_from_cloudformation_json)
 
 
+def _updated_function_keeps_template_settings(original):
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, *args, **kwargs
+    ):
+        function = original(
+            original_resource, new_resource_name, cloudformation_json, *args, **kwargs
+        )
+        _keep_settings(function, cloudformation_json.get("Properties", {}))
+        return function
+
+    return classmethod(update_from_cloudformation_json)
+
+
+def _public_layers_accepted(original):
+    # A layer published by another account (Powertools' public layer) is not in moto; on AWS
+    # it is readable by all. Locally its content comes from the environment localcloud runs
+    # in, so its ARN is kept as given, on updates as on creation.
+    def _get_layers_data(self, layers_versions_arns):
+        known = [arn for arn in layers_versions_arns if arn.split(":")[4] == self.account_id]
+        data = {layer["Arn"]: layer for layer in original(self, known)} if known else {}
+        return [data.get(arn, {"Arn": arn, "CodeSize": 0}) for arn in layers_versions_arns]
+
+    return _get_layers_data
+
+
 def _keep_settings(function: Any, properties: dict[str, Any]) -> None:
     function.localcloud_dead_letter_arn = (properties.get("DeadLetterConfig") or {}).get(
         "TargetArn"
@@ -438,6 +470,12 @@ def _keep_settings(function: Any, properties: dict[str, Any]) -> None:
 
 
 PATCHES: list[tuple[Any, str, Any]] = [
+    (
+        lambda_models.LambdaFunction,
+        "update_from_cloudformation_json",
+        _updated_function_keeps_template_settings,
+    ),
+    (lambda_models.LambdaFunction, "_get_layers_data", _public_layers_accepted),
     (
         lambda_models.LambdaFunction,
         "create_from_cloudformation_json",

@@ -37,9 +37,10 @@ from typing import Any
 from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.awslambda import models as lambda_models
 from moto.awslambda.models import lambda_backends
-from moto.core.utils import unix_time_millis
+from moto.core.utils import unix_time, unix_time_millis
 from moto.sns import models as sns_models
 from moto.sns.models import sns_backends
+from moto.sqs import models as sqs_models
 from moto.sqs.models import sqs_backends
 
 from localcloud import apifront, cloudformation, delivery
@@ -612,7 +613,59 @@ def _sns_to_lambda_is_async(original):
     return publish
 
 
+def _retention_checked_directly(original):
+    # moto rebuilds every queue attribute (each a scan of the whole queue) to read the
+    # retention period of each message it receives; reading it directly keeps a receive
+    # linear in the queue's length instead of quadratic.
+    def is_message_valid_based_on_retention_period(self, queue_name, message):
+        queue = self.get_queue(queue_name)
+        retain_until = int(queue.message_retention_period) + message.sent_timestamp / 1000
+        return retain_until > unix_time()
+
+    return is_message_valid_based_on_retention_period
+
+
+_sending = threading.local()
+
+
+def _send_marks_its_queue(original):
+    def send_message(self, queue_name, *args, **kwargs):
+        _sending.queue = self.get_queue(queue_name)
+        try:
+            return original(self, queue_name, *args, **kwargs)
+        finally:
+            _sending.queue = None
+
+    return send_message
+
+
+def _attributes_cheap_while_sending(original):
+    # Sending a message reads one queue attribute, ContentBasedDeduplication, but moto builds
+    # them all, counting the whole queue three times; while a message is being sent to a
+    # queue, that queue answers the one attribute directly.
+    def attributes(self):
+        if getattr(_sending, "queue", None) is self:
+            if not self.fifo_queue:
+                return {}
+            value = self.content_based_deduplication
+            return {
+                "ContentBasedDeduplication": str(value).lower()
+                if isinstance(value, bool)
+                else value
+            }
+        return original.fget(self)
+
+    return property(attributes)
+
+
 _PATCHES: list[tuple[Any, str, Any]] = [
+    (sqs_models.SQSBackend, "send_message", _send_marks_its_queue),
+    (sqs_models.Queue, "attributes", _attributes_cheap_while_sending),
+    (
+        sqs_models.SQSBackend,
+        "is_message_valid_based_on_retention_period",
+        _retention_checked_directly,
+    ),
     (lambda_models.LambdaBackend, "invoke", _invoke_through_engine),
     (lambda_models.LambdaFunction, "_invoke_lambda", _invoke_lambda_through_engine),
     (lambda_models.LambdaFunction, "__init__", _function_keeps_dead_letter_target),

@@ -320,7 +320,8 @@ def _stop_thread(thread: threading.Thread) -> None:
 
 def _take_modules(packages: set[str]) -> dict[str, ModuleType]:
     """Remove and return the loaded modules that belong to `packages`."""
-    names = [name for name in sys.modules if name.split(".", 1)[0] in packages]
+    prefixes = tuple(f"{package}." for package in packages)
+    names = [name for name in sys.modules if name in packages or name.startswith(prefixes)]
     return {name: sys.modules.pop(name) for name in names}
 
 

@@ -113,6 +113,28 @@ def test_published_events_reach_the_real_subscribers_and_the_poison_reaches_the_
     assert [json.loads(message["Body"])["Message"] for message in dead_letters] == ["not an order"]
 
 
+def test_deploying_a_deployed_stack_again_updates_it_in_place(
+    deployed: LocalCloudServer, dev_assembly: CloudAssembly
+):
+    before = _outputs(deployed, "RequestResponse")
+
+    exit_code = cli.main(
+        [
+            "deploy",
+            "RequestResponse",
+            "--endpoint-url",
+            deployed.endpoint_url,
+            "--app",
+            str(dev_assembly.outdir),
+        ]
+    )
+
+    # The CLI sends an update (its parameters keep their previous values); the API, its URL
+    # and the table stay.
+    assert exit_code == 0
+    assert _outputs(deployed, "RequestResponse") == before
+
+
 def test_the_printed_api_url_creates_and_reads_an_item(deployed: LocalCloudServer):
     api = next(
         api
