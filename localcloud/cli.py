@@ -174,6 +174,9 @@ def invoke(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     cloud = RemoteCloud(args.endpoint_url, region=args.region)
     cloud.health()
+    # The scenarios belong to the project in the current directory, as cdk.json does.
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
     try:
         scenario = importlib.import_module(f"{args.scenarios}.{args.pattern}")
     except ModuleNotFoundError as error:

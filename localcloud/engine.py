@@ -363,6 +363,12 @@ class Engine:
         batch_size = int(mapping.batch_size or 10)
         window = float(mapping.max_batch_window or 0)
         pending = self._pending.setdefault(mapping.uuid, _PendingBatch())
+        if fast_forward and not pending.messages:
+            # Settling takes every wait as over: messages back from a failed batch (still in
+            # their visibility timeout) and delayed messages are receivable now.
+            for message in queue._messages:
+                message.visible_at = 0
+                message.delayed_until = 0
         wanted = batch_size - len(pending.messages)
         if wanted > 0:
             received = backend.receive_message(

@@ -175,3 +175,21 @@ def test_a_failed_message_returns_only_after_the_queue_visibility_timeout(launch
     time.sleep(2.2)
     cloud.engine.pump(fast_forward=False)
     assert deliveries(cloud, table) == {"poison": 2}
+
+
+def test_settle_takes_a_pending_visibility_timeout_as_over(launch):
+    cloud = launch(_consumer_app(mode="raise", visibility_timeout=300))
+    cloud.engine.time_scale = 1  # real time, as under `localcloud up`
+    outputs = cloud.outputs("Stack")
+
+    # GIVEN a message that failed once and now waits out a 5-minute visibility timeout
+    _send(cloud, "poison")
+    cloud.engine.pump(fast_forward=False)
+    assert deliveries(cloud, outputs["DeliveriesName"]) == {"poison": 1}
+
+    # WHEN settling
+    cloud.settle()
+
+    # THEN it was redelivered at once, up to maxReceiveCount, and sits in the DLQ
+    assert deliveries(cloud, outputs["DeliveriesName"]) == {"poison": 2}
+    assert bodies(cloud, outputs["InboxDlqUrl"]) == ["poison"]
