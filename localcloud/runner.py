@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import hashlib
 import importlib
 import io
@@ -60,7 +61,7 @@ class LocalFunction:
     def log_group_name(self) -> str:
         return self.log_group or f"/aws/lambda/{self.name}"
 
-    @property
+    @functools.cached_property
     def packages(self) -> set[str]:
         """Top-level module names the code folder provides (what must stay per function)."""
         names = set()
@@ -266,8 +267,11 @@ class FunctionRunner:
     @contextlib.contextmanager
     def _function_scope(self, function: LocalFunction, log: io.StringIO) -> Iterator[None]:
         packages = function.packages
-        others = _take_modules(packages)
+        # A package's submodules are only loaded with the package itself: when no top-level
+        # name is loaded, nothing of another function's or of the host's is in the way.
+        others = _take_modules(packages) if any(name in sys.modules for name in packages) else {}
         sys.modules.update(function._modules)
+        modules_loaded = len(sys.modules)
         sys.path.insert(0, str(function.code_dir))
         saved_environ = dict(os.environ)
         os.environ.update(self._lambda_environment(function))
@@ -282,10 +286,15 @@ class FunctionRunner:
         finally:
             self._output.target = saved_target
             sys.stdout = saved_stdout
-            os.environ.clear()
-            os.environ.update(saved_environ)
+            _restore_environ(saved_environ)
             sys.path.remove(str(function.code_dir))
-            function._modules = _take_modules(packages)
+            if len(sys.modules) == modules_loaded and function._modules:
+                # A warm invocation that imported nothing new: its modules are the known ones.
+                function._modules = {
+                    name: sys.modules.pop(name) for name in function._modules if name in sys.modules
+                }
+            else:
+                function._modules = _take_modules(packages)
             sys.modules.update(others)
 
     def _lambda_environment(self, function: LocalFunction) -> dict[str, str]:
@@ -309,6 +318,15 @@ class FunctionRunner:
             "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
             **function.environment,
         }
+
+
+def _restore_environ(saved: dict[str, str]) -> None:
+    """Put `os.environ` back as it was, touching only the variables that differ."""
+    for key in [key for key in os.environ if key not in saved]:
+        del os.environ[key]
+    for key, value in saved.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
 
 
 def _stop_thread(thread: threading.Thread) -> None:
