@@ -483,12 +483,6 @@ class Engine:
             return apifront.gateway_error(500, "Internal Server Error")
         return apifront.proxy_response(invocation.payload)
 
-    @contextlib.contextmanager
-    def paused(self) -> Iterator[None]:
-        """Hold background delivery (e.g. while a test inspects queues)."""
-        with self._delivery_lock:
-            yield
-
 
 def _disable_xray_sdk() -> None:
     # A handler's tracer may have imported the X-Ray SDK before the runner could switch it

@@ -129,6 +129,12 @@ class RemoteCloud:
         try:
             with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310
                 return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            # Something answers, but not as localcloud does (another server on the port).
+            raise EndpointUnreachableError(
+                f"{self.endpoint_url} answered {error.code} to a localcloud control call: "
+                "is it localcloud?"
+            ) from error
         except urllib.error.URLError as error:
             raise EndpointUnreachableError(
                 f"no localcloud at {self.endpoint_url} ({error}); start it with `localcloud up`"
