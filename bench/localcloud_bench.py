@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud import LocalCloud
+from localcloud.assembly import write_assembly
 from localcloud.runner import FunctionRunner, LocalFunction
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,12 +137,9 @@ def _require_success(invocation: Any) -> None:
 # -- 2. SQS delivery -----------------------------------------------------------------------
 
 
-def write_assembly(root: Path, *, batch_size: int) -> None:
+def write_counter_assembly(root: Path, *, batch_size: int) -> None:
     """A one-stack cloud assembly, as `cdk synth` writes it: queue + DLQ -> counter function."""
     asset_hash = hashlib.sha256(COUNTER_HANDLER.encode()).hexdigest()
-    asset_dir = root / f"asset.{asset_hash}"
-    asset_dir.mkdir(parents=True)
-    (asset_dir / "counter.py").write_text(COUNTER_HANDLER)
 
     event_source: dict[str, Any] = {
         "BatchSize": batch_size,
@@ -210,45 +208,13 @@ def write_assembly(root: Path, *, batch_size: int) -> None:
             "FunctionName": {"Value": {"Ref": "Consumer"}},
         },
     }
-    assets = {
-        "version": "48.0.0",
-        "files": {
-            asset_hash: {
-                "source": {"path": asset_dir.name, "packaging": "zip"},
-                "destinations": {
-                    "current_account-current_region": {
-                        "bucketName": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}",
-                        "objectKey": f"{asset_hash}.zip",
-                    }
-                },
-            }
-        },
-    }
-    manifest = {
-        "version": "48.0.0",
-        "artifacts": {
-            f"{STACK}.assets": {
-                "type": "cdk:asset-manifest",
-                "properties": {"file": f"{STACK}.assets.json"},
-            },
-            STACK: {
-                "type": "aws:cloudformation:stack",
-                "environment": "aws://unknown-account/unknown-region",
-                "properties": {"templateFile": f"{STACK}.template.json"},
-                "dependencies": [f"{STACK}.assets"],
-                "displayName": STACK,
-            },
-        },
-    }
-    (root / f"{STACK}.template.json").write_text(json.dumps(template, indent=1))
-    (root / f"{STACK}.assets.json").write_text(json.dumps(assets, indent=1))
-    (root / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    write_assembly(root, STACK, template, {asset_hash: {"counter.py": COUNTER_HANDLER}})
 
 
 def bench_sqs_delivery(figures: Figures, messages: int, batch_size: int) -> None:
     print(f"\n2. SQS delivery: {messages} messages, batch size {batch_size}")
     with tempfile.TemporaryDirectory(prefix="bench-assembly-") as folder:
-        write_assembly(Path(folder), batch_size=batch_size)
+        write_counter_assembly(Path(folder), batch_size=batch_size)
         with LocalCloud(folder) as cloud:
             started = time.perf_counter()
             cloud.deploy(STACK)

@@ -53,15 +53,15 @@ def gateway_error(status: int, message: str) -> HttpResponse:
     )
 
 
-def split_api_url(url: str) -> tuple[str, str] | None:
-    """(api id, path within the API) for a local or AWS-shaped URL of an API, else None."""
+def split_api_url(url: str) -> tuple[str, str, str] | None:
+    """(api id, path within the API, query) for a local or AWS-shaped URL of an API, else None."""
     parts = urlsplit(url)
     match = _AWS_API_HOST.match(parts.hostname or "")
     if match:
-        return match["api_id"], parts.path or "/"
+        return match["api_id"], parts.path or "/", parts.query
     if parts.path.startswith(LOCAL_PREFIX):
         api_id, _, rest = parts.path[len(LOCAL_PREFIX) :].partition("/")
-        return api_id, "/" + rest
+        return api_id, "/" + rest, parts.query
     return None
 
 

@@ -115,3 +115,54 @@ def load_assembly(assembly_dir: str | Path) -> dict[str, StackTemplate]:
         template_file = assembly_dir / artifact["properties"]["templateFile"]
         stacks[name] = StackTemplate(name, json.loads(template_file.read_text()), assembly_dir)
     return stacks
+
+
+BOOTSTRAP_BUCKET = "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"
+
+
+def write_assembly(
+    directory: Path, stack_name: str, template: dict[str, Any], code: dict[str, dict[str, str]]
+) -> Path:
+    """Write a one-stack cloud assembly as `cdk synth` lays it out, for hand-written templates.
+
+    `code` maps each asset hash (the template's `S3Key` without `.zip`) to the files of its
+    folder asset, by name. Returns `directory`.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for asset_hash, sources in code.items():
+        folder = directory / f"asset.{asset_hash}"
+        folder.mkdir(exist_ok=True)
+        for name, source in sources.items():
+            (folder / name).write_text(source)
+        files[asset_hash] = {
+            "displayName": f"{stack_name}/Code",
+            "source": {"path": folder.name, "packaging": "zip"},
+            "destinations": {
+                "current_account-current_region": {
+                    "bucketName": BOOTSTRAP_BUCKET,
+                    "objectKey": f"{asset_hash}.zip",
+                }
+            },
+        }
+    manifest = {
+        "version": "48.0.0",
+        "artifacts": {
+            f"{stack_name}.assets": {
+                "type": "cdk:asset-manifest",
+                "properties": {"file": f"{stack_name}.assets.json"},
+            },
+            stack_name: {
+                "type": "aws:cloudformation:stack",
+                "environment": "aws://unknown-account/unknown-region",
+                "properties": {"templateFile": f"{stack_name}.template.json"},
+                "dependencies": [f"{stack_name}.assets"],
+                "displayName": stack_name,
+            },
+        },
+    }
+    assets = {"version": "48.0.0", "files": files, "dockerImages": {}}
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    (directory / f"{stack_name}.template.json").write_text(json.dumps(template, indent=1))
+    (directory / f"{stack_name}.assets.json").write_text(json.dumps(assets, indent=1))
+    return directory

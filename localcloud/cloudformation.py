@@ -30,7 +30,8 @@ logger = logging.getLogger("localcloud")
 class _OwnedResource(CloudFormationModel):
     """A resource localcloud creates for moto's CloudFormation (see the module docstring)."""
 
-    resource_type: ClassVar[str]
+    # moto lists every CloudFormationModel subclass, this base included, by this type.
+    resource_type: ClassVar[str] = "Localcloud::Owned::Resource"
     attributes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, physical_id: str, properties: dict[str, Any], region: str, account: str):
@@ -46,6 +47,10 @@ class _OwnedResource(CloudFormationModel):
     @staticmethod
     def cloudformation_name_type() -> str:
         return ""
+
+    @classmethod
+    def cloudformation_type(cls) -> str:  # type: ignore[override]
+        return cls.resource_type
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
@@ -82,10 +87,6 @@ class _OwnedResource(CloudFormationModel):
 
 class SnsSubscription(_OwnedResource):
     resource_type = "AWS::SNS::Subscription"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SNS::Subscription"
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -127,18 +128,33 @@ class SnsSubscription(_OwnedResource):
 class _HttpApiPart(_OwnedResource):
     """A part of an HTTP API (integration, route, stage), created inside its API."""
 
+    # The API's collection that holds this part; a part's attributes all name its id.
+    collection: ClassVar[str] = ""
+
     @staticmethod
     def _backend(account_id: str, region_name: str) -> Any:
         return apigatewayv2_backends[account_id][region_name]
+
+    @classmethod
+    def _part(cls, physical_id: str, props: dict[str, Any], region: str, account: str) -> Any:
+        part = cls(physical_id, props, region, account)
+        part.api_id = props["ApiId"]
+        return part
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name in self.attributes:
+            return self.physical_id
+        return super().get_cfn_attribute(attribute_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        api = self._backend(account_id, region_name).apis.get(self.api_id)
+        if api is not None:
+            getattr(api, self.collection).pop(self.physical_id, None)
 
 
 class HttpApi(_HttpApiPart):
     resource_type = "AWS::ApiGatewayV2::Api"
     attributes = ("ApiEndpoint", "ApiId")
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGatewayV2::Api"
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -190,10 +206,7 @@ class HttpApi(_HttpApiPart):
 class HttpApiIntegration(_HttpApiPart):
     resource_type = "AWS::ApiGatewayV2::Integration"
     attributes = ("IntegrationId",)
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGatewayV2::Integration"
+    collection = "integrations"
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -220,28 +233,13 @@ class HttpApiIntegration(_HttpApiPart):
             timeout_in_millis=props.get("TimeoutInMillis"),
             tls_config=props.get("TlsConfig"),
         )
-        resource = cls(integration.id, props, region_name, account_id)
-        resource.api_id = props["ApiId"]
-        return resource
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "IntegrationId":
-            return self.physical_id
-        return super().get_cfn_attribute(attribute_name)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        api = self._backend(account_id, region_name).apis.get(self.api_id)
-        if api is not None:
-            api.integrations.pop(self.physical_id, None)
+        return cls._part(integration.id, props, region_name, account_id)
 
 
 class HttpApiRoute(_HttpApiPart):
     resource_type = "AWS::ApiGatewayV2::Route"
     attributes = ("RouteId",)
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGatewayV2::Route"
+    collection = "routes"
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -262,27 +260,12 @@ class HttpApiRoute(_HttpApiPart):
             route_response_selection_expression=props.get("RouteResponseSelectionExpression"),
             target=props.get("Target"),
         )
-        resource = cls(route.route_id, props, region_name, account_id)
-        resource.api_id = props["ApiId"]
-        return resource
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "RouteId":
-            return self.physical_id
-        return super().get_cfn_attribute(attribute_name)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        api = self._backend(account_id, region_name).apis.get(self.api_id)
-        if api is not None:
-            api.routes.pop(self.physical_id, None)
+        return cls._part(route.route_id, props, region_name, account_id)
 
 
 class HttpApiStage(_HttpApiPart):
     resource_type = "AWS::ApiGatewayV2::Stage"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGatewayV2::Stage"
+    collection = "stages"
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -299,14 +282,7 @@ class HttpApiStage(_HttpApiPart):
         }
         config = {key: value for key, value in config.items() if value is not None}
         cls._backend(account_id, region_name).create_stage(props["ApiId"], config)
-        resource = cls(props["StageName"], props, region_name, account_id)
-        resource.api_id = props["ApiId"]
-        return resource
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        api = self._backend(account_id, region_name).apis.get(self.api_id)
-        if api is not None:
-            api.stages.pop(self.physical_id, None)
+        return cls._part(props["StageName"], props, region_name, account_id)
 
 
 OWNED_MODELS: dict[str, type[CloudFormationModel]] = {

@@ -23,7 +23,6 @@ import uuid
 import warnings
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -205,8 +204,7 @@ class LocalCloud:
         target = split_api_url(url)
         if target is None:
             return gateway_error(404, "Not Found")
-        api_id, path = target
-        query = urlsplit(url).query
+        api_id, path, query = target
         data = body.encode() if isinstance(body, str) else (body or b"")
         request = HttpRequest(method.upper(), path, query, dict(headers or {}), data)
         return self._engine.handle_http(api_id, request)

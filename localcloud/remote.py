@@ -10,7 +10,6 @@ import json
 import urllib.error
 import urllib.request
 from typing import Any
-from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -97,8 +96,7 @@ class RemoteCloud:
         target = split_api_url(url)
         if target is None:
             return gateway_error(404, "Not Found")
-        api_id, path = target
-        query = urlsplit(url).query
+        api_id, path, query = target
         local = local_url(self.endpoint_url, api_id).rstrip("/") + path
         if query:
             local += f"?{query}"

@@ -131,7 +131,7 @@ class _Front:
             return self._control(environ, start_response, path[len(CONTROL_PREFIX) :])
         target = apifront.split_api_url(f"http://{host}{path}")
         if target is not None:
-            api_id, api_path = target
+            api_id, api_path, _ = target
             return self._api(environ, start_response, api_id, api_path)
         return self.moto_app(environ, start_response)
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-BOOTSTRAP_BUCKET = "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"
+from localcloud.assembly import BOOTSTRAP_BUCKET, write_assembly
 
 SQS_CONSUMER = textwrap.dedent(
     '''
@@ -341,45 +341,12 @@ class App:
 
     def write(self, directory: Path) -> Path:
         """Write the assembly into `directory` (created) and return it, for `LocalCloud`."""
-        directory.mkdir(parents=True, exist_ok=True)
-        name = self.stack_name
-        manifest = {
-            "version": "55.0.0",
-            "artifacts": {
-                f"{name}.assets": {
-                    "type": "cdk:asset-manifest",
-                    "properties": {"file": f"{name}.assets.json"},
-                },
-                name: {
-                    "type": "aws:cloudformation:stack",
-                    "environment": "aws://unknown-account/unknown-region",
-                    "properties": {"templateFile": f"{name}.template.json"},
-                    "dependencies": [f"{name}.assets"],
-                    "displayName": name,
-                },
-            },
-        }
-        (directory / "manifest.json").write_text(json.dumps(manifest, indent=1))
-        (directory / f"{name}.template.json").write_text(json.dumps(self.template(), indent=1))
-        files = {}
-        if self.modules:
-            asset = directory / f"asset.{self.asset_hash}"
-            asset.mkdir(exist_ok=True)
-            for module, source in self.modules.items():
-                (asset / f"{module}.py").write_text(source)
-            files[self.asset_hash] = {
-                "displayName": f"{name}/Code",
-                "source": {"path": asset.name, "packaging": "zip"},
-                "destinations": {
-                    "current_account-current_region": {
-                        "bucketName": BOOTSTRAP_BUCKET,
-                        "objectKey": f"{self.asset_hash}.zip",
-                    }
-                },
-            }
-        assets = {"version": "55.0.0", "files": files, "dockerImages": {}}
-        (directory / f"{name}.assets.json").write_text(json.dumps(assets, indent=1))
-        return directory
+        code = (
+            {self.asset_hash: {f"{module}.py": source for module, source in self.modules.items()}}
+            if self.modules
+            else {}
+        )
+        return write_assembly(directory, self.stack_name, self.template(), code)
 
 
 # -- reading outcomes ----------------------------------------------------------------------
