@@ -27,7 +27,7 @@ from moto.sns.models import sns_backends
 logger = logging.getLogger("localcloud")
 
 
-class _OwnedResource(CloudFormationModel):
+class OwnedResource(CloudFormationModel):
     """A resource localcloud creates for moto's CloudFormation (see the module docstring)."""
 
     # moto lists every CloudFormationModel subclass, this base included, by this type.
@@ -85,7 +85,7 @@ class _OwnedResource(CloudFormationModel):
         return None
 
 
-class SnsSubscription(_OwnedResource):
+class SnsSubscription(OwnedResource):
     resource_type = "AWS::SNS::Subscription"
 
     @classmethod
@@ -125,7 +125,7 @@ class SnsSubscription(_OwnedResource):
             backend.unsubscribe(self.physical_id)
 
 
-class _HttpApiPart(_OwnedResource):
+class _HttpApiPart(OwnedResource):
     """A part of an HTTP API (integration, route, stage), created inside its API."""
 
     # The API's collection that holds this part; a part's attributes all name its id.

@@ -32,7 +32,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.awslambda import models as lambda_models
@@ -45,6 +45,7 @@ from moto.sqs.models import sqs_backends
 
 from localcloud import apifront, cloudformation, delivery
 from localcloud.apifront import HttpRequest, HttpResponse
+from localcloud.extension import Extension, extension_classes
 from localcloud.runner import CodeStore, FunctionRunner, Invocation, LocalFunction
 
 logger = logging.getLogger("localcloud")
@@ -75,6 +76,7 @@ class _PendingBatch:
     first_received: float = 0.0
 
 
+_E = TypeVar("_E", bound=Extension)
 _active: Engine | None = None
 _INHERITED = object()
 
@@ -116,6 +118,8 @@ class Engine:
         self._saved: list[tuple[Any, str, Any]] = []
         self._background: threading.Thread | None = None
         self._stopping = threading.Event()
+        self.extensions: list[Extension] = [cls(self) for cls in extension_classes()]
+        self._models_added: list[str] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -123,7 +127,14 @@ class Engine:
         global _active
         if _active is not None:
             raise EngineError("a localcloud engine is already running in this process")
-        for owner, name, wrap in [*cloudformation.PATCHES, *_PATCHES]:
+        patches = [*cloudformation.PATCHES, *_PATCHES]
+        for extension in self.extensions:
+            patches.extend(extension.PATCHES)
+            for model in extension.MODELS:
+                resource_type = model.cloudformation_type()
+                cloudformation.OWNED_MODELS[resource_type] = model
+                self._models_added.append(resource_type)
+        for owner, name, wrap in patches:
             self._saved.append((owner, name, vars(owner).get(name, _INHERITED)))
             setattr(owner, name, wrap(getattr(owner, name)))
         _active = self
@@ -133,6 +144,11 @@ class Engine:
     def stop(self) -> None:
         global _active
         self.stop_background()
+        for extension in self.extensions:
+            extension.stop()
+        for resource_type in self._models_added:
+            cloudformation.OWNED_MODELS.pop(resource_type, None)
+        self._models_added.clear()
         for owner, name, original in reversed(self._saved):
             if original is _INHERITED:
                 delattr(owner, name)
@@ -170,6 +186,13 @@ class Engine:
             self._stopping.set()
             self._background.join()
             self._background = None
+
+    def extension(self, cls: type[_E]) -> _E:
+        """The running instance of an extension class."""
+        for extension in self.extensions:
+            if isinstance(extension, cls):
+                return extension
+        raise EngineError(f"the engine runs no {cls.__name__}")
 
     # -- functions -------------------------------------------------------------------------
 
@@ -247,15 +270,18 @@ class Engine:
     # -- delivery --------------------------------------------------------------------------
 
     def pump(self, *, fast_forward: bool) -> int:
-        """One delivery round over async invocations and SQS event sources; returns the work done.
+        """One delivery round over async invocations, SQS event sources and every extension.
 
-        With `fast_forward`, every wait (retry delay, batching window) counts as elapsed.
+        Returns the work done. With `fast_forward`, every wait (retry delay, batching window)
+        counts as elapsed.
         """
         with self._delivery_lock:
             done = self._run_async_jobs(fast_forward)
-            for mapping in self._event_source_mappings():
+            for mapping in self.event_source_mappings():
                 if ":sqs:" in mapping.event_source_arn:
                     done += self._poll_sqs(mapping, fast_forward)
+            for extension in self.extensions:
+                done += extension.pump(fast_forward=fast_forward)
             return done
 
     def settle(self, *, max_rounds: int = 100_000) -> int:
@@ -267,7 +293,7 @@ class Engine:
                     return len(self.invocations) - before
         raise EngineError(f"work still pending after {max_rounds} delivery rounds")
 
-    def _event_source_mappings(self) -> list[Any]:
+    def event_source_mappings(self) -> list[Any]:
         backend = lambda_backends[self.account_id][self.region]
         return [mapping for mapping in backend._event_source_mappings.values() if mapping.enabled]
 
@@ -316,12 +342,12 @@ class Engine:
                 attempts=job.attempt,
                 invocation=invocation,
             )
-            self._send_to_target(destination, delivery.dumps(record), {})
+            self.send_to_target(destination, delivery.dumps(record), {})
             return
         dead_letter = getattr(function, "localcloud_dead_letter_arn", None)
         if dead_letter:
             attributes = delivery.dead_letter_message_attributes(job.request_id, invocation)
-            self._send_to_target(dead_letter, delivery.dumps(job.event), attributes)
+            self.send_to_target(dead_letter, delivery.dumps(job.event), attributes)
             return
         logger.warning(
             "%s: event %s failed %d times and has no destination: Lambda discards it",
@@ -333,7 +359,8 @@ class Engine:
             {"function": function.function_name, "request_id": job.request_id, "event": job.event}
         )
 
-    def _send_to_target(self, arn: str, body: str, attributes: dict[str, Any]) -> None:
+    def send_to_target(self, arn: str, body: str, attributes: dict[str, Any]) -> None:
+        """Send a failure record or event to an SQS queue, an SNS topic or a function (async)."""
         service, region, account = arn.split(":")[2], arn.split(":")[3], arn.split(":")[4]
         if service == "sqs":
             sqs_backends[account][region].send_message(
@@ -421,9 +448,9 @@ class Engine:
     # -- HTTP APIs -------------------------------------------------------------------------
 
     def apis(self) -> list[dict[str, str]]:
-        """Every HTTP API: id, name and local URL (when served over an endpoint)."""
+        """Every API served: id, name and local URL (when served over an endpoint)."""
         backend = apigatewayv2_backends[self.account_id][self.region]
-        return [
+        served = [
             {
                 "id": api.api_id,
                 "name": api.name,
@@ -432,6 +459,9 @@ class Engine:
             for api in backend.apis.values()
             if api.protocol_type == "HTTP"
         ]
+        for extension in self.extensions:
+            served.extend(extension.apis())
+        return served
 
     def handle_http(self, api_id: str, request: HttpRequest) -> HttpResponse:
         """Answer a request to an HTTP API as API Gateway would; never raises."""
@@ -444,6 +474,10 @@ class Engine:
     def _handle_http(self, api_id: str, request: HttpRequest) -> HttpResponse:
         api = apigatewayv2_backends[self.account_id][self.region].apis.get(api_id)
         if api is None or api.protocol_type != "HTTP":
+            for extension in self.extensions:
+                answer = extension.handle_http(api_id, request)
+                if answer is not None:
+                    return answer
             return apifront.gateway_error(404, "Not Found")
         if len(request.body) > apifront.MAX_BODY_BYTES:
             return apifront.gateway_error(413, "Request Entity Too Large")
@@ -554,11 +588,6 @@ def _mappings_polled_by_engine(original):
         for owner in _trigger_owners(self):
             owner.lambda_event_source_mappings.pop(mapping.function_arn, None)
             owner.lambda_event_source_mappings.pop(mapping.event_source_arn, None)
-        if ":sqs:" not in mapping.event_source_arn:
-            logger.warning(
-                "event source %s: localcloud delivers SQS sources only; streams come later",
-                mapping.event_source_arn,
-            )
         return mapping
 
     return create_event_source_mapping

@@ -132,7 +132,7 @@ class App:
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     modules: dict[str, str] = field(default_factory=dict)
 
-    def _add(self, logical_id: str, resource_type: str, properties: dict[str, Any]) -> str:
+    def add(self, logical_id: str, resource_type: str, properties: dict[str, Any]) -> str:
         self.resources[logical_id] = {"Type": resource_type, "Properties": properties}
         return logical_id
 
@@ -142,19 +142,19 @@ class App:
         """An SQS queue; with `max_receive_count`, also its dead-letter queue `<id>Dlq`."""
         properties: dict[str, Any] = {"VisibilityTimeout": visibility_timeout}
         if max_receive_count is not None:
-            dead_letter = self._add(f"{logical_id}Dlq", "AWS::SQS::Queue", {})
+            dead_letter = self.add(f"{logical_id}Dlq", "AWS::SQS::Queue", {})
             self.output(f"{dead_letter}Url", ref(dead_letter))
             properties["RedrivePolicy"] = {
                 "deadLetterTargetArn": get_att(dead_letter),
                 "maxReceiveCount": max_receive_count,
             }
         self.output(f"{logical_id}Url", ref(logical_id))
-        return self._add(logical_id, "AWS::SQS::Queue", properties)
+        return self.add(logical_id, "AWS::SQS::Queue", properties)
 
     def table(self, logical_id: str) -> str:
         """A DynamoDB table keyed by the string `id`."""
         self.output(f"{logical_id}Name", ref(logical_id))
-        return self._add(
+        return self.add(
             logical_id,
             "AWS::DynamoDB::Table",
             {
@@ -166,7 +166,7 @@ class App:
 
     def topic(self, logical_id: str) -> str:
         self.output(f"{logical_id}Arn", ref(logical_id))
-        return self._add(logical_id, "AWS::SNS::Topic", {})
+        return self.add(logical_id, "AWS::SNS::Topic", {})
 
     def function(
         self,
@@ -180,7 +180,7 @@ class App:
         """A Python 3.13 function running `source` (its own module in the stack's asset)."""
         module = logical_id.lower()
         self.modules[module] = source
-        role = self._add(
+        role = self.add(
             f"{logical_id}Role",
             "AWS::IAM::Role",
             {
@@ -209,7 +209,7 @@ class App:
         if dead_letter_queue is not None:
             properties["DeadLetterConfig"] = {"TargetArn": get_att(dead_letter_queue)}
         self.output(f"{logical_id}Name", ref(logical_id))
-        return self._add(logical_id, "AWS::Lambda::Function", properties)
+        return self.add(logical_id, "AWS::Lambda::Function", properties)
 
     def sqs_source(
         self,
@@ -229,7 +229,7 @@ class App:
             properties["MaximumBatchingWindowInSeconds"] = batching_window
         if report_failures:
             properties["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
-        return self._add(f"{function}{queue}Source", "AWS::Lambda::EventSourceMapping", properties)
+        return self.add(f"{function}{queue}Source", "AWS::Lambda::EventSourceMapping", properties)
 
     def subscription(
         self,
@@ -257,17 +257,17 @@ class App:
             properties["FilterPolicyScope"] = filter_policy_scope
         if raw_message_delivery is not None:
             properties["RawMessageDelivery"] = raw_message_delivery
-        return self._add(logical_id, "AWS::SNS::Subscription", properties)
+        return self.add(logical_id, "AWS::SNS::Subscription", properties)
 
     def http_api(self, logical_id: str, function: str, route_keys: list[str]) -> str:
         """An HTTP API whose routes all go to `function`, on the `$default` stage.
 
         Outputs: `ApiUrl` (built with Ref, as CDK's `HttpApi.url`) and `ApiEndpoint` (GetAtt).
         """
-        api = self._add(
+        api = self.add(
             logical_id, "AWS::ApiGatewayV2::Api", {"Name": logical_id, "ProtocolType": "HTTP"}
         )
-        integration = self._add(
+        integration = self.add(
             f"{logical_id}Integration",
             "AWS::ApiGatewayV2::Integration",
             {
@@ -278,7 +278,7 @@ class App:
             },
         )
         for number, route_key in enumerate(route_keys):
-            self._add(
+            self.add(
                 f"{logical_id}Route{number}",
                 "AWS::ApiGatewayV2::Route",
                 {
@@ -288,7 +288,7 @@ class App:
                     "Target": {"Fn::Join": ["", ["integrations/", ref(integration)]]},
                 },
             )
-        self._add(
+        self.add(
             f"{logical_id}DefaultStage",
             "AWS::ApiGatewayV2::Stage",
             {"ApiId": ref(api), "AutoDeploy": True, "StageName": "$default"},
