@@ -1,10 +1,11 @@
-"""The `localcloud` command: up, deploy, outputs, invoke, run.
+"""The `localcloud` command: up, deploy, outputs, invoke, run, diagram.
 
 localcloud up [--port 4566]                 serve the endpoint until stopped
 localcloud deploy [STACK ...]               cdk bootstrap + cdk deploy onto it
 localcloud outputs STACK                    the stack's outputs
 localcloud invoke FUNCTION --event FILE|-   invoke a function, print response and logs
 localcloud run PATTERN                      drive a pattern's scenario, print its trace
+localcloud diagram STACK                    print the stack's wiring as a Mermaid flowchart
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from localcloud.assembly import load_assembly
+from localcloud.diagram import render as render_diagram
 from localcloud.remote import EndpointUnreachableError, RemoteCloud
 from localcloud.server import LocalCloudServer, cdk_environment
 
@@ -67,6 +70,14 @@ def main(argv: list[str] | None = None) -> int:
     commands.choices["run"].add_argument("pattern", metavar="PATTERN")
     commands.choices["run"].add_argument(
         "--scenarios", default="demo", help="the package holding one scenario module per pattern"
+    )
+
+    diagram = commands.add_parser(
+        "diagram", help="print a synthesized stack's wiring as a Mermaid flowchart"
+    )
+    diagram.add_argument("stack", metavar="STACK")
+    diagram.add_argument(
+        "--app", default="cdk.out", help="the synthesized cloud assembly (default: cdk.out)"
     )
 
     args = parser.parse_args(argv)
@@ -191,6 +202,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def diagram(args: argparse.Namespace) -> int:
+    try:
+        stacks = load_assembly(args.app)
+    except FileNotFoundError as error:
+        raise CommandError(str(error)) from error
+    if args.stack not in stacks:
+        known = ", ".join(stacks) or "none"
+        raise CommandError(f"no stack {args.stack!r} in {args.app}; it has {known}")
+    sys.stdout.write(render_diagram(stacks[args.stack]))
+    return 0
+
+
 def _function_name(cloud: RemoteCloud, wanted: str) -> str:
     """The deployed function named `wanted`, or the only one whose name contains it."""
     names = [
@@ -238,4 +261,5 @@ COMMANDS: dict[str, Any] = {
     "outputs": outputs,
     "invoke": invoke,
     "run": run,
+    "diagram": diagram,
 }

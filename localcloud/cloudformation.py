@@ -23,6 +23,7 @@ from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.core.common_models import CloudFormationModel
 from moto.kms import models as kms_models
 from moto.sns.models import sns_backends
+from moto.sqs import models as sqs_models
 
 logger = logging.getLogger("localcloud")
 
@@ -285,9 +286,48 @@ class HttpApiStage(_HttpApiPart):
         return cls._part(props["StageName"], props, region_name, account_id)
 
 
+class FunctionEventInvokeConfig(OwnedResource):
+    """A function's async settings: retries, maximum event age, success/failure destinations."""
+
+    resource_type = "AWS::Lambda::EventInvokeConfig"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **_
+    ) -> FunctionEventInvokeConfig:
+        props = cloudformation_json["Properties"]
+        config = {
+            key: props[key]
+            for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+            if key in props
+        }
+        backend = lambda_models.lambda_backends[account_id][region_name]
+        function = backend.get_function(props["FunctionName"])
+        # One configuration per function and qualifier: a new one replaces the old.
+        function.event_invoke_config = []
+        backend.put_function_event_invoke_config(props["FunctionName"], config)
+        physical_id = f"{function.function_name}:{props.get('Qualifier', '$LATEST')}"
+        return cls(physical_id, props, region_name, account_id)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = lambda_models.lambda_backends[account_id][region_name]
+        try:
+            function = backend.get_function(self.properties["FunctionName"])
+        except Exception:
+            return  # the function went first: its configuration went with it
+        function.event_invoke_config = []
+
+
 OWNED_MODELS: dict[str, type[CloudFormationModel]] = {
     model.cloudformation_type(): model
-    for model in (SnsSubscription, HttpApi, HttpApiIntegration, HttpApiRoute, HttpApiStage)
+    for model in (
+        SnsSubscription,
+        HttpApi,
+        HttpApiIntegration,
+        HttpApiRoute,
+        HttpApiStage,
+        FunctionEventInvokeConfig,
+    )
 }
 
 
@@ -438,6 +478,19 @@ def _public_layers_accepted(original):
     return _get_layers_data
 
 
+def _fifo_queue_named_as_fifo(original):
+    # CloudFormation names a FIFO queue without a QueueName `<generated>.fifo`, as SQS requires;
+    # moto's generated name lacks the suffix, and SQS then refuses the queue.
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, *args, **kwargs):
+        properties = cloudformation_json.get("Properties") or {}
+        fifo = str(properties.get("FifoQueue", "false")).lower() == "true"
+        if fifo and "QueueName" not in properties:
+            resource_name = f"{str(resource_name)[:75]}.fifo"
+        return original(resource_name, cloudformation_json, *args, **kwargs)
+
+    return classmethod(create_from_cloudformation_json)
+
+
 def _keep_settings(function: Any, properties: dict[str, Any]) -> None:
     function.localcloud_dead_letter_arn = (properties.get("DeadLetterConfig") or {}).get(
         "TargetArn"
@@ -446,6 +499,7 @@ def _keep_settings(function: Any, properties: dict[str, Any]) -> None:
 
 
 PATCHES: list[tuple[Any, str, Any]] = [
+    (sqs_models.Queue, "create_from_cloudformation_json", _fifo_queue_named_as_fifo),
     (
         lambda_models.LambdaFunction,
         "update_from_cloudformation_json",

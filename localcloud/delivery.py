@@ -14,9 +14,11 @@ from typing import Any
 
 from localcloud.runner import Invocation
 
-# Lambda's async invocation: two retries by default, about one then two minutes apart.
+# Lambda's async invocation: two retries by default, about one then two minutes apart, for
+# an event at most six hours old.
 DEFAULT_ASYNC_RETRIES = 2
 ASYNC_RETRY_DELAYS_SECONDS = (60.0, 120.0)
+DEFAULT_MAXIMUM_EVENT_AGE_SECONDS = 6 * 3600
 
 
 @dataclass(frozen=True)
@@ -132,26 +134,35 @@ def sns_lambda_event(
     }
 
 
-def async_failure_record(
-    *, function_arn: str, request_id: str, event: Any, attempts: int, invocation: Invocation
+def async_invocation_record(
+    *,
+    function_arn: str,
+    request_id: str,
+    event: Any,
+    attempts: int,
+    invocation: Invocation,
+    condition: str,
 ) -> dict[str, Any]:
-    """What an on-failure destination receives when an async invocation runs out of retries."""
+    """What a destination of an async invocation receives.
+
+    `condition` is "Success" (on-success destination), or "RetriesExhausted" or
+    "EventAgeExceeded" (on-failure destination).
+    """
+    response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+    if invocation.error is not None:
+        response_context["functionError"] = "Unhandled"
     return {
         "version": "1.0",
         "timestamp": _iso_now(),
         "requestContext": {
             "requestId": request_id,
             "functionArn": f"{function_arn}:$LATEST",
-            "condition": "RetriesExhausted",
+            "condition": condition,
             "approximateInvokeCount": attempts,
         },
         "requestPayload": event,
-        "responseContext": {
-            "statusCode": 200,
-            "executedVersion": "$LATEST",
-            "functionError": "Unhandled",
-        },
-        "responsePayload": invocation.error,
+        "responseContext": response_context,
+        "responsePayload": invocation.error if invocation.error is not None else invocation.payload,
     }
 
 

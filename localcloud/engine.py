@@ -66,6 +66,8 @@ class _AsyncJob:
     trigger: str = field(compare=False)
     request_id: str = field(compare=False)
     attempt: int = field(compare=False, default=1)
+    # How long the event has waited in Lambda's queue, in AWS's time (retry delays so far).
+    age_seconds: float = field(compare=False, default=0.0)
 
 
 @dataclass
@@ -316,33 +318,53 @@ class Engine:
             self.discarded_events.append({"reason": "function not found", "job": job.__dict__})
             return
         invocation = self.invoke(function, job.event, trigger=job.trigger)
-        if invocation.succeeded:
-            return
         config = _event_invoke_config(function)
-        retries = config.get("MaximumRetryAttempts", delivery.DEFAULT_ASYNC_RETRIES)
-        if job.attempt <= retries:
-            delay = delivery.ASYNC_RETRY_DELAYS_SECONDS[
-                min(job.attempt - 1, len(delivery.ASYNC_RETRY_DELAYS_SECONDS) - 1)
-            ]
-            job.attempt += 1
-            self._schedule(job, delay=delay)
+        destinations = config.get("DestinationConfig") or {}
+        if invocation.succeeded:
+            on_success = (destinations.get("OnSuccess") or {}).get("Destination")
+            if on_success:
+                self._send_invocation_record(on_success, function, job, invocation, "Success")
             return
-        self._dispose_failed_event(function, job, invocation, config)
+        retries = config.get("MaximumRetryAttempts", delivery.DEFAULT_ASYNC_RETRIES)
+        if job.attempt > retries:
+            self._dispose_failed_event(function, job, invocation, config, "RetriesExhausted")
+            return
+        delay = delivery.ASYNC_RETRY_DELAYS_SECONDS[
+            min(job.attempt - 1, len(delivery.ASYNC_RETRY_DELAYS_SECONDS) - 1)
+        ]
+        maximum_age = config.get(
+            "MaximumEventAgeInSeconds", delivery.DEFAULT_MAXIMUM_EVENT_AGE_SECONDS
+        )
+        if job.age_seconds + delay > maximum_age:
+            # Lambda drops an event from its queue once it is older than the maximum age.
+            self._dispose_failed_event(function, job, invocation, config, "EventAgeExceeded")
+            return
+        job.attempt += 1
+        job.age_seconds += delay
+        self._schedule(job, delay=delay)
+
+    def _send_invocation_record(
+        self, destination: str, function: Any, job: _AsyncJob, invocation: Invocation, why: str
+    ) -> None:
+        record = delivery.async_invocation_record(
+            function_arn=function.function_arn,
+            request_id=job.request_id,
+            event=job.event,
+            attempts=job.attempt,
+            invocation=invocation,
+            condition=why,
+        )
+        self.send_to_target(destination, delivery.dumps(record), {})
 
     def _dispose_failed_event(
-        self, function: Any, job: _AsyncJob, invocation: Invocation, config: dict
+        self, function: Any, job: _AsyncJob, invocation: Invocation, config: dict, why: str
     ) -> None:
         """After the last retry: on-failure destination, else dead-letter queue, as Lambda does."""
-        destination = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
+            "Destination"
+        )
         if destination:
-            record = delivery.async_failure_record(
-                function_arn=function.function_arn,
-                request_id=job.request_id,
-                event=job.event,
-                attempts=job.attempt,
-                invocation=invocation,
-            )
-            self.send_to_target(destination, delivery.dumps(record), {})
+            self._send_invocation_record(destination, function, job, invocation, why)
             return
         dead_letter = getattr(function, "localcloud_dead_letter_arn", None)
         if dead_letter:

@@ -1,9 +1,763 @@
-"""Kinesis and DynamoDB Streams event sources, delivered with Lambda's rules."""
+"""Kinesis and DynamoDB Streams event sources, delivered with Lambda's rules.
+
+moto keeps the streams (Kinesis shards, a table's stream shard) and the event source mappings;
+this extension is the poller Lambda runs for each enabled mapping:
+
+- one lane per shard (`ParallelizationFactor` lanes, partition keys hashed onto them), one
+  batch in flight per lane, so the records of a partition key are delivered in order;
+- batches of up to `BatchSize` records (and at most Lambda's 6 MB payload), held for
+  `MaximumBatchingWindowInSeconds` while not full; the starting position (TRIM_HORIZON,
+  LATEST as of the mapping's creation, AT_TIMESTAMP);
+- a failed batch is retried, with backoff, until `MaximumRetryAttempts` or the record's
+  maximum age (`MaximumRecordAgeInSeconds`, else the stream's retention) is reached;
+  `BisectBatchOnFunctionError` splits it first (splitting does not count as a retry);
+  `ReportBatchItemFailures` checkpoints before the lowest failed sequence number;
+- what is given up goes to the `DestinationConfig.OnFailure` queue or topic as Lambda's
+  failure record (KinesisBatchInfo / DDBStreamBatchInfo), or is logged as discarded;
+- tumbling windows (`TumblingWindowInSeconds`): state carried between a window's
+  invocations, a final invocation when the window ends.
+
+Time: waits (batching window, retry backoff) are scaled by the engine's `time_scale`; under
+`fast_forward` each wait counts as elapsed, and the backoff a failing batch skips still ages
+the records waiting in its lane, so a batch retried forever under the defaults ends when its
+records expire (the stream's retention), and the records behind it may expire too, as on AWS.
+Settling also lets the backoff keep doubling past its cap, so that takes a few dozen
+invocations rather than thousands. A tumbling window's end is taken as reached once its
+records are delivered.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.awslambda import models as lambda_models
+from moto.dynamodb.models import dynamodb_backends
+from moto.kinesis.models import kinesis_backends
+
+from localcloud import delivery
 from localcloud.extension import Extension
+from localcloud.runner import Invocation
+
+logger = logging.getLogger("localcloud")
+
+# Lambda's synchronous invocation payload limit caps a batch whatever its BatchSize.
+MAX_BATCH_PAYLOAD_BYTES = 6 * 1024 * 1024
+# Above this much window state, Lambda ends the window early.
+MAX_WINDOW_STATE_BYTES = 1024 * 1024
+# Retries back off exponentially from one second; the cap is localcloud's choice (Lambda does
+# not document its stream retry backoff).
+RETRY_BACKOFF_FIRST_SECONDS = 1.0
+RETRY_BACKOFF_MAX_SECONDS = 60.0
+# DynamoDB Streams keeps a record 24 hours: the age at which Lambda gives up by default.
+DYNAMODB_STREAM_RETENTION_SECONDS = 24 * 3600
+DEFAULT_KINESIS_RETENTION_HOURS = 24
+
+
+# -- records and the shards they are read from ----------------------------------------------
+
+
+@dataclass
+class StreamRecord:
+    """A record read from a shard, with the event record Lambda sends for it."""
+
+    position: int  # the record's order in its shard
+    sequence_number: str
+    partition_key: str
+    arrival: float  # epoch seconds
+    event_record: dict[str, Any]
+    size: int
+    # The lane's fast-forwarded seconds when the record was read: it ages by what follows.
+    skipped_at_read: float = 0.0
+
+
+class _KinesisShards:
+    """The shards of a Kinesis stream (moto's `Stream`), read as Lambda reads them."""
+
+    batch_info_key = "KinesisBatchInfo"
+
+    def __init__(self, mapping: Any, stream: Any, invoke_identity_arn: str) -> None:
+        self.mapping = mapping
+        self.stream = stream
+        self.invoke_identity_arn = invoke_identity_arn
+
+    @property
+    def retention_seconds(self) -> float:
+        return float(self.stream.retention_period_hours or DEFAULT_KINESIS_RETENTION_HOURS) * 3600
+
+    def shard_ids(self) -> list[str]:
+        return list(self.stream.shards)
+
+    def last_position(self, shard_id: str) -> int:
+        records = self.stream.shards[shard_id].records
+        return next(reversed(records), 0)
+
+    def first_position(self) -> int:
+        return 0  # moto numbers a shard's records from 1
+
+    def position_before(self, shard_id: str, timestamp: float) -> int:
+        """The position after which records arrived at or after `timestamp`."""
+        before = 0
+        for position, record in self.stream.shards[shard_id].records.items():
+            if record.created_at >= timestamp:
+                break
+            before = position
+        return before
+
+    def read(self, shard_id: str, after: int) -> list[StreamRecord]:
+        records = self.stream.shards[shard_id].records
+        read = []
+        # moto numbers a shard's records 1, 2, 3...: reading by number skips what was read.
+        for position in range(after + 1, self.last_position(shard_id) + 1):
+            record = records.get(position)
+            if record is not None:
+                read.append(self._record(shard_id, record))
+        return read
+
+    def _record(self, shard_id: str, record: Any) -> StreamRecord:
+        sequence_number = str(record.sequence_number)
+        event_record = {
+            "kinesis": {
+                "kinesisSchemaVersion": "1.0",
+                "partitionKey": record.partition_key,
+                "sequenceNumber": sequence_number,
+                "data": record.data,
+                "approximateArrivalTimestamp": round(record.created_at, 3),
+            },
+            "eventSource": "aws:kinesis",
+            "eventVersion": "1.0",
+            "eventID": f"{shard_id}:{sequence_number}",
+            "eventName": "aws:kinesis:record",
+            "invokeIdentityArn": self.invoke_identity_arn,
+            "awsRegion": self.mapping.region,
+            "eventSourceARN": self.mapping.event_source_arn,
+        }
+        return StreamRecord(
+            position=int(record.sequence_number),
+            sequence_number=sequence_number,
+            partition_key=record.partition_key,
+            arrival=record.created_at,
+            event_record=event_record,
+            size=len(record.data) + 512,
+        )
+
+
+class _DynamoDbShards:
+    """A table's stream (moto keeps one shard per table), read as Lambda reads it."""
+
+    batch_info_key = "DDBStreamBatchInfo"
+    retention_seconds = float(DYNAMODB_STREAM_RETENTION_SECONDS)
+
+    def __init__(self, mapping: Any, table: Any) -> None:
+        self.mapping = mapping
+        self.shard = table.stream_shard
+        self.key_names = [table.hash_key_attr, table.range_key_attr]
+
+    def shard_ids(self) -> list[str]:
+        return [self.shard.id]
+
+    def last_position(self, shard_id: str) -> int:
+        return self.shard.starting_sequence_number + len(self.shard.items) - 1
+
+    def position_before(self, shard_id: str, timestamp: float) -> int:
+        before = self.shard.starting_sequence_number - 1
+        for index, item in enumerate(self.shard.items):
+            if _epoch(item.record["dynamodb"]["ApproximateCreationDateTime"]) >= timestamp:
+                break
+            before = self.shard.starting_sequence_number + index
+        return before
+
+    def first_position(self) -> int:
+        return self.shard.starting_sequence_number - 1
+
+    def read(self, shard_id: str, after: int) -> list[StreamRecord]:
+        first = max(after + 1 - self.shard.starting_sequence_number, 0)
+        return [self._record(item.record) for item in self.shard.items[first:]]
+
+    def _record(self, record: dict[str, Any]) -> StreamRecord:
+        change = record["dynamodb"]
+        arrival = _epoch(change["ApproximateCreationDateTime"])
+        dynamodb = {"ApproximateCreationDateTime": int(arrival)}
+        dynamodb.update(
+            (name, change[name])
+            for name in ("Keys", "NewImage", "OldImage", "SequenceNumber", "SizeBytes")
+            if name in change
+        )
+        dynamodb["StreamViewType"] = change["StreamViewType"]
+        event_record = {
+            "eventID": record["eventID"],
+            "eventName": record["eventName"],
+            "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": self.mapping.region,
+            "dynamodb": dynamodb,
+            "eventSourceARN": self.mapping.event_source_arn,
+        }
+        return StreamRecord(
+            position=int(change["SequenceNumber"]),
+            sequence_number=change["SequenceNumber"],
+            # The item's key decides its lane, as a partition key does for Kinesis.
+            partition_key=json.dumps(change["Keys"], sort_keys=True),
+            arrival=arrival,
+            event_record=event_record,
+            size=int(change.get("SizeBytes", 0)) + 256,
+        )
+
+
+def _epoch(moment: datetime) -> float:
+    # moto stamps stream records with naive UTC datetimes.
+    return moment.replace(tzinfo=UTC).timestamp() if moment.tzinfo is None else moment.timestamp()
+
+
+def _shards_of(mapping: Any, invoke_identity_arn: str) -> _KinesisShards | _DynamoDbShards | None:
+    """The shards a mapping reads, or None when its stream no longer exists."""
+    arn = mapping.event_source_arn
+    if ":kinesis:" in arn:
+        streams = kinesis_backends[mapping.account_id][mapping.region].streams
+        for stream in streams.values():
+            if stream.arn == arn:
+                return _KinesisShards(mapping, stream, invoke_identity_arn)
+        return None
+    table_name, _, label = arn.split(":", 5)[5].removeprefix("table/").partition("/stream/")
+    table = dynamodb_backends[mapping.account_id][mapping.region].tables.get(table_name)
+    if table is None or table.stream_shard is None or table.latest_stream_label != label:
+        return None  # the table, or this stream of it, is gone: there is nothing to read
+    return _DynamoDbShards(mapping, table)
+
+
+def is_stream_mapping(mapping: Any) -> bool:
+    return ":kinesis:" in mapping.event_source_arn or ":dynamodb:" in mapping.event_source_arn
+
+
+# -- the settings of a mapping -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamSourceSettings:
+    """The parts of a stream event source mapping that decide how records are delivered."""
+
+    batch_size: int = 100
+    batching_window_seconds: float = 0.0
+    parallelization_factor: int = 1
+    maximum_retry_attempts: int = -1  # -1: until the record expires
+    maximum_record_age_seconds: int = -1  # -1: the stream's retention
+    bisect_on_function_error: bool = False
+    reports_batch_item_failures: bool = False
+    tumbling_window_seconds: int = 0
+    on_failure_destination: str | None = None
+
+    @classmethod
+    def of(cls, mapping: Any) -> StreamSourceSettings:
+        destination = ((mapping.destination_config or {}).get("OnFailure") or {}).get("Destination")
+        return cls(
+            batch_size=int(mapping.batch_size or 100),
+            batching_window_seconds=float(mapping.max_batch_window or 0),
+            parallelization_factor=max(int(mapping.parallelization_factor or 1), 1),
+            maximum_retry_attempts=_int(mapping.max_retry_attempts, -1),
+            maximum_record_age_seconds=_int(mapping.max_record_age, -1),
+            bisect_on_function_error=_flag(mapping.bisect_on_error),
+            reports_batch_item_failures="ReportBatchItemFailures"
+            in (mapping.function_response_types or []),
+            tumbling_window_seconds=_int(mapping.tumbling_window, 0),
+            on_failure_destination=destination or None,
+        )
+
+
+def _int(value: Any, default: int) -> int:
+    return default if value is None or value == "" else int(value)
+
+
+def _flag(value: Any) -> bool:
+    # CloudFormation may hand booleans over as strings.
+    return value is True or str(value).lower() == "true"
+
+
+# -- how an invocation ends a batch --------------------------------------------------------
+
+ALL_FAILED = 0
+
+
+def first_failed_index(
+    invocation: Invocation, records: list[StreamRecord], settings: StreamSourceSettings
+) -> int | None:
+    """Where a batch failed: None when it succeeded, else the index of its first failed record.
+
+    An error fails the whole batch (0), and so does a tumbling-window response without
+    `state`. With `ReportBatchItemFailures`, an empty or null list is success; the lowest
+    reported sequence number is where Lambda checkpoints before; an identifier that is
+    missing, empty or not in the batch fails the whole batch.
+    """
+    if invocation.error is not None:
+        return ALL_FAILED
+    response = invocation.payload
+    if settings.tumbling_window_seconds and not (
+        isinstance(response, dict) and "state" in response
+    ):
+        return ALL_FAILED
+    if not settings.reports_batch_item_failures or response is None:
+        return None
+    if not isinstance(response, dict):
+        return ALL_FAILED
+    failures = response.get("batchItemFailures")
+    if not failures:
+        return None
+    if not isinstance(failures, list):
+        return ALL_FAILED
+    index_of = {record.sequence_number: index for index, record in enumerate(records)}
+    failed = []
+    for failure in failures:
+        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if not isinstance(identifier, str) or identifier not in index_of:
+            return ALL_FAILED
+        failed.append(index_of[identifier])
+    return min(failed)
+
+
+def failure_record(
+    *,
+    condition: str,
+    function_arn: str,
+    request_id: str,
+    invoke_count: int,
+    last_invocation: Invocation | None,
+    batch_info_key: str,
+    shard_id: str,
+    stream_arn: str,
+    records: list[StreamRecord],
+) -> dict[str, Any]:
+    """What Lambda sends to a stream mapping's on-failure destination for discarded records.
+
+    Records that aged out before any invocation have no response, so no responseContext.
+    """
+    record: dict[str, Any] = {
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": function_arn,
+            "condition": condition,
+            "approximateInvokeCount": invoke_count,
+        },
+    }
+    if last_invocation is not None:
+        response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+        if last_invocation.error is not None:
+            response_context["functionError"] = "Unhandled"
+        record["responseContext"] = response_context
+    record["version"] = "1.0"
+    record["timestamp"] = _iso(time.time())
+    record[batch_info_key] = {
+        "shardId": shard_id,
+        "startSequenceNumber": records[0].sequence_number,
+        "endSequenceNumber": records[-1].sequence_number,
+        "approximateArrivalOfFirstRecord": _iso(records[0].arrival),
+        "approximateArrivalOfLastRecord": _iso(records[-1].arrival),
+        "batchSize": len(records),
+        "streamArn": stream_arn,
+    }
+    return record
+
+
+def _iso(epoch: float, *, milliseconds: bool = True) -> str:
+    moment = datetime.fromtimestamp(epoch, UTC)
+    if not milliseconds:
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def lane_of(partition_key: str, lanes: int) -> int:
+    """The lane (of `ParallelizationFactor`) a partition key's records always go to."""
+    if lanes == 1:
+        return 0
+    return int.from_bytes(hashlib.md5(partition_key.encode()).digest()[:8], "big") % lanes  # noqa: S324 - a hash for spreading keys, not security
+
+
+# -- moto hooks ----------------------------------------------------------------------------
+
+
+def _mapping_remembers_shard_ends(original: Callable[..., Any]) -> Callable[..., Any]:
+    # LATEST means "records put after the mapping was created"; the poller may first look at
+    # a mapping later, so the end of each shard is noted when moto creates it.
+    def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
+        mapping = original(self, spec)
+        shards = _shards_of(mapping, "") if is_stream_mapping(mapping) else None
+        if shards is not None:
+            mapping.localcloud_shard_ends = {
+                shard_id: shards.last_position(shard_id) for shard_id in shards.shard_ids()
+            }
+        return mapping
+
+    return create_event_source_mapping
+
+
+# -- the poller ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Batch:
+    """Records on their way to the function, kept across retries until they are done with."""
+
+    records: list[StreamRecord]
+    window: tuple[float, float] | None = None
+    final_for_window: bool = False
+    terminated_early: bool = False
+    retries: int = 0
+    invoke_count: int = 0
+    due: float = 0.0  # monotonic time of the next attempt
+    backoff_seconds: float = 0.0  # the wait before the next attempt, unscaled
+    failed_at: float = 0.0  # epoch seconds of the last failed attempt
+    last_invocation: Invocation | None = None
+
+
+@dataclass
+class _Lane:
+    """One in-order stream of batches within a shard (a shard has ParallelizationFactor)."""
+
+    pending: deque[StreamRecord] = field(default_factory=deque)
+    first_pending_seen: float = 0.0  # monotonic; starts the batching window
+    batches: deque[_Batch] = field(default_factory=deque)  # in flight, the first one next
+    window: tuple[float, float] | None = None  # the open tumbling window
+    window_state: Any = field(default_factory=dict)
+    window_full: bool = False  # its state outgrew the limit: end it early
+    # Backoff the clock did not show (scaled or fast-forwarded): it still ages the records
+    # waiting in the lane, as the full wait would on AWS.
+    skipped_seconds: float = 0.0
+
+
+@dataclass
+class _Shard:
+    read_after: int  # the last position read from the shard into the lanes
+    lanes: list[_Lane]
+
+
+@dataclass
+class _Source:
+    """The poller's state for one mapping: where each shard was read to, and its lanes."""
+
+    shards: dict[str, _Shard] = field(default_factory=dict)
 
 
 class StreamEventSources(Extension):
     """Kinesis and DynamoDB Streams event sources, delivered with Lambda's rules."""
+
+    PATCHES = (
+        (
+            lambda_models.LambdaBackend,
+            "create_event_source_mapping",
+            _mapping_remembers_shard_ends,
+        ),
+    )
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self._sources: dict[str, _Source] = {}
+
+    def pump(self, *, fast_forward: bool) -> int:
+        done = 0
+        for mapping in self.engine.event_source_mappings():
+            if is_stream_mapping(mapping):
+                done += self._poll(mapping, fast_forward)
+        return done
+
+    def _poll(self, mapping: Any, fast_forward: bool) -> int:
+        try:
+            function = self.engine.function(mapping.function_arn)
+        except Exception:
+            return 0  # the function was deleted: Lambda keeps the mapping, with nothing to call
+        shards = _shards_of(mapping, function.role)
+        if shards is None:
+            return 0
+        settings = StreamSourceSettings.of(mapping)
+        source = self._sources.setdefault(mapping.uuid, _Source())
+        done = 0
+        for shard_id in shards.shard_ids():
+            shard = source.shards.get(shard_id)
+            if shard is None:
+                shard = source.shards[shard_id] = _Shard(
+                    read_after=_starting_position(mapping, shards, shard_id),
+                    lanes=[_Lane() for _ in range(settings.parallelization_factor)],
+                )
+            self._read(shards, shard_id, shard)
+            lanes = _Delivery(self, mapping, function, shards, shard_id, settings, fast_forward)
+            for lane in shard.lanes:
+                done += lanes.advance(lane)
+        return done
+
+    @staticmethod
+    def _read(shards: _KinesisShards | _DynamoDbShards, shard_id: str, shard: _Shard) -> None:
+        records = shards.read(shard_id, shard.read_after)
+        if not records:
+            return
+        now = time.monotonic()
+        for record in records:
+            lane = shard.lanes[lane_of(record.partition_key, len(shard.lanes))]
+            if not lane.pending:
+                lane.first_pending_seen = now
+            record.skipped_at_read = lane.skipped_seconds
+            lane.pending.append(record)
+        shard.read_after = records[-1].position
+
+
+def _starting_position(
+    mapping: Any, shards: _KinesisShards | _DynamoDbShards, shard_id: str
+) -> int:
+    """The position after which a new mapping starts reading a shard."""
+    trim_horizon = shards.first_position()
+    if mapping.starting_position == "LATEST":
+        at_creation = getattr(mapping, "localcloud_shard_ends", {})
+        return at_creation.get(shard_id, trim_horizon)
+    if mapping.starting_position == "AT_TIMESTAMP" and mapping.starting_position_timestamp:
+        timestamp = mapping.starting_position_timestamp
+        if isinstance(timestamp, datetime):
+            timestamp = timestamp.timestamp()
+        return shards.position_before(shard_id, float(timestamp))
+    return trim_horizon
+
+
+@dataclass
+class _Delivery:
+    """Delivers one lane's next batch of one mapping, applying the mapping's settings."""
+
+    extension: StreamEventSources
+    mapping: Any
+    function: Any
+    shards: _KinesisShards | _DynamoDbShards
+    shard_id: str
+    settings: StreamSourceSettings
+    fast_forward: bool
+
+    @property
+    def engine(self) -> Any:
+        return self.extension.engine
+
+    def advance(self, lane: _Lane) -> int:
+        """Deliver the lane's next batch if it is due; returns the work done (0 or 1)."""
+        batch = lane.batches[0] if lane.batches else self._next_batch(lane)
+        if batch is None:
+            return 0
+        if batch.due > time.monotonic() and not self.fast_forward:
+            return 0
+        if batch.backoff_seconds:
+            waited = time.time() - batch.failed_at
+            lane.skipped_seconds += max(batch.backoff_seconds - waited, 0.0)
+            batch.backoff_seconds = 0.0
+        if not lane.batches:
+            lane.batches.append(batch)
+        self._discard_expired(lane, batch)
+        if not batch.records and not batch.final_for_window:
+            lane.batches.popleft()
+            return 1
+        self._deliver(lane, batch)
+        return 1
+
+    def _next_batch(self, lane: _Lane) -> _Batch | None:
+        settings = self.settings
+        window_seconds = settings.tumbling_window_seconds
+        if window_seconds and lane.window is not None:
+            if lane.pending:
+                ends_here = _window_of(lane.pending[0], window_seconds) != lane.window
+            else:
+                # Settling takes the window's end as reached once its records are delivered.
+                ends_here = self.fast_forward or time.time() >= lane.window[1]
+            if ends_here or lane.window_full:
+                return _Batch(
+                    records=[],
+                    window=lane.window,
+                    final_for_window=True,
+                    terminated_early=lane.window_full,
+                )
+        if not lane.pending:
+            return None
+        window = _window_of(lane.pending[0], window_seconds) if window_seconds else None
+        records: list[StreamRecord] = []
+        size = 0
+        for record in lane.pending:
+            if len(records) == settings.batch_size:
+                break
+            if window is not None and _window_of(record, window_seconds) != window:
+                break
+            if records and size + record.size > MAX_BATCH_PAYLOAD_BYTES:
+                break
+            records.append(record)
+            size += record.size
+        complete = len(records) < len(lane.pending) or len(records) == settings.batch_size
+        waited = time.monotonic() - lane.first_pending_seen
+        window_over = waited >= settings.batching_window_seconds * self.engine.time_scale
+        if not (complete or window_over or self.fast_forward):
+            return None
+        for _ in records:
+            lane.pending.popleft()
+        lane.first_pending_seen = time.monotonic()
+        if window is not None:
+            lane.window = window
+        return _Batch(records=records, window=window)
+
+    def _discard_expired(self, lane: _Lane, batch: _Batch) -> None:
+        """Records past the maximum age go to the destination without being delivered."""
+        limit = self.settings.maximum_record_age_seconds
+        if limit < 0:
+            limit = self.shards.retention_seconds
+        now = time.time() + lane.skipped_seconds
+        expired = 0
+        for record in batch.records:
+            if now - record.skipped_at_read - record.arrival < limit:
+                break
+            expired += 1
+        if expired:
+            self._give_up(batch, batch.records[:expired], "RecordAgeExceeded")
+            batch.records = batch.records[expired:]
+
+    def _deliver(self, lane: _Lane, batch: _Batch) -> None:
+        event: dict[str, Any] = {"Records": [record.event_record for record in batch.records]}
+        if batch.window is not None:
+            event.update(self._window_fields(lane, batch))
+        invocation = self.engine.invoke(
+            self.function, event, trigger=f"{self._source_name()} {self.shard_id}"
+        )
+        batch.invoke_count += 1
+        batch.last_invocation = invocation
+        failed_at = first_failed_index(invocation, batch.records, self.settings)
+        if failed_at is None:
+            self._succeeded(lane, batch, invocation)
+            return
+        if failed_at > 0:
+            # Lambda checkpoints before the lowest failed record and retries from it.
+            batch.records = batch.records[failed_at:]
+        elif (
+            invocation.error is not None
+            and self.settings.bisect_on_function_error
+            and len(batch.records) > 1
+        ):
+            # Splitting does not count as a retry: each half keeps the batch's retry count.
+            middle = len(batch.records) // 2
+            lane.batches.popleft()
+            for half in (batch.records[middle:], batch.records[:middle]):
+                lane.batches.appendleft(
+                    _Batch(
+                        records=half,
+                        window=batch.window,
+                        retries=batch.retries,
+                        invoke_count=batch.invoke_count,
+                        last_invocation=invocation,
+                    )
+                )
+            return
+        batch.retries += 1
+        maximum = self.settings.maximum_retry_attempts
+        if 0 <= maximum < batch.retries:
+            lane.batches.popleft()
+            if batch.records:
+                self._give_up(batch, batch.records, "RetryAttemptsExhausted")
+            else:
+                self._discard_window_state(lane, batch)
+            return
+        backoff = RETRY_BACKOFF_FIRST_SECONDS * 2.0 ** min(batch.retries - 1, 64)
+        # Settling keeps doubling past the cap: a batch retried until its records expire (a
+        # year, with a long retention) then ends in a few dozen invocations, not thousands.
+        batch.backoff_seconds = (
+            backoff if self.fast_forward else min(backoff, RETRY_BACKOFF_MAX_SECONDS)
+        )
+        batch.failed_at = time.time()
+        batch.due = time.monotonic() + batch.backoff_seconds * self.engine.time_scale
+
+    def _succeeded(self, lane: _Lane, batch: _Batch, invocation: Invocation) -> None:
+        lane.batches.popleft()
+        if batch.window is None:
+            return
+        if batch.final_for_window:
+            lane.window_state = {}
+            lane.window_full = False
+            if not batch.terminated_early:
+                lane.window = None
+            return
+        lane.window_state = invocation.payload["state"]
+        state_size = len(json.dumps(lane.window_state, default=str))
+        lane.window_full = state_size > MAX_WINDOW_STATE_BYTES
+
+    def _window_fields(self, lane: _Lane, batch: _Batch) -> dict[str, Any]:
+        start, end = batch.window or (0.0, 0.0)
+        return {
+            "window": {
+                "start": _iso(start, milliseconds=False),
+                "end": _iso(end, milliseconds=False),
+            },
+            "state": lane.window_state if lane.window == batch.window else {},
+            "shardId": self.shard_id,
+            "eventSourceARN": self.mapping.event_source_arn,
+            "isFinalInvokeForWindow": batch.final_for_window,
+            "isWindowTerminatedEarly": batch.terminated_early,
+        }
+
+    def _give_up(self, batch: _Batch, records: list[StreamRecord], condition: str) -> None:
+        """Send records Lambda stops retrying to the on-failure destination, else log them."""
+        last = batch.last_invocation
+        record = failure_record(
+            condition=condition,
+            function_arn=self.function.function_arn,
+            request_id=last.request_id if last is not None else delivery.new_request_id(),
+            invoke_count=batch.invoke_count,
+            last_invocation=last,
+            batch_info_key=self.shards.batch_info_key,
+            shard_id=self.shard_id,
+            stream_arn=self.mapping.event_source_arn,
+            records=records,
+        )
+        destination = self.settings.on_failure_destination
+        if destination:
+            self.engine.send_to_target(destination, delivery.dumps(record), {})
+            return
+        logger.warning(
+            "%s: %d records of %s (%s) failed (%s) and the mapping has no on-failure "
+            "destination: Lambda discards them",
+            self.function.function_name,
+            len(records),
+            self.shard_id,
+            self.mapping.event_source_arn,
+            condition,
+        )
+        self.engine.discarded_events.append(
+            {
+                "function": self.function.function_name,
+                "event_source_arn": self.mapping.event_source_arn,
+                "condition": condition,
+                "failure_record": record,
+                "records": [stream_record.event_record for stream_record in records],
+            }
+        )
+
+    def _discard_window_state(self, lane: _Lane, batch: _Batch) -> None:
+        # A window's final invocation is retried within the mapping's limits like any batch;
+        # past them, the window's state is all there is to give up.
+        logger.warning(
+            "%s: the final invocation of tumbling window %s failed %d times; its state is "
+            "discarded",
+            self.function.function_name,
+            batch.window,
+            batch.invoke_count,
+        )
+        self.engine.discarded_events.append(
+            {
+                "function": self.function.function_name,
+                "event_source_arn": self.mapping.event_source_arn,
+                "condition": "RetryAttemptsExhausted",
+                "window_state": lane.window_state,
+            }
+        )
+        lane.window_state = {}
+        lane.window_full = False
+        if not batch.terminated_early:
+            lane.window = None
+
+    def _source_name(self) -> str:
+        return "Kinesis" if isinstance(self.shards, _KinesisShards) else "DynamoDB stream"
+
+
+def _window_of(record: StreamRecord, seconds: int) -> tuple[float, float]:
+    """The tumbling window a record belongs to, by its arrival (windows align to the epoch)."""
+    start = record.arrival - record.arrival % seconds
+    return (start, start + seconds)

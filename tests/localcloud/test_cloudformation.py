@@ -105,3 +105,16 @@ def test_redeploying_the_same_template_changes_nothing(launch):
     assert cloud.outputs("Stack") == outputs
     assert _subscriptions(cloud) == subscriptions
     assert cloud.http("GET", outputs["ApiUrl"] + "items/2").status == 200
+
+
+def test_a_fifo_queue_without_a_name_gets_a_generated_name_ending_in_fifo(launch):
+    app = App()
+    app.add("Orders", "AWS::SQS::Queue", {"FifoQueue": True})
+    app.output("OrdersUrl", {"Ref": "Orders"})
+
+    cloud = launch(app)
+
+    url = cloud.outputs("Stack")["OrdersUrl"]
+    assert url.endswith(".fifo")
+    attributes = cloud.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+    assert attributes["Attributes"]["FifoQueue"] == "true"
