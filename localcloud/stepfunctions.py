@@ -1,9 +1,470 @@
-"""Step Functions state machines executed on moto's engine, Tasks through the runner."""
+"""Step Functions state machines executed on moto's engine, Tasks through the runner.
+
+moto holds an interpreter of the Amazon States Language (its `parser` backend) that runs each
+execution in background threads, but its API answers from that backend only when moto's
+config asks for it, and its CloudFormation creates state machines in the other, non-executing
+backend. While the engine runs, localcloud:
+
+- answers the Step Functions API from the executing backend, and creates
+  `AWS::StepFunctions::StateMachine` there from the template (`DefinitionString` or
+  `Definition`, `DefinitionSubstitutions`, logging and tracing configuration);
+- lets a Task's Lambda invocation (`lambda:invoke` or a plain function ARN) reach the engine,
+  so the function's real code runs and its `errorType` is the error a Retry or Catch matches;
+- scales every Wait state and Retry interval by `engine.time_scale` (0: no time at all), and
+  ends the waits in progress when the engine settles (a Task's `TimeoutSeconds` and
+  `HeartbeatSeconds` stay real time: they bound real code and real callers);
+- names an execution started without a name with a fresh UUID, passes the cause of a
+  `SendTaskFailure` on to the execution, and describes an execution's output as JSON text.
+
+`settle()` waits for every running execution to end or to wait for a task token: a token wait
+is idle (only `SendTaskSuccess`, `SendTaskFailure` or a timeout ends it), not pending work.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import json
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from moto.core.models import botocore_stubber
+from moto.stepfunctions import responses as sfn_responses
+from moto.stepfunctions.parser import models as parser_models
+from moto.stepfunctions.parser.asl.component.common.retry.max_attempts_decl import (
+    MaxAttemptsOutcome,
+)
+from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
+from moto.stepfunctions.parser.asl.component.common.retry.retrier_outcome import RetrierOutcome
+from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_callback,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
+    WaitFunction,
+)
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+from moto.stepfunctions.parser.asl.utils import boto_client
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+from localcloud.cloudformation import OwnedResource
+from localcloud.engine import EngineError, active_engine
 from localcloud.extension import Extension
+
+# How long an execution that looks idle must stay unchanged before settle takes it as idle:
+# a Parallel branch passing from one state to the next is briefly neither in a Task nor done.
+_QUIET_SECONDS = 0.01
+# How long one delivery round waits for busy executions to move on before it reports them.
+_ROUND_WAIT_SECONDS = 0.05
+# A pause re-checks, at least this often, that its execution is still running.
+_PAUSE_CHECK_SECONDS = 0.1
+
+
+class StateMachine(OwnedResource):
+    """`AWS::StepFunctions::StateMachine`, created in moto's executing backend."""
+
+    resource_type = "AWS::StepFunctions::StateMachine"
+    attributes = ("Arn", "Name", "StateMachineRevisionId")
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **_
+    ) -> StateMachine:
+        props = cloudformation_json["Properties"]
+        name = props.get("StateMachineName") or resource_name
+        backend = stepfunctions_parser_backends[account_id][region_name]
+        machine = backend.create_state_machine(
+            name=name,
+            definition=definition_from_properties(props),
+            roleArn=props["RoleArn"],
+            tags=[{"key": tag["Key"], "value": tag["Value"]} for tag in props.get("Tags") or []],
+            loggingConfiguration=_api_shape(props.get("LoggingConfiguration")),
+            tracingConfiguration=_api_shape(props.get("TracingConfiguration")),
+            sm_type=props.get("StateMachineType", "STANDARD"),
+        )
+        return cls(machine.arn, props, region_name, account_id)
+
+    @property
+    def name(self) -> str:
+        return self.physical_id.rsplit(":", 1)[1]
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        props = cloudformation_json["Properties"]
+        if (props.get("StateMachineName") or original_resource.name) != original_resource.name:
+            return super().update_from_cloudformation_json(
+                original_resource, new_resource_name, cloudformation_json, account_id, region_name
+            )
+        # Same name: CloudFormation updates the machine in place; running executions keep
+        # the definition they started with.
+        backend = stepfunctions_parser_backends[account_id][region_name]
+        backend.update_state_machine(
+            original_resource.physical_id,
+            definition=definition_from_properties(props),
+            role_arn=props["RoleArn"],
+            logging_configuration=_api_shape(props.get("LoggingConfiguration")),
+            tracing_configuration=_api_shape(props.get("TracingConfiguration")),
+        )
+        original_resource.properties = props
+        return original_resource
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name == "Arn":
+            return self.physical_id
+        if attribute_name == "Name":
+            return self.name
+        if attribute_name == "StateMachineRevisionId":
+            return self.physical_id
+        return super().get_cfn_attribute(attribute_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = stepfunctions_parser_backends[account_id][region_name]
+        backend.delete_state_machine(self.physical_id)
+
+
+def definition_from_properties(props: dict[str, Any]) -> str:
+    """The ASL text of a state machine's properties, with its substitutions made."""
+    if "DefinitionS3Location" in props:
+        raise EngineError(
+            "a state machine definition in S3 (DefinitionS3Location) is not supported"
+        )
+    definition = props.get("DefinitionString")
+    if definition is None:
+        definition = json.dumps(props.get("Definition") or {})
+    for key, value in (props.get("DefinitionSubstitutions") or {}).items():
+        text = value if isinstance(value, str) else json.dumps(value)
+        definition = definition.replace("${" + key + "}", text)
+    return definition
+
+
+def _api_shape(value: Any) -> Any:
+    """CloudFormation's PascalCase keys as the Step Functions API's camelCase ones."""
+    if isinstance(value, dict):
+        return {key[:1].lower() + key[1:]: _api_shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_api_shape(item) for item in value]
+    return value
 
 
 class StepFunctions(Extension):
-    """Step Functions state machines executed on moto's engine, Tasks through the runner."""
+    """Runs executions on moto's interpreter with the engine's time (see the module)."""
+
+    MODELS = (StateMachine,)
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        # Waits in progress end early when the engine settles or stops: each waits on this
+        # clock until its time has passed or the generation has changed.
+        self._clock = threading.Condition()
+        self._generation = 0
+        # Per execution (its callback pool, which all its frames share): Tasks and pauses
+        # in progress.
+        self._tasks: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+        self._pauses: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+        self._counts_lock = threading.Lock()
+
+    # -- delivery ---------------------------------------------------------------------------
+
+    def pump(self, *, fast_forward: bool) -> int:
+        """Executions run in their own threads; settling waits until each is idle or done."""
+        if not fast_forward:
+            return 0
+        self._end_pauses()
+        deadline = time.monotonic() + _ROUND_WAIT_SECONDS
+        while True:
+            busy = self._busy_executions()
+            if not busy or time.monotonic() >= deadline:
+                return len(busy)
+            time.sleep(0.001)
+
+    def running_executions(self) -> list[Any]:
+        executions = []
+        for account in list(stepfunctions_parser_backends.values()):
+            for backend in list(account.values()):
+                for machine in list(backend.state_machines):
+                    executions.extend(
+                        execution
+                        for execution in list(machine.executions)
+                        if execution.status == "RUNNING"
+                    )
+        return executions
+
+    def _busy_executions(self) -> list[Any]:
+        """Running executions that are not idle: idle is when every Task in progress waits
+        for its token, and nothing moves for a moment."""
+        first = [(execution, self._snapshot(execution)) for execution in self.running_executions()]
+        busy = [execution for execution, snapshot in first if snapshot is None]
+        looking_idle = [(execution, snapshot) for execution, snapshot in first if snapshot]
+        if looking_idle:
+            time.sleep(_QUIET_SECONDS)
+            busy.extend(
+                execution
+                for execution, snapshot in looking_idle
+                if execution.status == "RUNNING" and self._snapshot(execution) != snapshot
+            )
+        return busy
+
+    def _snapshot(self, execution: Any) -> tuple[int, int] | None:
+        worker = execution.exec_worker
+        env = worker.env if worker is not None else None
+        if env is None:
+            return None
+        pool = env.callback_pool_manager
+        awaiting = sum(
+            1
+            for endpoint in list(pool._pool.values())
+            if getattr(endpoint, "localcloud_awaiting", False)
+        )
+        with self._counts_lock:
+            tasks, pauses = self._tasks.get(pool, 0), self._pauses.get(pool, 0)
+        if not awaiting or tasks != awaiting or pauses:
+            return None
+        return awaiting, len(env.event_manager.get_event_history())
+
+    # -- time --------------------------------------------------------------------------------
+
+    def pause(self, env: Any, seconds: float) -> None:
+        """Wait `seconds` scaled by the engine's time, ending early on settle or stop."""
+        deadline = time.monotonic() + max(0.0, seconds) * self.engine.time_scale
+        with self._counting(self._pauses, env), self._clock:
+            generation = self._generation
+            while env.is_running() and generation == self._generation:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._clock.wait(min(remaining, _PAUSE_CHECK_SECONDS))
+
+    def _end_pauses(self) -> None:
+        with self._clock:
+            self._generation += 1
+            self._clock.notify_all()
+
+    @contextlib.contextmanager
+    def task_in_progress(self, env: Any) -> Iterator[None]:
+        with self._counting(self._tasks, env):
+            yield
+
+    @contextlib.contextmanager
+    def _counting(self, counts: weakref.WeakKeyDictionary, env: Any) -> Iterator[None]:
+        pool = env.callback_pool_manager
+        with self._counts_lock:
+            counts[pool] = counts.get(pool, 0) + 1
+        try:
+            yield
+        finally:
+            with self._counts_lock:
+                counts[pool] -= 1
+
+    def stop(self) -> None:
+        # Executions still running (waiting for a token, say) are stopped, so that no thread
+        # of theirs outlives the engine.
+        now = datetime.datetime.now(tz=datetime.UTC)
+        for execution in self.running_executions():
+            with contextlib.suppress(Exception):
+                execution.stop(stop_date=now, error=None, cause=None)
+                # A token wait does not watch its execution's state: it is woken directly.
+                for endpoint in list(
+                    execution.exec_worker.env.callback_pool_manager._pool.values()
+                ):
+                    endpoint.interrupt_all()
+        self._end_pauses()
+
+
+def _extension() -> StepFunctions | None:
+    # moto's threads may outlive the engine by a moment; they then run as moto would.
+    try:
+        return active_engine().extension(StepFunctions)
+    except EngineError:
+        return None
+
+
+# -- moto hooks ---------------------------------------------------------------------------
+
+
+def _executing_backend(original):
+    # moto answers the Step Functions API from its executing backend only when its config says
+    # so; while the engine runs, it always does.
+    def get_backend(account: str, region: str) -> Any:
+        return stepfunctions_parser_backends[account][region]
+
+    return get_backend
+
+
+def _execution_named_when_unnamed(original):
+    # moto names an unnamed execution `None`, so a second unnamed start finds the first one
+    # (returned if running with the same input, else ExecutionAlreadyExists). Step Functions
+    # gives each a UUID.
+    def start_execution(
+        self, state_machine_arn, name=None, execution_input=None, trace_header=None
+    ):
+        if name:
+            self._validate_name(name)
+        return original(
+            self,
+            state_machine_arn,
+            name or str(uuid.uuid4()),
+            "{}" if execution_input is None else execution_input,
+            trace_header,
+        )
+
+    return start_execution
+
+
+def _task_failure_keeps_cause(original):
+    # moto's API handler drops SendTaskFailure's `cause`; the execution's error output (and a
+    # Catch's `Cause`) carries it on Step Functions.
+    def send_task_failure(self):
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"),
+            error=self._get_param("error"),
+            cause=self._get_param("cause"),
+        )
+        return sfn_responses.EmptyResult()
+
+    return send_task_failure
+
+
+def _output_as_compact_json(original):
+    # moto writes an execution's output with json.dumps, and passes a string result through
+    # unquoted; Step Functions gives the output as compact JSON text whatever its type.
+    def describe_execution(self):
+        described = original(self)
+        execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
+        if "output" in described.result:
+            described.result["output"] = json.dumps(execution.output, separators=(",", ":"))
+        return described
+
+    return describe_execution
+
+
+def _wait_on_engine_time(original):
+    def _wait_interval(self, env, wait_seconds):
+        extension = _extension()
+        if extension is None:
+            return original(self, env, wait_seconds)
+        return extension.pause(env, wait_seconds)
+
+    return _wait_interval
+
+
+def _retry_interval_on_engine_time(original):
+    # moto's retrier sleeps its interval with time.sleep; this is the same evaluation with the
+    # interval taken on the engine's time.
+    def _eval_body(self, env):
+        extension = _extension()
+        if extension is None:
+            return original(self, env)
+        self.error_equals.eval(env)
+        if not env.stack.pop():
+            env.stack.append(RetrierOutcome.Skipped)
+            return None
+        self.max_attempts.eval(env=env)
+        if env.stack.pop() == MaxAttemptsOutcome.EXHAUSTED:
+            env.stack.append(RetrierOutcome.Failed)
+            return None
+        self.interval_seconds.eval(env=env)
+        self.backoff_rate.eval(env=env)
+        self.max_delay_seconds.eval(env=env)
+        self.jitter_strategy.eval(env=env)
+        extension.pause(env, env.stack.pop())
+        env.stack.append(RetrierOutcome.Executed)
+        return None
+
+    return _eval_body
+
+
+def _task_counted(original):
+    # settle() tells a Task in progress from one only waiting for its token by counting both.
+    def _evaluate_with_timeout(self, env):
+        extension = _extension()
+        if extension is None or not isinstance(self, StateTask):
+            return original(self, env)
+        with extension.task_in_progress(env):
+            return original(self, env)
+
+    return _evaluate_with_timeout
+
+
+def _token_wait_marked(original):
+    def _eval_wait_for_task_token(
+        self, env, timeout_seconds, callback_endpoint, heartbeat_endpoint
+    ):
+        callback_endpoint.localcloud_awaiting = True
+        try:
+            return original(self, env, timeout_seconds, callback_endpoint, heartbeat_endpoint)
+        finally:
+            callback_endpoint.localcloud_awaiting = False
+
+    return _eval_wait_for_task_token
+
+
+def _notify_ends_token_wait(original):
+    # The execution is busy again from the moment SendTaskSuccess/Failure returns, before its
+    # thread wakes: settle() must not take it as idle in between.
+    def notify(self, outcome):
+        self.localcloud_awaiting = False
+        return original(self, outcome)
+
+    return notify
+
+
+def _lambda_client_reused(original):
+    # moto builds a new boto3 client for every Lambda Task, which costs more than the warm
+    # invocation itself; one client per region and endpoint serves every Task (boto3 clients
+    # are safe to share between threads).
+    clients: dict[tuple[str, str, bool, str], Any] = {}
+    lock = threading.Lock()
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        key = (region, service, botocore_stubber.enabled, boto_client.moto_server_port())
+        with lock:
+            if key not in clients:
+                clients[key] = original(region, service, state_credentials)
+            return clients[key]
+
+    return boto_client_for
+
+
+def _server_port_of_engine(original):
+    # A Task calls AWS through a boto3 client; outside the in-process mock moto points it at
+    # its own server's default port, and localcloud's endpoint is the engine's.
+    def moto_server_port() -> str:
+        extension = _extension()
+        endpoint = extension.engine.endpoint_url if extension is not None else None
+        port = urlsplit(endpoint).port if endpoint else None
+        return str(port) if port else original()
+
+    return moto_server_port
+
+
+StepFunctions.PATCHES = (
+    (sfn_responses, "get_backend", _executing_backend),
+    (sfn_responses.StepFunctionResponse, "send_task_failure", _task_failure_keeps_cause),
+    (sfn_responses.StepFunctionResponse, "describe_execution", _output_as_compact_json),
+    (parser_models.StepFunctionsParserBackend, "start_execution", _execution_named_when_unnamed),
+    (WaitFunction, "_wait_interval", _wait_on_engine_time),
+    (RetrierDecl, "_eval_body", _retry_interval_on_engine_time),
+    (ExecutionState, "_evaluate_with_timeout", _task_counted),
+    (
+        state_task_service_callback.StateTaskServiceCallback,
+        "_eval_wait_for_task_token",
+        _token_wait_marked,
+    ),
+    (CallbackEndpoint, "notify", _notify_ends_token_wait),
+    (boto_client, "moto_server_port", _server_port_of_engine),
+    (lambda_eval_utils, "boto_client_for", _lambda_client_reused),
+)
