@@ -1,10 +1,16 @@
-"""Benchmark of localcloud: invoke overhead, SQS delivery throughput, demo and e2e wall times.
+"""Benchmark of localcloud: invoke overhead, SQS and Kinesis delivery, Step Functions overhead
+per state, REST API requests through an authorizer, demo and e2e wall times.
 
 It prints figures and asserts nothing about time; the only checks are that the work it timed
-was done (every invoke succeeded, every message was processed). From the repository root:
+was done (every invoke succeeded, every message and record was processed once, every
+execution succeeded, every request answered 200). From the repository root:
 
     make bench BENCH_ARGS="--messages 1000 --demo --e2e"
-    .venv/bin/python -m bench.localcloud_bench [--messages N] [--calls N] [--demo] [--e2e]
+    .venv/bin/python -m bench.localcloud_bench [--messages N] [--records N] [--calls N]
+        [--requests N] [--states N] [--demo] [--e2e]
+
+Each part-2 measure also runs alone, with its own options: `python -m bench.streams_bench`,
+`bench.stepfunctions_bench`, `bench.restapi_bench`.
 
 SQS figures depend on the queue's depth, not only on localcloud: moto's SQS reads every
 message of the queue for each message sent or received, so sending and settling a backlog
@@ -28,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import restapi_bench, stepfunctions_bench, streams_bench
 from localcloud import LocalCloud
 from localcloud.assembly import write_assembly
 from localcloud.runner import FunctionRunner, LocalFunction
@@ -272,11 +279,59 @@ def _messages_in(sqs: Any, queue_url: str) -> int:
     return sum(int(value) for value in attributes.values())
 
 
-# -- 3. make demo and the end-to-end suite -------------------------------------------------
+# -- 3. Kinesis delivery, Step Functions, REST API front ------------------------------------
+
+
+def bench_kinesis_delivery(figures: Figures, records: int, shards: int) -> None:
+    print(f"\n3. Kinesis delivery: {records} records over {shards} shards, batch size 100")
+    result = streams_bench.run(records=records, shards=shards)
+    figures.add(
+        "Kinesis settle",
+        f"{result['settle_s']:.2f} s, {result['records_per_s']:,.0f} records/s, "
+        f"{result['invocations']:.0f} invocations ({result['ms_per_invocation']:.2f} ms each)",
+    )
+    figures.add(
+        "Kinesis put",
+        f"{result['put_s']:.2f} s, {result['put_records_per_s']:,.0f} records/s (moto)",
+    )
+    figures.add(
+        "Kinesis check",
+        f"OK: {result['processed']:.0f} processed, {result['distinct']:.0f} distinct, "
+        f"{result['duplicated']:.0f} duplicated",
+    )
+
+
+def bench_step_functions(figures: Figures, states: int, executions: int) -> None:
+    print(f"\n4. Step Functions: {executions} executions of chains of {states} states")
+    result = stepfunctions_bench.run(states=states, executions=executions)
+    for label, name in (("pass", "Pass state"), ("task", "Lambda Task state")):
+        figures.add(
+            f"Step Functions, per {name}",
+            f"{result[f'{label}_state_us'] / 1000:.2f} ms "
+            f"({result[f'{label}_execution_ms']:.0f} ms per execution of {states})",
+        )
+
+
+def bench_rest_api(figures: Figures, requests: int) -> None:
+    print(f"\n5. REST API front: {requests} GET requests per route")
+    result = restapi_bench.run(requests=requests)
+    for route, label in (
+        ("open", "no authorizer"),
+        ("cached", "TOKEN authorizer, cached"),
+        ("uncached", "TOKEN authorizer, TTL 0"),
+    ):
+        figures.add(
+            f"REST API, {label}",
+            f"{result[f'{route}_rps']:,.0f} req/s "
+            f"({result[f'{route}_ms_per_request']:.2f} ms each)",
+        )
+
+
+# -- 6. make demo and the end-to-end suite -------------------------------------------------
 
 
 def bench_command(figures: Figures, label: str, command: list[str]) -> None:
-    print(f"\n3. {label}: {' '.join(command)}")
+    print(f"\n6. {label}: {' '.join(command)}")
     started = time.perf_counter()
     completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     wall_s = time.perf_counter() - started
@@ -293,6 +348,11 @@ def bench_command(figures: Figures, label: str, command: list[str]) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000, help="SQS messages per run")
+    parser.add_argument("--records", type=int, default=10_000, help="Kinesis records per run")
+    parser.add_argument("--shards", type=int, default=4, help="shards of the Kinesis stream")
+    parser.add_argument("--states", type=int, default=50, help="states per Step Functions chain")
+    parser.add_argument("--executions", type=int, default=20, help="executions of each chain")
+    parser.add_argument("--requests", type=int, default=2000, help="REST API requests per route")
     parser.add_argument("--calls", type=int, default=2000, help="invokes to time, each way")
     parser.add_argument("--demo", action="store_true", help="also time `make demo`")
     parser.add_argument("--e2e", action="store_true", help="also time the end-to-end tests")
@@ -306,6 +366,9 @@ def main(argv: list[str] | None = None) -> None:
     bench_invoke_overhead(figures, args.calls)
     for batch_size in BATCH_SIZES:
         bench_sqs_delivery(figures, args.messages, batch_size)
+    bench_kinesis_delivery(figures, args.records, args.shards)
+    bench_step_functions(figures, args.states, args.executions)
+    bench_rest_api(figures, args.requests)
     if args.demo:
         bench_command(figures, "make demo", ["make", "demo"])
     if args.e2e:
