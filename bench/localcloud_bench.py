@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import restapi_bench, stepfunctions_bench, streams_bench
+from bench.templates import python_function, service_role
 from localcloud import LocalCloud
 from localcloud.assembly import write_assembly
 from localcloud.runner import FunctionRunner, LocalFunction
@@ -172,38 +173,8 @@ def write_counter_assembly(root: Path, *, batch_size: int) -> None:
                     "VisibilityTimeout": 180,
                 },
             },
-            "ConsumerRole": {
-                "Type": "AWS::IAM::Role",
-                "Properties": {
-                    "AssumeRolePolicyDocument": {
-                        "Statement": [
-                            {
-                                "Action": "sts:AssumeRole",
-                                "Effect": "Allow",
-                                "Principal": {"Service": "lambda.amazonaws.com"},
-                            }
-                        ],
-                        "Version": "2012-10-17",
-                    }
-                },
-            },
-            "Consumer": {
-                "Type": "AWS::Lambda::Function",
-                "Properties": {
-                    "Code": {
-                        "S3Bucket": {
-                            "Fn::Sub": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"
-                        },
-                        "S3Key": f"{asset_hash}.zip",
-                    },
-                    "Handler": "counter.handler",
-                    "MemorySize": 128,
-                    "Role": {"Fn::GetAtt": ["ConsumerRole", "Arn"]},
-                    "Runtime": "python3.13",
-                    "Timeout": 30,
-                },
-                "DependsOn": ["ConsumerRole"],
-            },
+            "ConsumerRole": service_role("lambda.amazonaws.com"),
+            "Consumer": python_function("counter.handler", asset_hash, role="ConsumerRole"),
             "ConsumerSqsEventSource": {
                 "Type": "AWS::Lambda::EventSourceMapping",
                 "Properties": event_source,

@@ -20,6 +20,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from bench.templates import python_function, service_role
 from localcloud import LocalCloud
 from localcloud.assembly import write_assembly
 
@@ -45,23 +46,6 @@ def handler(event, context):
 """
 
 
-def _function(handler: str, asset_hash: str) -> dict[str, Any]:
-    return {
-        "Type": "AWS::Lambda::Function",
-        "Properties": {
-            "Code": {
-                "S3Bucket": {"Fn::Sub": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"},
-                "S3Key": f"{asset_hash}.zip",
-            },
-            "Handler": handler,
-            "MemorySize": 128,
-            "Role": {"Fn::GetAtt": ["FunctionRole", "Arn"]},
-            "Runtime": "python3.13",
-            "Timeout": 10,
-        },
-    }
-
-
 def _lambda_uri(function: str) -> dict[str, Any]:
     return {
         "Fn::Join": [
@@ -82,23 +66,11 @@ def write_rest_assembly(root: Path) -> None:
     asset_hash = hashlib.sha256((BACKEND + AUTHORIZER).encode()).hexdigest()
     api = {"Ref": "Api"}
     resources: dict[str, Any] = {
-        "FunctionRole": {
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "AssumeRolePolicyDocument": {
-                    "Statement": [
-                        {
-                            "Action": "sts:AssumeRole",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                        }
-                    ],
-                    "Version": "2012-10-17",
-                }
-            },
-        },
-        "Backend": _function("backend.handler", asset_hash),
-        "Authorizer": _function("authorizer.handler", asset_hash),
+        "FunctionRole": service_role("lambda.amazonaws.com"),
+        "Backend": python_function("backend.handler", asset_hash, role="FunctionRole", timeout=10),
+        "Authorizer": python_function(
+            "authorizer.handler", asset_hash, role="FunctionRole", timeout=10
+        ),
         "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "bench"}},
     }
     methods = []

@@ -23,8 +23,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from bench.templates import python_function, service_role
 from localcloud import LocalCloud
-from localcloud.assembly import BOOTSTRAP_BUCKET, write_assembly
+from localcloud.assembly import write_assembly
 
 STACK = "StepFunctionsBench"
 
@@ -49,19 +50,6 @@ def write_bench_assembly(root: Path, *, states: int) -> None:
     """A stack with the increment function and the two chains, as `cdk synth` writes it."""
     asset_hash = hashlib.sha256(INCREMENT_HANDLER.encode()).hexdigest()
 
-    def role_for(service: str) -> dict[str, Any]:
-        statement = {
-            "Action": "sts:AssumeRole",
-            "Effect": "Allow",
-            "Principal": {"Service": service},
-        }
-        return {
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "AssumeRolePolicyDocument": {"Statement": [statement], "Version": "2012-10-17"}
-            },
-        }
-
     def machine(definition: str) -> dict[str, Any]:
         return {
             "Type": "AWS::StepFunctions::StateMachine",
@@ -74,22 +62,9 @@ def write_bench_assembly(root: Path, *, states: int) -> None:
 
     template = {
         "Resources": {
-            "IncrementRole": role_for("lambda.amazonaws.com"),
-            "Increment": {
-                "Type": "AWS::Lambda::Function",
-                "Properties": {
-                    "Code": {
-                        "S3Bucket": {"Fn::Sub": BOOTSTRAP_BUCKET},
-                        "S3Key": f"{asset_hash}.zip",
-                    },
-                    "Handler": "increment.handler",
-                    "MemorySize": 128,
-                    "Role": {"Fn::GetAtt": ["IncrementRole", "Arn"]},
-                    "Runtime": "python3.13",
-                    "Timeout": 30,
-                },
-            },
-            "MachineRole": role_for("states.amazonaws.com"),
+            "IncrementRole": service_role("lambda.amazonaws.com"),
+            "Increment": python_function("increment.handler", asset_hash, role="IncrementRole"),
+            "MachineRole": service_role("states.amazonaws.com"),
             "PassChain": machine(_chain(states, {"Type": "Pass"})),
             "TaskChain": machine(_chain(states, {"Type": "Task", "Resource": "${IncrementArn}"})),
         },
