@@ -62,6 +62,11 @@ class OwnedResource(CloudFormationModel):
 
         raise UnformattedGetAttTemplateException()
 
+    def update_in_place(self, properties: dict[str, Any]) -> bool:
+        """Apply changed properties to the resource itself, as CloudFormation does for those
+        it updates without replacement; False when the change needs a new resource."""
+        return False
+
     @classmethod
     def update_from_cloudformation_json(  # type: ignore[misc]
         cls,
@@ -71,6 +76,10 @@ class OwnedResource(CloudFormationModel):
         account_id: str,
         region_name: str,
     ) -> Any:
+        properties = cloudformation_json["Properties"]
+        if original_resource.update_in_place(properties):
+            original_resource.properties = properties
+            return original_resource
         original_resource.delete(account_id, region_name)
         return cls.create_from_cloudformation_json(
             new_resource_name, cloudformation_json, account_id, region_name
@@ -185,18 +194,9 @@ class HttpApi(_HttpApiPart):
             return f"https://{self.physical_id}.execute-api.{self.region}.amazonaws.com"
         return super().get_cfn_attribute(attribute_name)
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
+    def update_in_place(self, properties: dict[str, Any]) -> bool:
         # An update keeps the API and its id (and so its URL), as CloudFormation does.
-        original_resource.properties = cloudformation_json["Properties"]
-        return original_resource
+        return True
 
     def delete(self, account_id: str, region_name: str) -> None:
         backend = self._backend(account_id, region_name)

@@ -75,27 +75,13 @@ class _Namespace(OwnedResource):
             return self._namespace().dns_properties["HostedZoneId"]
         return super().get_cfn_attribute(attribute_name)
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        props = cloudformation_json["Properties"]
+    def update_in_place(self, properties: dict[str, Any]) -> bool:
         if any(
-            props.get(name) != original_resource.properties.get(name)
-            for name in cls.replacing_properties
+            properties.get(name) != self.properties.get(name) for name in self.replacing_properties
         ):
-            return super().update_from_cloudformation_json(
-                original_resource, new_resource_name, cloudformation_json, account_id, region_name
-            )
-        namespace = original_resource._namespace()
-        namespace.description = props.get("Description", "")
-        original_resource.properties = props
-        return original_resource
+            return False
+        self._namespace().description = properties.get("Description", "")
+        return True
 
     def delete(self, account_id: str, region_name: str) -> None:
         backend = _cloud_map(account_id, region_name)
@@ -204,32 +190,17 @@ class CloudMapService(OwnedResource):
             return service.name
         return super().get_cfn_attribute(attribute_name)
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        props = cloudformation_json["Properties"]
-        old = original_resource.properties
-        if any(
-            props.get(name) != old.get(name) for name in ("Name", "NamespaceId", "Type")
-        ) or props.get("HealthCheckCustomConfig") != old.get("HealthCheckCustomConfig"):
-            return super().update_from_cloudformation_json(
-                original_resource, new_resource_name, cloudformation_json, account_id, region_name
-            )
-        backend = _cloud_map(account_id, region_name)
-        service = backend.get_service(original_resource.physical_id)
-        service.description = props.get("Description", "")
-        service.health_check_config = props.get("HealthCheckConfig")
-        if props.get("DnsConfig"):
-            service.dns_config = props["DnsConfig"]
-        service.attributes = dict(props.get("ServiceAttributes") or {})
-        original_resource.properties = props
-        return original_resource
+    def update_in_place(self, properties: dict[str, Any]) -> bool:
+        replacing = ("Name", "NamespaceId", "Type", "HealthCheckCustomConfig")
+        if any(properties.get(name) != self.properties.get(name) for name in replacing):
+            return False
+        service = _cloud_map(self.account, self.region).get_service(self.physical_id)
+        service.description = properties.get("Description", "")
+        service.health_check_config = properties.get("HealthCheckConfig")
+        if properties.get("DnsConfig"):
+            service.dns_config = properties["DnsConfig"]
+        service.attributes = dict(properties.get("ServiceAttributes") or {})
+        return True
 
     def delete(self, account_id: str, region_name: str) -> None:
         _cloud_map(account_id, region_name).delete_service(self.physical_id)
@@ -262,26 +233,14 @@ class CloudMapInstance(OwnedResource):
         attributes = {key: str(value) for key, value in props["InstanceAttributes"].items()}
         backend.register_instance(props["ServiceId"], self.physical_id, None, attributes)
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        props = cloudformation_json["Properties"]
-        old = original_resource.properties
-        if props.get("ServiceId") != old.get("ServiceId") or props.get("InstanceId") != old.get(
-            "InstanceId"
+    def update_in_place(self, properties: dict[str, Any]) -> bool:
+        if any(
+            properties.get(name) != self.properties.get(name)
+            for name in ("ServiceId", "InstanceId")
         ):
-            return super().update_from_cloudformation_json(
-                original_resource, new_resource_name, cloudformation_json, account_id, region_name
-            )
-        original_resource._register(props)
-        original_resource.properties = props
-        return original_resource
+            return False
+        self._register(properties)
+        return True
 
     def delete(self, account_id: str, region_name: str) -> None:
         with contextlib.suppress(InstanceNotFound, ServiceNotFound):
@@ -318,26 +277,14 @@ class GlueDatabase(OwnedResource):
         _glue(account_id, region_name).create_database(name, database_input)
         return cls(name, props, region_name, account_id)
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        props = cloudformation_json["Properties"]
-        database_input = dict(props["DatabaseInput"])
-        name = _catalog_name(database_input.get("Name") or original_resource.physical_id)
-        if name != original_resource.physical_id:
-            return super().update_from_cloudformation_json(
-                original_resource, new_resource_name, cloudformation_json, account_id, region_name
-            )
+    def update_in_place(self, properties: dict[str, Any]) -> bool:
+        database_input = dict(properties["DatabaseInput"])
+        name = _catalog_name(database_input.get("Name") or self.physical_id)
+        if name != self.physical_id:
+            return False
         database_input["Name"] = name
-        _glue(account_id, region_name).update_database(name, database_input)
-        original_resource.properties = props
-        return original_resource
+        _glue(self.account, self.region).update_database(name, database_input)
+        return True
 
     def delete(self, account_id: str, region_name: str) -> None:
         # As DeleteDatabase does, this also removes the tables still in it.
@@ -373,29 +320,17 @@ class GlueTable(OwnedResource):
         table_input["Name"] = _catalog_name(table_input.get("Name") or default_name)
         return table_input
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        props = cloudformation_json["Properties"]
-        table_input = cls._table_input(props, original_resource.physical_id)
+    def update_in_place(self, properties: dict[str, Any]) -> bool:
+        table_input = self._table_input(properties, self.physical_id)
         if (
-            table_input["Name"] != original_resource.physical_id
-            or _catalog_name(props["DatabaseName"]) != original_resource.database_name
+            table_input["Name"] != self.physical_id
+            or _catalog_name(properties["DatabaseName"]) != self.database_name
         ):
-            return super().update_from_cloudformation_json(
-                original_resource, new_resource_name, cloudformation_json, account_id, region_name
-            )
-        _glue(account_id, region_name).update_table(
-            original_resource.database_name, table_input["Name"], table_input
+            return False
+        _glue(self.account, self.region).update_table(
+            self.database_name, table_input["Name"], table_input
         )
-        original_resource.properties = props
-        return original_resource
+        return True
 
     def delete(self, account_id: str, region_name: str) -> None:
         with contextlib.suppress(DatabaseNotFoundException, TableNotFoundException):
@@ -419,36 +354,24 @@ class GluePartition(OwnedResource):
         physical_id = "|".join([database_name, table_name, *partition_input["Values"]])
         return cls(physical_id, props, region_name, account_id)
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        props = cloudformation_json["Properties"]
-        old = original_resource.properties
+    def update_in_place(self, properties: dict[str, Any]) -> bool:
+        old = self.properties
         same_place = (
             all(
-                _catalog_name(props[name]) == _catalog_name(old[name])
+                _catalog_name(properties[name]) == _catalog_name(old[name])
                 for name in ("DatabaseName", "TableName")
             )
-            and props["PartitionInput"]["Values"] == old["PartitionInput"]["Values"]
+            and properties["PartitionInput"]["Values"] == old["PartitionInput"]["Values"]
         )
         if not same_place:
-            return super().update_from_cloudformation_json(
-                original_resource, new_resource_name, cloudformation_json, account_id, region_name
-            )
-        _glue(account_id, region_name).update_partition(
-            _catalog_name(props["DatabaseName"]),
-            _catalog_name(props["TableName"]),
-            props["PartitionInput"],
-            props["PartitionInput"]["Values"],
+            return False
+        _glue(self.account, self.region).update_partition(
+            _catalog_name(properties["DatabaseName"]),
+            _catalog_name(properties["TableName"]),
+            properties["PartitionInput"],
+            properties["PartitionInput"]["Values"],
         )
-        original_resource.properties = props
-        return original_resource
+        return True
 
     def delete(self, account_id: str, region_name: str) -> None:
         with contextlib.suppress(
