@@ -5,6 +5,7 @@ Kept free of moto and of threads so each rule is tested on its own; the engine a
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -81,13 +82,7 @@ def sqs_record(message: Any, queue_arn: str, region: str) -> dict[str, Any]:
         "body": message.body,
         "attributes": attributes,
         "messageAttributes": {
-            name: {
-                "stringValue": value.get("StringValue"),
-                "binaryValue": value.get("BinaryValue"),
-                "stringListValues": [],
-                "binaryListValues": [],
-                "dataType": value["DataType"],
-            }
+            name: _sqs_message_attribute(value)
             for name, value in message.message_attributes.items()
         },
         "md5OfBody": message.body_md5,
@@ -95,6 +90,21 @@ def sqs_record(message: Any, queue_arn: str, region: str) -> dict[str, Any]:
         "eventSourceARN": queue_arn,
         "awsRegion": region,
     }
+
+
+def _sqs_message_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    """One message attribute as Lambda hands it over: only the value the attribute has, a
+    binary one base64-encoded (moto keeps it decoded)."""
+    attribute: dict[str, Any] = {}
+    if value.get("StringValue") is not None:
+        attribute["stringValue"] = value["StringValue"]
+    binary = value.get("BinaryValue")
+    if binary is not None:
+        attribute["binaryValue"] = (
+            base64.b64encode(binary).decode() if isinstance(binary, bytes) else binary
+        )
+    attribute.update(stringListValues=[], binaryListValues=[], dataType=value["DataType"])
+    return attribute
 
 
 def sns_lambda_event(

@@ -29,6 +29,7 @@ import logging
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,9 +233,13 @@ class Engine:
         """The moto `LambdaFunction` with this name or ARN."""
         return lambda_backends[self.account_id][self.region].get_function(name_or_arn)
 
-    def invoke(self, function: Any, event: Any, *, trigger: str) -> Invocation:
+    def invoke(
+        self, function: Any, event: Any, *, trigger: str, request_id: str | None = None
+    ) -> Invocation:
         """Run `function` (a moto `LambdaFunction`) synchronously and record the invocation."""
-        invocation = self.runner.invoke(self.local_function(function), event, trigger=trigger)
+        invocation = self.runner.invoke(
+            self.local_function(function), event, trigger=trigger, request_id=request_id
+        )
         with self._state_lock:
             self.invocations.append(invocation)
         self._write_logs(function, invocation)
@@ -297,15 +302,22 @@ class Engine:
 
     def event_source_mappings(self) -> list[Any]:
         backend = lambda_backends[self.account_id][self.region]
-        return [mapping for mapping in backend._event_source_mappings.values() if mapping.enabled]
+        # A copy first: API threads may create mappings while the delivery thread reads them.
+        mappings = list(backend._event_source_mappings.values())
+        return [mapping for mapping in mappings if mapping.enabled]
 
     def _run_async_jobs(self, fast_forward: bool) -> int:
+        # A round runs only the jobs queued before it: a function that invokes itself (or
+        # publishes to its own trigger) adds work for the next round, so rounds stay bounded.
+        queued_before = next(self._sequence)
         done = 0
         while True:
             with self._state_lock:
                 if not self._async_jobs or (
                     not fast_forward and self._async_jobs[0].due > time.monotonic()
                 ):
+                    return done
+                if self._async_jobs[0].sequence > queued_before:
                     return done
                 job = heapq.heappop(self._async_jobs)
             done += 1
@@ -317,7 +329,9 @@ class Engine:
         except Exception:
             self.discarded_events.append({"reason": "function not found", "job": job.__dict__})
             return
-        invocation = self.invoke(function, job.event, trigger=job.trigger)
+        invocation = self.invoke(
+            function, job.event, trigger=job.trigger, request_id=job.request_id
+        )
         config = _event_invoke_config(function)
         destinations = config.get("DestinationConfig") or {}
         if invocation.succeeded:
@@ -359,17 +373,18 @@ class Engine:
     def _dispose_failed_event(
         self, function: Any, job: _AsyncJob, invocation: Invocation, config: dict, why: str
     ) -> None:
-        """After the last retry: on-failure destination, else dead-letter queue, as Lambda does."""
+        """After the last retry: the on-failure destination and the dead-letter queue, as Lambda
+        does (a function may have both: each gets the event in its own form)."""
         destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
             "Destination"
         )
         if destination:
             self._send_invocation_record(destination, function, job, invocation, why)
-            return
         dead_letter = getattr(function, "localcloud_dead_letter_arn", None)
         if dead_letter:
             attributes = delivery.dead_letter_message_attributes(job.request_id, invocation)
             self.send_to_target(dead_letter, delivery.dumps(job.event), attributes)
+        if destination or dead_letter:
             return
         logger.warning(
             "%s: event %s failed %d times and has no destination: Lambda discards it",
@@ -381,8 +396,25 @@ class Engine:
             {"function": function.function_name, "request_id": job.request_id, "event": job.event}
         )
 
-    def send_to_target(self, arn: str, body: str, attributes: dict[str, Any]) -> None:
-        """Send a failure record or event to an SQS queue, an SNS topic or a function (async)."""
+    def send_to_target(self, arn: str, body: str, attributes: dict[str, Any]) -> bool:
+        """Send an invocation record or an event to a destination, as Lambda does.
+
+        Destinations: an SQS queue, an SNS topic, a function (async), an EventBridge bus or an
+        S3 bucket. What cannot be delivered (the destination is gone or of another kind) is
+        logged and kept in `discarded_events`, never dropped silently; returns whether it went.
+        """
+        try:
+            self._send_to_target(arn, body, attributes)
+        except Exception as error:
+            logger.warning("cannot deliver to %s: %s", arn, error)
+            with self._state_lock:
+                self.discarded_events.append(
+                    {"reason": f"destination {arn}: {error}", "body": body}
+                )
+            return False
+        return True
+
+    def _send_to_target(self, arn: str, body: str, attributes: dict[str, Any]) -> None:
         service, region, account = arn.split(":")[2], arn.split(":")[3], arn.split(":")[4]
         if service == "sqs":
             sqs_backends[account][region].send_message(
@@ -398,9 +430,38 @@ class Engine:
                 },
             )
         elif service == "lambda":
-            self.invoke_async(self.function(arn), json.loads(body), trigger="on-failure")
+            self.invoke_async(self.function(arn), json.loads(body), trigger="destination")
+        elif service == "events":
+            self._put_invocation_record_event(arn, json.loads(body))
+        elif service == "s3":
+            self._put_invocation_record_object(arn, body)
         else:
-            raise EngineError(f"failure destination {arn}: only SQS, SNS and Lambda are supported")
+            raise EngineError(f"destination {arn}: not a queue, topic, function, bus or bucket")
+
+    def _put_invocation_record_event(self, bus_arn: str, record: dict[str, Any]) -> None:
+        from localcloud.eventbridge import EventBridgeRules
+
+        condition = record.get("requestContext", {}).get("condition")
+        outcome = "Success" if condition == "Success" else "Failure"
+        function_arn = record.get("requestContext", {}).get("functionArn", "")
+        _, _, _, region, account, resource = bus_arn.split(":", 5)
+        self.extension(EventBridgeRules).put_event(
+            account_id=account,
+            region=region,
+            bus_name=resource.removeprefix("event-bus/"),
+            source="lambda",
+            detail_type=f"Lambda Function Invocation Result - {outcome}",
+            detail=record,
+            resources=[bus_arn, function_arn.removesuffix(":$LATEST")],
+        )
+
+    def _put_invocation_record_object(self, bucket_arn: str, body: str) -> None:
+        from moto.s3.models import s3_backends
+
+        # The record is Lambda's; the object's key (date-partitioned, unique) is localcloud's.
+        bucket = bucket_arn.rsplit(":", 1)[1]
+        key = f"aws/lambda/{time.strftime('%Y/%m/%d/%Y-%m-%dT%H.%M.%S')}-{uuid.uuid4()}"
+        s3_backends[self.account_id]["aws"].put_object(bucket, key, body.encode())
 
     def _poll_sqs(self, mapping: Any, fast_forward: bool) -> int:
         queue_name = mapping.event_source_arn.rsplit(":", 1)[1]

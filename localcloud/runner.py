@@ -183,19 +183,24 @@ class FunctionRunner:
         self._lock = threading.Lock()
         self._handler_threads: set[int] = set()
 
-    def invoke(self, function: LocalFunction, event: Any, *, trigger: str) -> Invocation:
+    def invoke(
+        self, function: LocalFunction, event: Any, *, trigger: str, request_id: str | None = None
+    ) -> Invocation:
+        """Run one invocation; `request_id` is the one Lambda gave the event (async), if any."""
         nested = threading.get_ident() in self._handler_threads
         if not nested and not self._lock.acquire(timeout=max(function.timeout_seconds, 1)):
             raise RunnerBusyError(
                 f"{function.name} waited {function.timeout_seconds} s for another invocation"
             )
         try:
-            return self._invoke(function, event, trigger)
+            return self._invoke(function, event, trigger, request_id)
         finally:
             if not nested:
                 self._lock.release()
 
-    def _invoke(self, function: LocalFunction, event: Any, trigger: str) -> Invocation:
+    def _invoke(
+        self, function: LocalFunction, event: Any, trigger: str, request_id: str | None
+    ) -> Invocation:
         log = io.StringIO()
         cold_start = function._handler is None
         context = LambdaContext(
@@ -205,6 +210,8 @@ class FunctionRunner:
             deadline=time.monotonic() + function.timeout_seconds,
             log_group_name=function.log_group_name,
         )
+        if request_id is not None:
+            context.aws_request_id = request_id
         request_id = context.aws_request_id
         outcome: dict[str, Any] = {}
 

@@ -15,7 +15,11 @@ this extension is the poller Lambda runs for each enabled mapping:
 - what is given up goes to the `DestinationConfig.OnFailure` queue or topic as Lambda's
   failure record (KinesisBatchInfo / DDBStreamBatchInfo), or is logged as discarded;
 - tumbling windows (`TumblingWindowInSeconds`): state carried between a window's
-  invocations, a final invocation when the window ends.
+  invocations (also from a partial batch response), a final invocation when the window ends,
+  retried like a batch and, with no retry limit, until the window is older than the maximum
+  record age;
+- a changed `ParallelizationFactor` applies once none of the shard's lanes has a batch in
+  flight or a tumbling window open.
 
 Time: waits (batching window, retry backoff) are scaled by the engine's `time_scale`; under
 `fast_forward` each wait counts as elapsed, and the backoff a failing batch skips still ages
@@ -412,6 +416,9 @@ class _Batch:
     backoff_seconds: float = 0.0  # the wait before the next attempt, unscaled
     failed_at: float = 0.0  # epoch seconds of the last failed attempt
     last_invocation: Invocation | None = None
+    # A final invocation has no records: it ages from its window's end, as the lane's
+    # fast-forwarded seconds grow past those it had when it was made.
+    skipped_at_creation: float = 0.0
 
 
 @dataclass
@@ -482,6 +489,8 @@ class StreamEventSources(Extension):
                     read_after=_starting_position(mapping, shards, shard_id),
                     lanes=[_Lane() for _ in range(settings.parallelization_factor)],
                 )
+            if len(shard.lanes) != settings.parallelization_factor:
+                _relane(shard, settings.parallelization_factor)
             self._read(shards, shard_id, shard)
             lanes = _Delivery(self, mapping, function, shards, shard_id, settings, fast_forward)
             for lane in shard.lanes:
@@ -501,6 +510,32 @@ class StreamEventSources(Extension):
             record.skipped_at_read = lane.skipped_seconds
             lane.pending.append(record)
         shard.read_after = records[-1].position
+
+
+def _relane(shard: _Shard, lanes: int) -> None:
+    """Spread a shard over a new ParallelizationFactor's lanes, once none has work in flight.
+
+    The records read but not yet batched go back in shard order and are hashed onto the new
+    lanes, so each partition key's records stay in order in one lane. While a batch is in
+    flight or a tumbling window is open, the old lanes carry on until they are done.
+    """
+    if any(lane.batches or lane.window is not None for lane in shard.lanes):
+        return
+    waiting = [lane for lane in shard.lanes if lane.pending]
+    records = []
+    for lane in waiting:
+        for record in lane.pending:
+            # Keep the record's age: the new lanes start with no fast-forwarded seconds.
+            record.skipped_at_read -= lane.skipped_seconds
+            records.append(record)
+    records.sort(key=lambda record: record.position)
+    seen = min((lane.first_pending_seen for lane in waiting), default=0.0)
+    shard.lanes = [_Lane() for _ in range(lanes)]
+    for record in records:
+        lane = shard.lanes[lane_of(record.partition_key, lanes)]
+        if not lane.pending:
+            lane.first_pending_seen = seen
+        lane.pending.append(record)
 
 
 def _starting_position(
@@ -548,8 +583,7 @@ class _Delivery:
             batch.backoff_seconds = 0.0
         if not lane.batches:
             lane.batches.append(batch)
-        self._discard_expired(lane, batch)
-        if not batch.records and not batch.final_for_window:
+        if self._discard_expired(lane, batch):
             lane.batches.popleft()
             return 1
         self._deliver(lane, batch)
@@ -570,6 +604,7 @@ class _Delivery:
                     window=lane.window,
                     final_for_window=True,
                     terminated_early=lane.window_full,
+                    skipped_at_creation=lane.skipped_seconds,
                 )
         if not lane.pending:
             return None
@@ -597,12 +632,22 @@ class _Delivery:
             lane.window = window
         return _Batch(records=records, window=window)
 
-    def _discard_expired(self, lane: _Lane, batch: _Batch) -> None:
-        """Records past the maximum age go to the destination without being delivered."""
+    def _discard_expired(self, lane: _Lane, batch: _Batch) -> bool:
+        """Records past the maximum age go to the destination without being delivered.
+
+        A window's final invocation, retried while it fails, holds the shard until the
+        window is as old as the maximum age; then its state is given up. Returns whether
+        nothing of the batch is left to deliver.
+        """
         limit = self.settings.maximum_record_age_seconds
         if limit < 0:
             limit = self.shards.retention_seconds
         now = time.time() + lane.skipped_seconds
+        if batch.final_for_window and batch.window is not None:
+            if now - batch.skipped_at_creation - batch.window[1] < limit:
+                return False
+            self._discard_window_state(lane, batch, "RecordAgeExceeded")
+            return True
         expired = 0
         for record in batch.records:
             if now - record.skipped_at_read - record.arrival < limit:
@@ -611,6 +656,7 @@ class _Delivery:
         if expired:
             self._give_up(batch, batch.records[:expired], "RecordAgeExceeded")
             batch.records = batch.records[expired:]
+        return not batch.records
 
     def _deliver(self, lane: _Lane, batch: _Batch) -> None:
         event: dict[str, Any] = {"Records": [record.event_record for record in batch.records]}
@@ -626,8 +672,11 @@ class _Delivery:
             self._succeeded(lane, batch, invocation)
             return
         if failed_at > 0:
-            # Lambda checkpoints before the lowest failed record and retries from it.
+            # Lambda checkpoints before the lowest failed record and retries from it; in a
+            # tumbling window, the state returned covers the records checkpointed.
             batch.records = batch.records[failed_at:]
+            if batch.window is not None:
+                self._keep_window_state(lane, invocation)
         elif (
             invocation.error is not None
             and self.settings.bisect_on_function_error
@@ -654,7 +703,7 @@ class _Delivery:
             if batch.records:
                 self._give_up(batch, batch.records, "RetryAttemptsExhausted")
             else:
-                self._discard_window_state(lane, batch)
+                self._discard_window_state(lane, batch, "RetryAttemptsExhausted")
             return
         backoff = RETRY_BACKOFF_FIRST_SECONDS * 2.0 ** min(batch.retries - 1, 64)
         # Settling keeps doubling past the cap: a batch retried until its records expire (a
@@ -675,6 +724,10 @@ class _Delivery:
             if not batch.terminated_early:
                 lane.window = None
             return
+        self._keep_window_state(lane, invocation)
+
+    @staticmethod
+    def _keep_window_state(lane: _Lane, invocation: Invocation) -> None:
         lane.window_state = invocation.payload["state"]
         state_size = len(json.dumps(lane.window_state, default=str))
         lane.window_full = state_size > MAX_WINDOW_STATE_BYTES
@@ -730,21 +783,22 @@ class _Delivery:
             }
         )
 
-    def _discard_window_state(self, lane: _Lane, batch: _Batch) -> None:
+    def _discard_window_state(self, lane: _Lane, batch: _Batch, condition: str) -> None:
         # A window's final invocation is retried within the mapping's limits like any batch;
         # past them, the window's state is all there is to give up.
         logger.warning(
-            "%s: the final invocation of tumbling window %s failed %d times; its state is "
-            "discarded",
+            "%s: the final invocation of tumbling window %s failed %d times (%s); its state "
+            "is discarded",
             self.function.function_name,
             batch.window,
             batch.invoke_count,
+            condition,
         )
         self.engine.discarded_events.append(
             {
                 "function": self.function.function_name,
                 "event_source_arn": self.mapping.event_source_arn,
-                "condition": "RetryAttemptsExhausted",
+                "condition": condition,
                 "window_state": lane.window_state,
             }
         )

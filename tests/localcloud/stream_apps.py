@@ -19,7 +19,10 @@ STREAM_CONSUMER = textwrap.dedent(
     "succeed"; "raise" when a record holds "poison"; "report-once": report the poisoned records
     as batchItemFailures the first time each is seen; "report-malformed": report an identifier
     not in the batch; "window": count the window's records in `state` (padded with PAD_BYTES
-    bytes after a batch of records, to outgrow Lambda's limit on window state).
+    bytes after a batch of records, to outgrow Lambda's limit on window state), and raise on
+    the window's final invocation when FAIL_FINAL is set; "window-report-once": list in
+    `state` the records processed up to the first poisoned one not reported before, and report
+    that one as a batchItemFailure.
     """
     import base64
     import json
@@ -56,11 +59,24 @@ STREAM_CONSUMER = textwrap.dedent(
         if poisoned and mode == "report-malformed":
             return {"seen": seen, "batchItemFailures": [{"itemIdentifier": "not-in-batch"}]}
         if mode == "window":
+            if event["isFinalInvokeForWindow"] and os.environ.get("FAIL_FINAL"):
+                raise ValueError(json.dumps(seen))
             state = dict(event["state"])
             state["count"] = state.get("count", 0) + len(seen)
             if seen and os.environ.get("PAD_BYTES"):
                 state["padding"] = "x" * int(os.environ["PAD_BYTES"])
             return {"seen": seen, "state": state, "received": event}
+        if mode == "window-report-once":
+            processed, failures = [], []
+            for record, data in zip(event["Records"], seen):
+                if "poison" in data and data not in _reported:
+                    _reported.add(data)
+                    failures = [{"itemIdentifier": _sequence_number(record)}]
+                    break
+                processed.append(data)
+            state = dict(event["state"])
+            state["processed"] = state.get("processed", []) + processed
+            return {"seen": seen, "state": state, "batchItemFailures": failures, "received": event}
         return {"seen": seen, "records": event["Records"]}
     '''
 )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
-from localcloud.delivery import SqsSourceSettings, failed_message_ids
+from localcloud.delivery import SqsSourceSettings, failed_message_ids, sqs_record
 from localcloud.runner import Invocation
 
 BATCH = {"m1", "m2", "m3"}
@@ -56,3 +58,33 @@ def test_a_response_of_the_wrong_shape_returns_the_whole_batch(payload):
 def test_failures_are_ignored_when_the_mapping_does_not_report_them():
     payload = {"batchItemFailures": [{"itemIdentifier": "m2"}]}
     assert failed_message_ids(_ended(payload), SqsSourceSettings(), BATCH) == set()
+
+
+def test_an_sqs_record_carries_each_message_attribute_as_lambda_sends_it():
+    # moto keeps a binary attribute's value decoded, as bytes
+    message = SimpleNamespace(
+        id="m1",
+        receipt_handle="handle",
+        body="body",
+        body_md5="md5",
+        approximate_receive_count=1,
+        sent_timestamp=1,
+        sender_id="sender",
+        approximate_first_receive_timestamp=2,
+        group_id=None,
+        message_attributes={
+            "colour": {"DataType": "String", "StringValue": "blue"},
+            "count": {"DataType": "Number", "StringValue": "5"},
+            "blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01"},
+        },
+    )
+
+    record = sqs_record(message, "arn:aws:sqs:eu-west-1:123456789012:q", "eu-west-1")
+
+    # THEN each attribute holds only the value it has; a binary one is base64 text
+    empty_lists = {"stringListValues": [], "binaryListValues": []}
+    assert record["messageAttributes"] == {
+        "colour": {"stringValue": "blue", **empty_lists, "dataType": "String"},
+        "count": {"stringValue": "5", **empty_lists, "dataType": "Number"},
+        "blob": {"binaryValue": "AAE=", **empty_lists, "dataType": "Binary"},
+    }

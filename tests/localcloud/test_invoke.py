@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
-from tests.localcloud.apps import RECORDER, App, bodies, get_att, ref
+import pytest
+
+from localcloud.engine import EngineError
+from tests.localcloud.apps import RECORDER, App, bodies, drain, get_att, ref
+from tests.localcloud.notification_apps import bucket, event_bus, rule, target
 
 
 def _recorder_app(*, timeout: int = 10) -> App:
@@ -88,10 +93,18 @@ def test_a_handler_past_its_timeout_fails_and_the_next_invocation_is_a_cold_star
     assert after.succeeded
 
 
-def _destinations_app(**invoke_config) -> App:
-    """RECORDER with an EventInvokeConfig (as CDK writes for `on_success`/`on_failure`)."""
-    app = _recorder_app()
-    successes, failures = app.queue("Successes"), app.queue("Failures")
+def _destinations_app(
+    app: App | None = None, *, on_success: Any = None, on_failure: Any = None, **invoke_config
+) -> App:
+    """RECORDER with an EventInvokeConfig (as CDK writes for `on_success`/`on_failure`).
+
+    The destinations default to the queues `Successes` and `Failures`.
+    """
+    app = app or _recorder_app()
+    if on_success is None:
+        on_success = get_att(app.queue("Successes"))
+    if on_failure is None:
+        on_failure = get_att(app.queue("Failures"))
     app.add(
         "RecorderEventInvokeConfig",
         "AWS::Lambda::EventInvokeConfig",
@@ -99,8 +112,8 @@ def _destinations_app(**invoke_config) -> App:
             "FunctionName": ref("Recorder"),
             "Qualifier": "$LATEST",
             "DestinationConfig": {
-                "OnSuccess": {"Destination": get_att(successes)},
-                "OnFailure": {"Destination": get_att(failures)},
+                "OnSuccess": {"Destination": on_success},
+                "OnFailure": {"Destination": on_failure},
             },
             **invoke_config,
         },
@@ -159,3 +172,114 @@ def test_an_event_older_than_the_maximum_age_is_not_retried(launch):
     assert [invocation.succeeded for invocation in cloud.invocations] == [False, False]
     [body] = bodies(cloud, cloud.outputs("Stack")["FailuresUrl"])
     assert json.loads(body)["requestContext"]["condition"] == "EventAgeExceeded"
+
+
+def test_a_destination_record_carries_the_request_id_the_function_saw(launch):
+    cloud = launch(_destinations_app())
+
+    _async_invoke(cloud, {"n": 1})
+    cloud.settle()
+
+    [body] = bodies(cloud, cloud.outputs("Stack")["SuccessesUrl"])
+    [invocation] = cloud.invocations
+    assert json.loads(body)["requestContext"]["requestId"] == invocation.request_id
+
+
+def test_a_failed_event_goes_to_both_the_on_failure_destination_and_the_dead_letter_queue(
+    launch,
+):
+    app = _recorder_app()
+    dead_letters = app.queue("DeadLetters")
+    app.resources["Recorder"]["Properties"]["DeadLetterConfig"] = {
+        "TargetArn": get_att(dead_letters)
+    }
+    cloud = launch(_destinations_app(app, MaximumRetryAttempts=0))
+
+    _async_invoke(cloud, {"fail": True})
+    cloud.settle()
+
+    outputs = cloud.outputs("Stack")
+    [record] = bodies(cloud, outputs["FailuresUrl"])
+    assert json.loads(record)["requestPayload"] == {"fail": True}
+    [dead_letter] = drain(cloud, outputs["DeadLettersUrl"])
+    assert json.loads(dead_letter["Body"]) == {"fail": True}
+    assert dead_letter["MessageAttributes"]["ErrorMessage"]["StringValue"] == "asked to fail"
+
+
+def test_an_event_bus_destination_gets_the_record_as_a_lambda_event(launch):
+    app = _recorder_app()
+    bus = event_bus(app, "InvocationResults")
+    seen = app.queue("Seen")
+    rule(
+        app,
+        "Outcomes",
+        [target(seen)],
+        event_pattern={"source": ["lambda"]},
+        bus=bus,
+    )
+    cloud = launch(_destinations_app(app, on_success=get_att(bus), on_failure=get_att(bus)))
+
+    _async_invoke(cloud, {"n": 1})
+    _async_invoke(cloud, {"fail": True})
+    cloud.settle()
+
+    events = [json.loads(body) for body in bodies(cloud, cloud.outputs("Stack")["SeenUrl"])]
+    by_type = {event["detail-type"]: event for event in events}
+    assert set(by_type) == {
+        "Lambda Function Invocation Result - Success",
+        "Lambda Function Invocation Result - Failure",
+    }
+    assert by_type["Lambda Function Invocation Result - Success"]["detail"]["requestPayload"] == {
+        "n": 1
+    }
+    failure = by_type["Lambda Function Invocation Result - Failure"]["detail"]
+    assert failure["requestContext"]["condition"] == "RetriesExhausted"
+
+
+def test_a_bucket_on_failure_destination_gets_the_record_as_an_object(launch):
+    app = _recorder_app()
+    failures = bucket(app, "Failures")
+    cloud = launch(_destinations_app(app, on_failure=get_att(failures), MaximumRetryAttempts=0))
+
+    _async_invoke(cloud, {"fail": True})
+    cloud.settle()
+
+    s3 = cloud.client("s3")
+    name = cloud.outputs("Stack")["FailuresName"]
+    [listed] = s3.list_objects_v2(Bucket=name)["Contents"]
+    assert listed["Key"].startswith("aws/lambda/")
+    record = json.loads(s3.get_object(Bucket=name, Key=listed["Key"])["Body"].read())
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestPayload"] == {"fail": True}
+
+
+def test_a_record_whose_destination_is_gone_is_kept_as_discarded(launch):
+    app = _recorder_app()
+    missing = "arn:aws:sqs:eu-west-1:123456789012:no-such-queue"
+    cloud = launch(_destinations_app(app, on_success=missing, on_failure=missing))
+
+    _async_invoke(cloud, {"n": 1})
+    cloud.settle()
+
+    [discarded] = cloud.engine.discarded_events
+    assert missing in discarded["reason"]
+    assert json.loads(discarded["body"])["requestPayload"] == {"n": 1}
+
+
+def test_a_function_invoking_itself_forever_cannot_make_settle_hang(launch):
+    app = App()
+    app.function(
+        "Recorder",
+        "import boto3, json, os\n"
+        "def handler(event, context):\n"
+        "    boto3.client('lambda').invoke(FunctionName=os.environ['AWS_LAMBDA_FUNCTION_NAME'],"
+        " InvocationType='Event', Payload=json.dumps(event))\n",
+    )
+    cloud = launch(app)
+
+    _async_invoke(cloud, {"n": 1})
+
+    # THEN each delivery round runs what was queued before it, so the rounds are bounded
+    with pytest.raises(EngineError, match="still pending"):
+        cloud.engine.settle(max_rounds=20)
+    assert 15 <= len(cloud.invocations) <= 21

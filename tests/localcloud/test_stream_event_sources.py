@@ -220,6 +220,35 @@ def test_a_parallelization_factor_keeps_each_partition_key_in_order(launch):
         assert [data for data in holding[0] if data.startswith(f"{key}/")] == sent[key]
 
 
+def test_a_raised_parallelization_factor_spreads_records_already_read_over_the_new_lanes(
+    launch,
+):
+    cloud = launch(_kinesis_app(batch_size=100, MaximumBatchingWindowInSeconds=300))
+    lambda_client = cloud.client("lambda")
+    [mapping] = lambda_client.list_event_source_mappings()["EventSourceMappings"]
+    cloud.engine.time_scale = 1  # the batching window lasts its 300 s
+    keys = [f"key-{n}" for n in range(7)]
+    sent = {key: [f"{key}/{n}" for n in range(3)] for key in keys}
+
+    # GIVEN records the poller has read and holds for the batching window
+    for n in range(3):
+        for key in keys:
+            _put(cloud, sent[key][n], key=key)
+    cloud.engine.pump(fast_forward=False)
+    assert cloud.invocations == []
+    # WHEN the mapping's ParallelizationFactor is raised
+    lambda_client.update_event_source_mapping(UUID=mapping["UUID"], ParallelizationFactor=4)
+    cloud.settle()
+
+    # THEN the shard's records went out in concurrent batches, each key's in one, in order
+    batches = [seen for seen, _ in _attempts(cloud)]
+    assert 1 < len(batches) <= 4
+    for key in keys:
+        holding = [seen for seen in batches if any(data.startswith(f"{key}/") for data in seen)]
+        assert len(holding) == 1
+        assert [data for data in holding[0] if data.startswith(f"{key}/")] == sent[key]
+
+
 # -- errors --------------------------------------------------------------------------------
 
 
@@ -447,6 +476,57 @@ def test_a_window_state_over_one_megabyte_ends_the_window_early(launch):
         invocation.payload["received"]["window"]["start"] for invocation in cloud.invocations
     }
     assert len(windows) == 1
+
+
+def test_a_failing_final_window_invocation_is_retried_until_the_window_expires(launch):
+    app = _kinesis_app(mode="window", TumblingWindowInSeconds=60)
+    app.resources["Consumer"]["Properties"]["Environment"]["Variables"]["FAIL_FINAL"] = "1"
+    cloud = launch(app)
+
+    _put(cloud, "a", "b")
+    cloud.engine.settle(max_rounds=1000)
+
+    # THEN with no retry limit (the default), the final invocation was retried with backoff
+    # until the window outlived the stream's 24-hour retention (2**17 - 1 s of backoff), then
+    # its state was given up and logged...
+    assert _attempts(cloud) == [(["a", "b"], True)] + [([], False)] * 17
+    [discarded] = cloud.engine.discarded_events
+    assert discarded["condition"] == "RecordAgeExceeded"
+    assert discarded["window_state"] == {"count": 2}
+
+    # ...and the shard moved on: a new record is delivered
+    _put(cloud, "after")
+    cloud.engine.settle(max_rounds=1000)
+    assert "after" in _processed(cloud)
+
+
+def test_a_partial_batch_response_in_a_window_keeps_the_state_it_returned(launch):
+    cloud = launch(
+        _kinesis_app(
+            mode="window-report-once",
+            TumblingWindowInSeconds=60,
+            FunctionResponseTypes=["ReportBatchItemFailures"],
+        )
+    )
+
+    _put(cloud, "a", "poison-b", "c")
+    cloud.settle()
+
+    # THEN the retry from the reported record starts from the state that covered "a", so the
+    # final invocation's state counts every record of the window once
+    summary = [
+        (
+            [_data(record) for record in event["Records"]],
+            event["state"],
+            event["isFinalInvokeForWindow"],
+        )
+        for event in (invocation.payload["received"] for invocation in cloud.invocations)
+    ]
+    assert summary == [
+        (["a", "poison-b", "c"], {}, False),
+        (["poison-b", "c"], {"processed": ["a"]}, False),
+        ([], {"processed": ["a", "poison-b", "c"]}, True),
+    ]
 
 
 def test_a_window_response_without_state_is_a_failed_invocation(launch):
