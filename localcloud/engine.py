@@ -641,8 +641,9 @@ def _invoke_through_engine(original):
         else:
             payload = json.dumps(invocation.payload)
         response_headers["x-amz-executed-version"] = "$LATEST"
-        tail = invocation.logs.encode()[-4096:]
-        response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
+        if (_header(headers, "x-amz-log-type") or "None") == "Tail":
+            tail = invocation.logs.encode()[-4096:]
+            response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
         response_headers["Content-Length"] = str(len(payload.encode()))
         return payload.encode()
 

@@ -13,7 +13,13 @@ each object operation; localcloud replaces that call so that what arrives is wha
   function's on-failure destination or dead-letter queue apply, as on AWS;
 - SNS notifications carry S3's subject, "Amazon S3 Notification";
 - the `s3:TestEvent` message, sent to every queue and topic when a configuration is put;
-- `ObjectRemoved:DeleteMarkerCreated` when a versioned bucket's object is deleted.
+- `ObjectRemoved:DeleteMarkerCreated` when a versioned bucket's object is deleted;
+- a configuration whose entries overlap (a common event type, and prefixes and suffixes one
+  key could both have) refused with S3's InvalidArgument, whatever their destinations;
+- no `ObjectTagging:Put` for a PutObject or CopyObject (moto tags every object it writes
+  through its PutObjectTagging; only that API's own calls send the event on S3);
+- with EventBridge enabled, each event on the default bus with S3's detail type ("Object
+  Created", "Object Deleted", "Object Tags Added", "Object ACL Updated"...) and reason.
 
 Configurations come from the API, from CDK's `Custom::S3BucketNotifications` resource (owned
 here, so the inline handler CDK writes for it is not needed) and from the
@@ -27,14 +33,18 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any, ClassVar, NamedTuple
 from urllib.parse import quote_plus
 
 from moto.core.utils import iso_8601_datetime_with_milliseconds
 from moto.s3 import models as s3_models
 from moto.s3 import notifications as s3_notifications
+from moto.s3 import responses as s3_responses
+from moto.s3.exceptions import InvalidArgumentError
 from moto.s3.models import s3_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
@@ -157,26 +167,37 @@ class S3Notifications(Extension):
     def _to_event_bridge(self, event_name: str, bucket: Any, key: Any, sequencer: str) -> None:
         from localcloud.eventbridge import EventBridgeRules
 
+        family = event_name.split(":")[1]
+        detail_type = _EVENT_BRIDGE_DETAIL_TYPES.get(event_name) or _EVENT_BRIDGE_DETAIL_TYPES.get(
+            family
+        )
+        if detail_type is None:
+            return  # S3 sends EventBridge no event of this type (replication, say)
+        s3_object: dict[str, Any] = {"key": key.name}
+        if family in ("ObjectCreated", "ObjectRestore"):
+            s3_object.update(size=key.size, etag=key.etag.strip('"'))
+        elif family in ("ObjectTagging", "ObjectAcl"):
+            s3_object["etag"] = key.etag.strip('"')
+        if bucket.is_versioned and getattr(key, "version_id", None):
+            s3_object["version-id"] = key.version_id
+        if family in ("ObjectCreated", "ObjectRemoved"):
+            s3_object["sequencer"] = sequencer
         detail: dict[str, Any] = {
             "version": "0",
             "bucket": {"name": bucket.name},
-            "object": {"key": key.name, "sequencer": sequencer},
+            "object": s3_object,
             "request-id": _request_id(),
             "requester": bucket.account_id,
             "source-ip-address": "127.0.0.1",
-            "reason": _event_bridge_reason(event_name),
         }
-        if "ObjectCreated" in event_name:
-            detail["object"].update(size=key.size, etag=key.etag.strip('"'))
-        else:
+        if family in ("ObjectCreated", "ObjectRemoved"):
+            detail["reason"] = _event_bridge_reason(event_name)
+        if family == "ObjectRemoved":
             detail["deletion-type"] = (
                 "Delete Marker Created"
                 if event_name.endswith("DeleteMarkerCreated")
                 else "Permanently Deleted"
             )
-        if bucket.is_versioned and getattr(key, "version_id", None):
-            detail["object"]["version-id"] = key.version_id
-        detail_type = "Object Created" if "ObjectCreated" in event_name else "Object Deleted"
         self.engine.extension(EventBridgeRules).put_event(
             account_id=bucket.account_id,
             region=bucket.region_name,
@@ -294,12 +315,25 @@ def _request_id() -> str:
     return uuid.uuid4().hex[:16].upper()
 
 
+# The detail type of the event S3 sends EventBridge, by event name or by its family.
+_EVENT_BRIDGE_DETAIL_TYPES = {
+    "ObjectCreated": "Object Created",
+    "ObjectRemoved": "Object Deleted",
+    "s3:ObjectRestore:Post": "Object Restore Initiated",
+    "s3:ObjectRestore:Completed": "Object Restore Completed",
+    "s3:ObjectRestore:Delete": "Object Restore Expired",
+    "s3:ObjectTagging:Put": "Object Tags Added",
+    "s3:ObjectTagging:Delete": "Object Tags Deleted",
+    "ObjectAcl": "Object ACL Updated",
+}
+
+
 def _event_bridge_reason(event_name: str) -> str:
     if event_name == "s3:ObjectRemoved:DeleteMarkerCreated":
         return "DeleteObject"
     return {
         "Put": "PutObject",
-        "Post": "PostObject",
+        "Post": "POST Object",
         "Copy": "CopyObject",
         "CompleteMultipartUpload": "CompleteMultipartUpload",
         "Delete": "DeleteObject",
@@ -400,15 +434,33 @@ def _arns(configuration: dict[str, Any]) -> list[str]:
 # -- moto hooks ---------------------------------------------------------------------------
 
 
+_writing_object = threading.local()
+
+
 def _events_as_s3_sends_them(original):
     # moto's records lack fields S3 sends, and it invokes functions synchronously.
     def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
         if key is None:
             return
         name = event_name.value if hasattr(event_name, "value") else str(event_name)
+        if name.startswith("s3:ObjectTagging:") and getattr(_writing_object, "active", False):
+            return
         active_engine().extension(S3Notifications).notify(name, bucket, key)
 
     return send_event
+
+
+def _object_write_tags_silently(original):
+    # moto's PutObject and CopyObject set the new object's tags (none, mostly) through its
+    # PutObjectTagging, which notifies ObjectTagging:Put; S3 sends only the ObjectCreated event.
+    def write(self, *args: Any, **kwargs: Any) -> Any:
+        _writing_object.active = True
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            _writing_object.active = False
+
+    return write
 
 
 def _test_event_as_s3_sends_it(original):
@@ -429,6 +481,61 @@ def _delete_marker_notifies(original):
         return marker
 
     return _set_delete_marker
+
+
+def _overlapping_configurations_refused(original):
+    # moto keeps any configuration, so an object could notify twice locally where S3 refuses
+    # the configuration (and the deploy that puts it fails).
+    def put_bucket_notification_configuration(
+        self, bucket_name: str, notification_config: dict[str, Any]
+    ) -> None:
+        entries = list(_entries_of(notification_config))
+        for first, second in itertools.combinations(entries, 2):
+            if _overlap(first, second):
+                raise InvalidArgumentError(
+                    "Configurations overlap. Configurations on the same bucket cannot share a "
+                    "common event type.",
+                    "Event",
+                    ", ".join(sorted(first[0] & second[0])) or ", ".join(sorted(first[0])),
+                )
+        return original(self, bucket_name, notification_config)
+
+    return put_bucket_notification_configuration
+
+
+def _entries_of(configuration: dict[str, Any]) -> Iterator[tuple[set[str], str, str]]:
+    """Each destination entry of a configuration in moto's shape: events, prefix, suffix."""
+    for kind in _DESTINATION_KINDS:
+        listed = configuration.get(kind.moto_list) or []
+        for entry in [listed] if isinstance(listed, dict) else listed:
+            events = entry.get("Event") or []
+            rules = ((entry.get("Filter") or {}).get("S3Key") or {}).get("FilterRule") or []
+            values = {
+                rule["Name"].lower(): rule["Value"]
+                for rule in ([rules] if isinstance(rules, dict) else rules)
+            }
+            yield (
+                {events} if isinstance(events, str) else set(events),
+                values.get("prefix", ""),
+                values.get("suffix", ""),
+            )
+
+
+def _overlap(first: tuple[set[str], str, str], second: tuple[set[str], str, str]) -> bool:
+    events_a, prefix_a, suffix_a = first
+    events_b, prefix_b, suffix_b = second
+    shared_event = any(
+        a == b or a == _family(b) or _family(a) == b for a in events_a for b in events_b
+    )
+    return (
+        shared_event
+        and (prefix_a.startswith(prefix_b) or prefix_b.startswith(prefix_a))
+        and (suffix_a.endswith(suffix_b) or suffix_b.endswith(suffix_a))
+    )
+
+
+def _family(event_name: str) -> str:
+    return event_name.rsplit(":", 1)[0] + ":*"
 
 
 def _bucket_applies_notifications(original):
@@ -462,8 +569,15 @@ def _apply_bucket_property(bucket: Any, cloudformation_json: dict[str, Any]) -> 
 
 S3Notifications.PATCHES = (
     (s3_notifications, "send_event", _events_as_s3_sends_them),
+    (s3_responses.S3Response, "put_object", _object_write_tags_silently),
+    (s3_responses.S3Response, "copy_object", _object_write_tags_silently),
     (s3_notifications, "send_test_event", _test_event_as_s3_sends_it),
     (s3_models.S3Backend, "_set_delete_marker", _delete_marker_notifies),
+    (
+        s3_models.S3Backend,
+        "put_bucket_notification_configuration",
+        _overlapping_configurations_refused,
+    ),
     (s3_models.FakeBucket, "create_from_cloudformation_json", _bucket_applies_notifications),
     (
         s3_models.FakeBucket,

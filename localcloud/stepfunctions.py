@@ -13,8 +13,14 @@ backend. While the engine runs, localcloud:
 - scales every Wait state and Retry interval by `engine.time_scale` (0: no time at all), and
   ends the waits in progress when the engine settles (a Task's `TimeoutSeconds` and
   `HeartbeatSeconds` stay real time: they bound real code and real callers);
+- names a Lambda failure as Step Functions does: the function's `errorType`, or
+  `Lambda.Unknown` when Lambda gives none (a timeout, a crash), and `Lambda.<code>` when the
+  Invoke call itself fails (an unknown function: `Lambda.ResourceNotFoundException`); a missed
+  heartbeat is `States.HeartbeatTimeout`;
 - names an execution started without a name with a fresh UUID, passes the cause of a
-  `SendTaskFailure` on to the execution, and describes an execution's output as JSON text.
+  `SendTaskFailure` on to the execution, and describes an execution's output as JSON text;
+- ends a stopped execution at once, even one waiting for a task token, keeping the error and
+  cause `StopExecution` gave; deleting a state machine stops its running executions.
 
 `settle()` waits for every running execution to end or to wait for a task token: a token wait
 is idle (only `SendTaskSuccess`, `SendTaskFailure` or a timeout ends it), not pending work.
@@ -33,9 +39,19 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from botocore.exceptions import ClientError
 from moto.core.models import botocore_stubber
 from moto.stepfunctions import responses as sfn_responses
 from moto.stepfunctions.parser import models as parser_models
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+    CustomErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+    StatesErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
 from moto.stepfunctions.parser.asl.component.common.retry.max_attempts_decl import (
     MaxAttemptsOutcome,
 )
@@ -45,13 +61,23 @@ from moto.stepfunctions.parser.asl.component.state.exec.execute_state import Exe
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_callback,
+    state_task_service_lambda,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import (
+    StateTaskLambda,
+)
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
-from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+from moto.stepfunctions.parser.asl.eval.callback.callback import (
+    CallbackEndpoint,
+    HeartbeatTimeoutError,
+)
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.asl.utils import boto_client
+from moto.stepfunctions.parser.backend import execution as parser_execution
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from localcloud.cloudformation import OwnedResource
@@ -65,6 +91,16 @@ _QUIET_SECONDS = 0.01
 _ROUND_WAIT_SECONDS = 0.05
 # A pause re-checks, at least this often, that its execution is still running.
 _PAUSE_CHECK_SECONDS = 0.1
+# How long the engine's stop waits for the executions it stopped to end their threads; a Task
+# running a function's code ends when the code returns or its timeout stops it.
+_STOP_WAIT_SECONDS = 5.0
+# How long StopExecution waits for its execution to be aborted before it answers.
+_STOP_REPLY_WAIT_SECONDS = 1.0
+# Step Functions' error for a Lambda failure that carries no error type (a timeout, a crash).
+LAMBDA_UNKNOWN = "Lambda.Unknown"
+# A timed-out invocation's errorType: Step Functions reports a function timeout as
+# Lambda.Unknown.
+_LAMBDA_TIMEOUT_TYPE = "Sandbox.Timedout"
 
 
 class StateMachine(OwnedResource):
@@ -248,6 +284,11 @@ class StepFunctions(Extension):
                     return
                 self._clock.wait(min(remaining, _PAUSE_CHECK_SECONDS))
 
+    def wake_pauses(self) -> None:
+        """Have each pause re-check its execution now (a stopped one ends its pause)."""
+        with self._clock:
+            self._clock.notify_all()
+
     def _end_pauses(self) -> None:
         with self._clock:
             self._generation += 1
@@ -272,16 +313,20 @@ class StepFunctions(Extension):
     def stop(self) -> None:
         # Executions still running (waiting for a token, say) are stopped, so that no thread
         # of theirs outlives the engine.
-        now = datetime.datetime.now(tz=datetime.UTC)
-        for execution in self.running_executions():
+        stopped = self.running_executions()
+        for execution in stopped:
             with contextlib.suppress(Exception):
-                execution.stop(stop_date=now, error=None, cause=None)
-                # A token wait does not watch its execution's state: it is woken directly.
-                for endpoint in list(
-                    execution.exec_worker.env.callback_pool_manager._pool.values()
-                ):
-                    endpoint.interrupt_all()
+                execution.stop(stop_date=_now(), error=None, cause=None)
         self._end_pauses()
+        deadline = time.monotonic() + _STOP_WAIT_SECONDS
+        while any(execution.status == "RUNNING" for execution in stopped):
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.01)
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(tz=datetime.UTC)
 
 
 def _extension() -> StepFunctions | None:
@@ -349,6 +394,121 @@ def _output_as_compact_json(original):
         return described
 
     return describe_execution
+
+
+def _stop_ends_token_waits(original):
+    # moto marks a stopped execution's program as stopped, but a Task waiting for its token
+    # never looks: the execution would stay RUNNING until a token or a timeout came. Step
+    # Functions aborts it at once, and describes it with StopExecution's error and cause.
+    def stop(self, stop_date, error, cause):
+        running = self.exec_status == "RUNNING"
+        original(self, stop_date, error, cause)
+        if not running:
+            return
+        self.error, self.cause = error, cause
+        env = getattr(self.exec_worker, "env", None)
+        if env is not None:
+            for endpoint in list(env.callback_pool_manager._pool.values()):
+                endpoint.interrupt_all()
+        extension = _extension()
+        if extension is not None:
+            extension.wake_pauses()
+
+    return stop
+
+
+def _stopped_stays_stopped(original):
+    # A Task woken by the stop fails (its token wait times out, say), and moto would turn the
+    # stopped program into a failed or timed-out one: on Step Functions it stays aborted.
+    def set_outcome(self, *args, **kwargs):
+        if isinstance(self._program_state, ProgramStopped):
+            return None
+        return original(self, *args, **kwargs)
+
+    return set_outcome
+
+
+def _stop_execution_keeps_error_and_cause(original):
+    # moto's API handler stops with an empty error and cause whatever the request said.
+    def stop_execution(self):
+        execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
+        if execution.status == "RUNNING":
+            execution.stop(
+                stop_date=_now(), error=self._get_param("error"), cause=self._get_param("cause")
+            )
+            # Step Functions answers once the execution is aborted; moto's thread reflects it
+            # a moment later (at once, unless a function's code is running).
+            deadline = time.monotonic() + _STOP_REPLY_WAIT_SECONDS
+            while execution.status == "RUNNING" and time.monotonic() < deadline:
+                time.sleep(0.005)
+        return sfn_responses.ActionResult({"stopDate": execution.stop_date or _now()})
+
+    return stop_execution
+
+
+def _deleting_a_machine_stops_its_executions(original):
+    # moto forgets a deleted machine and its executions, whose threads then run on unseen (a
+    # token wait forever). Step Functions terminates a deleted machine's executions.
+    def delete_state_machine(self, arn: str) -> None:
+        machine = next((m for m in self.state_machines if m.arn == arn), None)
+        original(self, arn)
+        for execution in list(machine.executions) if machine is not None else []:
+            if execution.status == "RUNNING":
+                with contextlib.suppress(Exception):
+                    execution.stop(stop_date=_now(), error=None, cause=None)
+
+    return delete_state_machine
+
+
+def _lambda_failures_named_as_step_functions_does(original):
+    # moto names a function error without an errorType "Exception", keeps a timeout's
+    # "Sandbox.Timedout", and names every failed Invoke call of a plain function ARN Task
+    # "Exception". Step Functions reports the first two as Lambda.Unknown (matched by
+    # Lambda.Unknown, States.TaskFailed or States.ALL) and the last as Lambda.<error code>.
+    def _from_error(self, env, ex):
+        failure = original(self, env, ex)
+        renamed = _step_functions_lambda_error(ex)
+        if renamed is None or not failure.event_details:
+            return failure
+        error, cause = renamed
+        failure.error_name = CustomErrorName(error)
+        details = next(iter(failure.event_details.values()))
+        details["error"], details["cause"] = error, cause
+        return failure
+
+    return _from_error
+
+
+def _heartbeat_timeout_named_as_such(original):
+    # moto's heartbeat timeout is a TimeoutError, which it reports as States.Timeout; Step
+    # Functions reports a missed heartbeat as States.HeartbeatTimeout.
+    def _from_error(self, env, ex):
+        failure = original(self, env, ex)
+        if isinstance(ex, HeartbeatTimeoutError) and failure.event_details:
+            name = StatesErrorName(typ=StatesErrorNameType.StatesHeartbeatTimeout)
+            failure.error_name = name
+            next(iter(failure.event_details.values()))["error"] = name.error_name
+        return failure
+
+    return _from_error
+
+
+def _step_functions_lambda_error(ex: Exception) -> tuple[str, str] | None:
+    """Step Functions' error and cause for a failed Lambda Task, when moto's differ."""
+    if isinstance(ex, lambda_eval_utils.LambdaFunctionErrorException):
+        try:
+            error_type = json.loads(ex.payload).get("errorType")
+        except (ValueError, AttributeError):
+            error_type = None
+        if error_type and error_type != _LAMBDA_TIMEOUT_TYPE:
+            return None
+        return LAMBDA_UNKNOWN, (
+            "The cause could not be determined because Lambda did not return an error type. "
+            f"Returned payload: {ex.payload}"
+        )
+    if isinstance(ex, ClientError):
+        return state_task_service_lambda.StateTaskServiceLambda._error_cause_from_client_error(ex)
+    return None
 
 
 def _wait_on_engine_time(original):
@@ -455,6 +615,22 @@ StepFunctions.PATCHES = (
     (sfn_responses, "get_backend", _executing_backend),
     (sfn_responses.StepFunctionResponse, "send_task_failure", _task_failure_keeps_cause),
     (sfn_responses.StepFunctionResponse, "describe_execution", _output_as_compact_json),
+    (sfn_responses.StepFunctionResponse, "stop_execution", _stop_execution_keeps_error_and_cause),
+    (parser_execution.Execution, "stop", _stop_ends_token_waits),
+    (Environment, "set_error", _stopped_stays_stopped),
+    (Environment, "set_timed_out", _stopped_stays_stopped),
+    (
+        parser_models.StepFunctionsParserBackend,
+        "delete_state_machine",
+        _deleting_a_machine_stops_its_executions,
+    ),
+    (
+        state_task_service_lambda.StateTaskServiceLambda,
+        "_from_error",
+        _lambda_failures_named_as_step_functions_does,
+    ),
+    (StateTaskLambda, "_from_error", _lambda_failures_named_as_step_functions_does),
+    (StateTask, "_from_error", _heartbeat_timeout_named_as_such),
     (parser_models.StepFunctionsParserBackend, "start_execution", _execution_named_when_unnamed),
     (WaitFunction, "_wait_interval", _wait_on_engine_time),
     (RetrierDecl, "_eval_body", _retry_interval_on_engine_time),

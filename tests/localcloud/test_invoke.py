@@ -42,6 +42,17 @@ def test_a_request_response_invoke_returns_the_payload_and_the_log_tail(launch):
     assert 'handling {"hello": "world"}' in base64.b64decode(response["LogResult"]).decode()
 
 
+def test_a_request_response_invoke_returns_no_log_tail_unless_asked(launch):
+    cloud = launch(_recorder_app())
+
+    response = cloud.client("lambda").invoke(
+        FunctionName=cloud.outputs("Stack")["RecorderName"], Payload=json.dumps({"n": 1})
+    )
+
+    assert response["StatusCode"] == 200
+    assert "LogResult" not in response
+
+
 def test_an_event_invoke_is_accepted_then_runs_when_the_cloud_settles(launch):
     cloud = launch(_recorder_app())
     outputs = cloud.outputs("Stack")

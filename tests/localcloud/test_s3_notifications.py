@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from botocore.exceptions import ClientError
+from moto.s3.models import s3_backends
+
 from tests.localcloud.apps import App, drain, get_att, ref
 from tests.localcloud.notification_apps import (
     S3_CONSUMER,
@@ -280,14 +284,160 @@ def test_an_unmanaged_configuration_is_added_to_the_notifications_already_there(
     uploads = _bucket_with_own_configuration(app, app.queue("Inbox"))
     audit = app.queue("Audit")
     bucket_notifications(
-        app, uploads, queues=[(audit, ["s3:ObjectCreated:*"], None)], managed=False
+        app,
+        uploads,
+        queues=[(audit, ["s3:ObjectCreated:*"], key_filter(prefix="audit/"))],
+        managed=False,
     )
     cloud = launch(app)
     outputs = cloud.outputs("Stack")
 
     _put(cloud, "in/a.csv")
+    _put(cloud, "audit/b.csv")
 
-    # THEN both the bucket's own destination and the added one got the record
-    for queue in ("InboxUrl", "AuditUrl"):
+    # THEN both the bucket's own destination and the added one took their records
+    for queue, key in (("InboxUrl", "in/a.csv"), ("AuditUrl", "audit/b.csv")):
         records = [m["Records"][0] for m in _messages(cloud, outputs[queue]) if "Records" in m]
-        assert [record["s3"]["object"]["key"] for record in records] == ["in/a.csv"]
+        assert [record["s3"]["object"]["key"] for record in records] == [key]
+
+
+def _records(cloud, queue_output: str) -> list[tuple[str, str]]:
+    """(eventName, key) of each S3 record in the queue, the test event left out."""
+    return [
+        (record["eventName"], record["s3"]["object"]["key"])
+        for message in _messages(cloud, cloud.outputs("Stack")[queue_output])
+        for record in message.get("Records", [])
+    ]
+
+
+def test_tagging_events_come_from_the_tagging_api_only(launch):
+    cloud = launch(_queue_app(["s3:ObjectTagging:*"]))
+    s3, name = cloud.client("s3"), cloud.outputs("Stack")["UploadsName"]
+
+    s3.put_object(Bucket=name, Key="plain.csv", Body=b"x")
+    s3.put_object(Bucket=name, Key="tagged.csv", Body=b"x", Tagging="team=data")
+    s3.copy_object(Bucket=name, Key="copy.csv", CopySource={"Bucket": name, "Key": "plain.csv"})
+    s3.put_object_tagging(
+        Bucket=name, Key="plain.csv", Tagging={"TagSet": [{"Key": "team", "Value": "ops"}]}
+    )
+    s3.delete_object_tagging(Bucket=name, Key="plain.csv")
+
+    # THEN writing an object (with or without tags) sent no tagging event; the tagging API did
+    assert _records(cloud, "InboxUrl") == [
+        ("ObjectTagging:Put", "plain.csv"),
+        ("ObjectTagging:Delete", "plain.csv"),
+    ]
+
+
+def test_a_batch_delete_sends_one_event_per_key(launch):
+    cloud = launch(_queue_app(["s3:ObjectRemoved:*"]))
+    s3, name = cloud.client("s3"), cloud.outputs("Stack")["UploadsName"]
+    for key in ("a.csv", "b c.csv"):
+        s3.put_object(Bucket=name, Key=key, Body=b"x")
+
+    s3.delete_objects(Bucket=name, Delete={"Objects": [{"Key": "a.csv"}, {"Key": "b c.csv"}]})
+
+    assert _records(cloud, "InboxUrl") == [
+        ("ObjectRemoved:Delete", "a.csv"),
+        ("ObjectRemoved:Delete", "b+c.csv"),
+    ]
+
+
+def test_with_eventbridge_enabled_each_operation_sends_its_own_detail_type(launch):
+    app = App()
+    uploads = bucket(app, "Uploads")
+    bucket_notifications(app, uploads, event_bridge=True)
+    rule(app, "AllObjectEvents", [target(app.queue("Inbox"))], event_pattern={"source": ["aws.s3"]})
+    cloud = launch(app)
+    s3, name = cloud.client("s3"), cloud.outputs("Stack")["UploadsName"]
+
+    s3.put_object(Bucket=name, Key="a.csv", Body=b"x")
+    s3.copy_object(Bucket=name, Key="b.csv", CopySource={"Bucket": name, "Key": "a.csv"})
+    s3.put_object_tagging(
+        Bucket=name, Key="a.csv", Tagging={"TagSet": [{"Key": "team", "Value": "ops"}]}
+    )
+    s3.delete_object(Bucket=name, Key="a.csv")
+    cloud.settle()
+
+    # THEN one event per operation, each with S3's detail type (a write sends no tags event)
+    events = _messages(cloud, cloud.outputs("Stack")["InboxUrl"])
+    assert [
+        (event["detail-type"], event["detail"]["object"]["key"], event["detail"].get("reason"))
+        for event in events
+    ] == [
+        ("Object Created", "a.csv", "PutObject"),
+        ("Object Created", "b.csv", "CopyObject"),
+        ("Object Tags Added", "a.csv", None),
+        ("Object Deleted", "a.csv", "DeleteObject"),
+    ]
+    assert events[-1]["detail"]["deletion-type"] == "Permanently Deleted"
+    assert "deletion-type" not in events[2]["detail"]
+
+
+def test_a_browser_post_upload_is_reported_as_s3_names_it(launch):
+    app = App()
+    uploads = bucket(app, "Uploads")
+    inbox = app.queue("Inbox")
+    bucket_notifications(
+        app, uploads, queues=[(inbox, ["s3:ObjectCreated:Post"], None)], event_bridge=True
+    )
+    rule(app, "Created", [target(app.queue("Bus"))], event_pattern={"source": ["aws.s3"]})
+    cloud = launch(app)
+    name = cloud.outputs("Stack")["UploadsName"]
+
+    # WHEN an object arrives by an HTML form's POST (S3's backend takes it as boto3 cannot)
+    s3_backends[cloud.engine.account_id]["aws"].put_object(
+        name, "form.csv", b"x", request_method="POST"
+    )
+    cloud.settle()
+
+    assert _records(cloud, "InboxUrl") == [("ObjectCreated:Post", "form.csv")]
+    (event,) = _messages(cloud, cloud.outputs("Stack")["BusUrl"])
+    assert event["detail"]["reason"] == "POST Object"
+
+
+def test_overlapping_configurations_are_refused_as_s3_refuses_them(launch):
+    app = App()
+    bucket(app, "Uploads")
+    app.queue("Csv")
+    app.queue("Reports")
+    app.output("CsvArn", get_att("Csv"))
+    app.output("ReportsArn", get_att("Reports"))
+    cloud = launch(app)
+    outputs = cloud.outputs("Stack")
+    s3 = cloud.client("s3")
+
+    def configuration(csv_prefix: str, reports_events: list[str]) -> dict:
+        return {
+            "QueueConfigurations": [
+                {
+                    "QueueArn": outputs["CsvArn"],
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": key_filter(prefix=csv_prefix, suffix=".csv"),
+                },
+                {
+                    "QueueArn": outputs["ReportsArn"],
+                    "Events": reports_events,
+                    "Filter": key_filter(prefix="in/reports/"),
+                },
+            ]
+        }
+
+    # WHEN one key (in/reports/q1.csv) could match both entries for ObjectCreated:Put
+    with pytest.raises(ClientError) as refused:
+        s3.put_bucket_notification_configuration(
+            Bucket=outputs["UploadsName"],
+            NotificationConfiguration=configuration("in/", ["s3:ObjectCreated:Put"]),
+        )
+    assert refused.value.response["Error"]["Code"] == "InvalidArgument"
+    assert "overlap" in refused.value.response["Error"]["Message"]
+
+    # WHEN the prefixes are disjoint, or the event types are: both configurations are taken
+    for csv_prefix, reports_events in (
+        ("in/csv/", ["s3:ObjectCreated:Put"]),
+        ("in/", ["s3:ObjectRemoved:*"]),
+    ):
+        s3.put_bucket_notification_configuration(
+            Bucket=outputs["UploadsName"],
+            NotificationConfiguration=configuration(csv_prefix, reports_events),
+        )

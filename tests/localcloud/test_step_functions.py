@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import threading
 import time
 import zipfile
 
@@ -12,7 +13,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from localcloud import LocalCloud
 from localcloud.server import LocalCloudServer
+from localcloud.stepfunctions import StepFunctions
 from tests.localcloud.apps import RECORDER, App, get_att, ref
 from tests.localcloud.sfn_apps import (
     FLAKY,
@@ -180,6 +183,67 @@ def test_a_task_longer_than_its_timeout_fails_with_states_timeout(launch):
     assert execution["status"] == "SUCCEEDED"
     assert json.loads(execution["output"]) == "timed out"
     assert states_entered(cloud, execution["executionArn"]) == ["Work", "TooSlow"]
+
+
+@pytest.mark.parametrize("error_equals", ["Lambda.Unknown", "States.TaskFailed"])
+def test_a_function_timing_out_fails_its_task_with_lambda_unknown(launch, error_equals):
+    app = App()
+    slow = app.function("Slow", RECORDER, timeout=1)
+    state_machine(
+        app,
+        "Machine",
+        {
+            "StartAt": "Work",
+            "States": {
+                "Work": {
+                    "Type": "Task",
+                    "Resource": LAMBDA_INVOKE,
+                    "Parameters": {"FunctionName": get_att(slow), "Payload.$": "$"},
+                    "Catch": [
+                        {"ErrorEquals": [error_equals], "ResultPath": "$.error", "Next": "Late"}
+                    ],
+                    "End": True,
+                },
+                "Late": {"Type": "Pass", "End": True},
+            },
+        },
+    )
+    cloud = launch(app)
+
+    execution = run(cloud, _machine_arn(cloud), {"sleep": 2.5})
+
+    # THEN Step Functions names a function timeout Lambda.Unknown (Lambda gives no error type
+    # it could report), with Lambda's payload in the cause
+    assert execution["status"] == "SUCCEEDED"
+    caught = json.loads(execution["output"])["error"]
+    assert caught["Error"] == "Lambda.Unknown"
+    assert "Task timed out after 1.00 seconds" in caught["Cause"]
+    assert states_entered(cloud, execution["executionArn"]) == ["Work", "Late"]
+
+
+def test_a_function_arn_that_does_not_exist_fails_with_lambdas_error_code(launch):
+    app = App()
+    state_machine(
+        app,
+        "Machine",
+        {
+            "StartAt": "Work",
+            "States": {
+                "Work": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:lambda:eu-west-1:123456789012:function:missing",
+                    "End": True,
+                }
+            },
+        },
+    )
+    cloud = launch(app)
+
+    execution = run(cloud, _machine_arn(cloud), {})
+
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "Lambda.ResourceNotFoundException"
+    assert "Function not found" in execution["cause"]
 
 
 # -- a whole workflow ------------------------------------------------------------------------
@@ -541,6 +605,116 @@ def test_a_task_token_that_no_execution_waits_for_is_refused(launch):
     assert refused.value.response["Error"]["Code"] in ("InvalidToken", "TaskTimedOut")
 
 
+def test_a_missed_heartbeat_fails_the_task_with_states_heartbeat_timeout(launch):
+    app = App()
+    keeper = app.function("Keeper", TOKEN_KEEPER)
+    state_machine(
+        app,
+        "Machine",
+        {
+            "StartAt": "Approve",
+            "States": {
+                "Approve": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                    "HeartbeatSeconds": 1,
+                    "Parameters": {
+                        "FunctionName": get_att(keeper),
+                        "Payload": {"token.$": "$$.Task.Token"},
+                    },
+                    "Catch": [
+                        {
+                            "ErrorEquals": ["States.HeartbeatTimeout"],
+                            "ResultPath": "$.error",
+                            "Next": "Silent",
+                        }
+                    ],
+                    "End": True,
+                },
+                "Silent": {"Type": "Pass", "End": True},
+            },
+        },
+    )
+    cloud = launch(app)
+    sfn = cloud.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=_machine_arn(cloud), input="{}")["executionArn"]
+
+    # WHEN no heartbeat comes within HeartbeatSeconds (real time: it bounds a real caller)
+    deadline = time.monotonic() + 10
+    while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the heartbeat timeout did not end the task"
+        cloud.settle()
+        time.sleep(0.1)
+
+    # THEN the task failed with States.HeartbeatTimeout, not States.Timeout
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"])["error"]["Error"] == "States.HeartbeatTimeout"
+    assert states_entered(cloud, arn) == ["Approve", "Silent"]
+
+
+def _execution_threads() -> list[threading.Thread]:
+    """Threads of moto's interpreter still running an execution's program or a Task."""
+    return [
+        thread
+        for thread in threading.enumerate()
+        if thread.name.startswith("Thread-") and thread.is_alive()
+    ]
+
+
+def test_stopping_an_execution_waiting_for_its_token_aborts_it_at_once(launch):
+    cloud = launch(_token_app())
+    sfn = cloud.client("stepfunctions")
+    arn, token = _waiting_execution(cloud)
+
+    sfn.stop_execution(executionArn=arn, error="Cancelled", cause="the order was withdrawn")
+
+    # THEN, once StopExecution has answered, the execution is aborted with the error and cause
+    # given, its history ends there, and the token is no longer awaited
+    described = sfn.describe_execution(executionArn=arn)
+    assert described["status"] == "ABORTED"
+    assert (described["error"], described["cause"]) == ("Cancelled", "the order was withdrawn")
+    aborted = history(cloud, arn)[-1]
+    assert aborted["type"] == "ExecutionAborted"
+    assert aborted["executionAbortedEventDetails"] == {
+        "error": "Cancelled",
+        "cause": "the order was withdrawn",
+    }
+    with pytest.raises(ClientError):
+        sfn.send_task_success(taskToken=token, output="{}")
+
+
+def test_deleting_a_state_machine_stops_its_running_executions(launch):
+    cloud = launch(_token_app())
+    _waiting_execution(cloud)
+    (execution,) = cloud.engine.extension(StepFunctions).running_executions()
+
+    cloud.client("stepfunctions").delete_state_machine(stateMachineArn=_machine_arn(cloud))
+
+    # THEN its execution ends rather than waiting, unseen, for a token no one can send
+    deadline = time.monotonic() + 5
+    while execution.status == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert execution.status == "ABORTED"
+
+
+def test_stopping_the_engine_aborts_running_executions_and_ends_their_threads(tmp_path):
+    app = _token_app()
+    running_before = set(_execution_threads())
+    with LocalCloud(app.write(tmp_path / "cdk.out")) as cloud:
+        cloud.deploy(app.stack_name)
+        arn, _ = _waiting_execution(cloud)
+        (execution,) = cloud.engine.extension(StepFunctions).running_executions()
+
+    # THEN the waiting execution was aborted (not failed) and none of its threads outlived
+    # the engine
+    assert execution.status == "ABORTED"
+    assert execution.execution_arn == arn
+    deadline = time.monotonic() + 5
+    while set(_execution_threads()) - running_before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not set(_execution_threads()) - running_before
+
+
 # -- executions --------------------------------------------------------------------------------
 
 
@@ -730,3 +904,26 @@ def test_an_execution_started_against_the_endpoint_runs_its_task_and_wait():
         assert described["status"] == "SUCCEEDED"
         assert json.loads(described["output"]) == {"n": 8}
         assert [invocation.function for invocation in server.engine.invocations] == ["worker"]
+
+
+def test_stopping_an_execution_in_a_wait_aborts_it_before_stop_execution_answers(launch):
+    app = App()
+    state_machine(
+        app,
+        "Machine",
+        {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 3600, "End": True}}},
+    )
+    cloud = launch(app)
+    cloud.engine.time_scale = 1.0  # the wait takes its hour, unless the stop ends it
+    sfn = cloud.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=_machine_arn(cloud))["executionArn"]
+    time.sleep(0.2)  # the execution is in its Wait state
+
+    sfn.stop_execution(executionArn=arn)
+
+    # THEN it is aborted when StopExecution answers, with no error or cause (none were given)
+    described = sfn.describe_execution(executionArn=arn)
+    assert described["status"] == "ABORTED"
+    assert "error" not in described
+    assert "cause" not in described
+    assert [event["type"] for event in history(cloud, arn)][-1] == "ExecutionAborted"
