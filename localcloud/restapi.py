@@ -16,6 +16,7 @@ they measure the requests themselves rather than a wait the engine takes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -35,7 +36,7 @@ from localcloud.restapi_access import (
     GatewayError,
     Throttles,
     method_arn,
-    policy_allows,
+    policy_effect,
 )
 from localcloud.restapi_call import RestCall, lambda_function_arn, proxy_event
 from localcloud.restapi_integrations import integrate, render_gateway_response, validate_request
@@ -149,11 +150,16 @@ class RestApis(Extension):
             call.decision = self._decide(call, authorizer)
             arn = self._method_arn(call)
             try:
-                allowed = policy_allows(call.decision.policy, arn)
+                effect = policy_effect(call.decision.policy, arn)
             except ValueError as error:
                 logger.warning("authorizer %s: %s", authorizer.name, error)
                 raise GatewayError("AUTHORIZER_CONFIGURATION_ERROR", None) from None
-            if not allowed:
+            if effect == "Deny":
+                raise GatewayError(
+                    "ACCESS_DENIED",
+                    "User is not authorized to access this resource with an explicit deny",
+                )
+            if effect is None:
                 raise GatewayError(
                     "ACCESS_DENIED", "User is not authorized to access this resource"
                 )
@@ -217,7 +223,7 @@ class RestApis(Extension):
             logger.warning("authorizer %s: %s", authorizer.name, error)
             raise GatewayError("AUTHORIZER_CONFIGURATION_ERROR", None) from None
         self.decisions.put(authorizer.id, identity, decision, ttl)
-        return decision
+        return dataclasses.replace(decision, latency_ms=int(invocation.duration_ms))
 
     def _identity_value(self, call: RestCall, source: str) -> str | None:
         if source.startswith("method.request.header."):
@@ -307,7 +313,8 @@ class RestApis(Extension):
             rate, burst = setting.get("throttlingRateLimit"), setting.get("throttlingBurstLimit")
             if rate is None and burst is None:
                 continue
-            bucket = ("stage", call.api.id, call.stage.name, key)
+            # Stage limits apply per method, even when one `*/*` setting covers them all.
+            bucket = ("stage", call.api.id, call.stage.name, path, call.method.http_method)
             if not self.throttles.take(
                 bucket,
                 rate=None if rate is None else float(rate),

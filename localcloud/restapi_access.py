@@ -61,30 +61,32 @@ def _matches(patterns: list[Any], value: str) -> bool:
     return any(_iam_pattern(str(pattern)).fullmatch(value) for pattern in patterns)
 
 
-def policy_allows(policy: Any, arn: str) -> bool:
-    """Whether an authorizer's policy document allows `execute-api:Invoke` on `arn`.
+def policy_effect(policy: Any, arn: str) -> str | None:
+    """What an authorizer's policy document says of `execute-api:Invoke` on `arn`.
 
-    As in IAM: an explicit Deny wins, then an Allow is needed; anything else denies.
+    As in IAM: "Deny" when a statement explicitly denies it, else "Allow" when one allows it,
+    else None (an implicit deny). API Gateway answers the two denials with different messages.
     Raises ValueError for a document that is not a policy.
     """
     if not isinstance(policy, dict) or "Statement" not in policy:
         raise ValueError("the authorizer's answer has no policyDocument with a Statement")
-    allowed = False
+    effect_found: str | None = None
     for statement in _as_list(policy["Statement"]):
         if not isinstance(statement, dict):
             raise ValueError("a policy statement must be an object")
         effect = statement.get("Effect")
         if effect not in ("Allow", "Deny"):
             raise ValueError(f"a policy statement has Effect {effect!r}")
-        actions = _as_list(statement.get("Action"))
-        if not _matches(actions, "execute-api:Invoke"):
+        # IAM action names are case-insensitive; resource ARNs are not.
+        actions = [str(action).lower() for action in _as_list(statement.get("Action"))]
+        if not _matches(actions, "execute-api:invoke"):
             continue
         if not _matches(_as_list(statement.get("Resource")), arn):
             continue
         if effect == "Deny":
-            return False
-        allowed = True
-    return allowed
+            return "Deny"
+        effect_found = "Allow"
+    return effect_found
 
 
 @dataclass(frozen=True)
@@ -92,14 +94,19 @@ class AuthorizerDecision:
     """What a Lambda authorizer answered: its policy, principal, context and usage key."""
 
     policy: dict[str, Any]
-    principal_id: str | None
+    principal_id: str
     context: dict[str, str]
     usage_identifier_key: str | None
+    # How long the authorizer took, in milliseconds: 0 for a decision served from the cache.
+    latency_ms: int = 0
 
     @classmethod
     def from_payload(cls, payload: Any) -> AuthorizerDecision:
         if not isinstance(payload, dict) or not isinstance(payload.get("policyDocument"), dict):
             raise ValueError("the authorizer's answer has no policyDocument")
+        if payload.get("principalId") is None:
+            # The answer "must include the principal identifier" (API Gateway's contract).
+            raise ValueError("the authorizer's answer has no principalId")
         context = payload.get("context") or {}
         if not isinstance(context, dict) or any(
             isinstance(value, dict | list) for value in context.values()
@@ -108,16 +115,21 @@ class AuthorizerDecision:
             raise ValueError("the authorizer's context must map names to plain values")
         return cls(
             policy=payload["policyDocument"],
-            principal_id=None
-            if payload.get("principalId") is None
-            else str(payload["principalId"]),
+            principal_id=str(payload["principalId"]),
             context={name: _context_value(value) for name, value in context.items()},
             usage_identifier_key=payload.get("usageIdentifierKey"),
         )
 
     def request_context(self) -> dict[str, Any]:
-        """`requestContext.authorizer` of the proxy event (REST APIs pass values as strings)."""
-        return {"principalId": self.principal_id, **self.context}
+        """`requestContext.authorizer` of the proxy event (REST APIs pass values as strings).
+
+        API Gateway adds the authorizer's `integrationLatency` (a number) to what it answered.
+        """
+        return {
+            "principalId": self.principal_id,
+            **self.context,
+            "integrationLatency": self.latency_ms,
+        }
 
 
 def _context_value(value: Any) -> str:
@@ -165,7 +177,7 @@ class Throttles:
     """Token buckets (rate per second, burst) and quota counters, keyed by whoever they limit.
 
     `clock` is monotonic seconds (buckets refill with it); `calendar_clock` is epoch seconds
-    (quota periods are UTC days, weeks from Monday, and months, as usage plans count them).
+    (quota periods are UTC days, weeks from Sunday, and months, as usage plans count them).
     """
 
     def __init__(self, clock: Callable[[], float], calendar_clock: Callable[[], float]):
@@ -173,6 +185,7 @@ class Throttles:
         self.calendar_clock = calendar_clock
         self._buckets: dict[tuple, _Bucket] = {}
         self._quota_used: dict[tuple, int] = {}
+        self._first_period: dict[tuple, int] = {}
         self._lock = threading.Lock()
 
     def take(self, key: tuple, *, rate: float | None, burst: int | None) -> bool:
@@ -193,27 +206,31 @@ class Throttles:
             return True
 
     def count(self, key: tuple, *, limit: int, period: str, offset: int = 0) -> bool:
-        """Count one request against a quota; False when the period's limit is used up."""
-        window = (*key, self._period_start(period, offset))
+        """Count one request against a quota; False when the period's limit is used up.
+
+        `offset` requests are taken off the limit of the initial period only (the period of
+        the key's first request), as a usage plan's quota `Offset` is.
+        """
+        period_start = self._period_start(period)
         with self._lock:
+            initial = self._first_period.setdefault(key, period_start)
+            allowed = limit - offset if period_start == initial else limit
+            window = (*key, period_start)
             used = self._quota_used.get(window, 0)
-            if used >= limit:
+            if used >= allowed:
                 return False
             self._quota_used[window] = used + 1
             return True
 
-    def _period_start(self, period: str, offset: int) -> int:
+    def _period_start(self, period: str) -> int:
         now = time.gmtime(self.calendar_clock())
         day_start = calendar.timegm((now.tm_year, now.tm_mon, now.tm_mday, 0, 0, 0))
         if period == "DAY":
             return day_start
         if period == "WEEK":
-            # Weeks start on Monday (offset 0), or `offset` days later.
-            return day_start - ((now.tm_wday - offset) % 7) * 86400
+            # Weeks start on Sunday (the API reference once documented an offset of 0 as
+            # Sunday). `tm_wday` counts from Monday.
+            return day_start - ((now.tm_wday + 1) % 7) * 86400
         if period == "MONTH":
-            # Months start on their first day (offset 0), or `offset` days later.
-            year, month = now.tm_year, now.tm_mon
-            if now.tm_mday < 1 + offset:
-                year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-            return calendar.timegm((year, month, 1 + offset, 0, 0, 0))
+            return calendar.timegm((now.tm_year, now.tm_mon, 1, 0, 0, 0))
         raise ValueError(f"unknown quota period {period!r}")

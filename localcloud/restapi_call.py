@@ -41,6 +41,31 @@ class RestCall:
                 return value
         return None
 
+    def gateway_headers(self, *, region: str) -> dict[str, str]:
+        """The request's headers as API Gateway passes them on (proxy event, `$input.params()`).
+
+        API Gateway sets `Host` to the API's domain and adds the `X-Forwarded-*` headers of
+        its HTTPS front end, appending the caller's address to `X-Forwarded-For`.
+        """
+        added = {"host", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"}
+        headers = {
+            name: value for name, value in self.request.headers.items() if name.lower() not in added
+        }
+        forwarded = self.header("x-forwarded-for")
+        source_ip = self.request.source_ip
+        headers.update(
+            {
+                "Host": self.domain_name(region),
+                "X-Forwarded-For": f"{forwarded}, {source_ip}" if forwarded else source_ip,
+                "X-Forwarded-Port": "443",
+                "X-Forwarded-Proto": "https",
+            }
+        )
+        return headers
+
+    def domain_name(self, region: str) -> str:
+        return f"{self.api.id}.execute-api.{region}.amazonaws.com"
+
     @property
     def multi_query(self) -> dict[str, list[str]]:
         values: dict[str, list[str]] = {}
@@ -100,7 +125,7 @@ class RestCall:
             "requestTimeEpoch": int(self.started * 1000),
             "requestId": self.request_id,
             "identity": self.identity(),
-            "domainName": f"{self.api.id}.execute-api.{region}.amazonaws.com",
+            "domainName": self.domain_name(region),
             "apiId": self.api.id,
         }
         if self.decision is not None:
@@ -137,7 +162,7 @@ def is_binary(api: Any, content_type: str | None) -> bool:
 
 def proxy_event(call: RestCall, *, region: str, account_id: str) -> dict[str, Any]:
     """The event API Gateway sends a Lambda proxy integration of a REST API (format 1.0)."""
-    headers = dict(call.request.headers)
+    headers = call.gateway_headers(region=region)
     multi_query = call.multi_query
     body: str | None = None
     binary = is_binary(call.api, call.header("content-type"))
@@ -159,8 +184,22 @@ def proxy_event(call: RestCall, *, region: str, account_id: str) -> dict[str, An
     }
 
 
-def proxy_response(payload: Any) -> HttpResponse:
-    """A Lambda proxy answer as HTTP; raises GatewayError (502) when it is malformed."""
+def accepts_binary(call: RestCall) -> bool:
+    """Whether API Gateway turns a base64 answer back into bytes for this request.
+
+    It does when the request's first `Accept` type is one of the API's binary media types (a
+    request without `Accept` only when every type is binary, `*/*`).
+    """
+    accept = (call.header("accept") or "*/*").split(",")[0]
+    return is_binary(call.api, accept)
+
+
+def proxy_response(payload: Any, *, decode_base64: bool = True) -> HttpResponse:
+    """A Lambda proxy answer as HTTP; raises GatewayError (502) when it is malformed.
+
+    With `decode_base64` False (the request did not accept a binary media type), a body the
+    function base64-encoded is answered as that text, as API Gateway answers it.
+    """
     malformed = GatewayError("DEFAULT_5XX", "Internal server error", status=502)
     if not isinstance(payload, dict):
         raise malformed
@@ -171,7 +210,7 @@ def proxy_response(payload: Any) -> HttpResponse:
             body = ""
         if not isinstance(body, str):
             raise TypeError("body must be a string")
-        if payload.get("isBase64Encoded"):
+        if payload.get("isBase64Encoded") and decode_base64:
             body = base64.b64decode(body).decode("utf-8", errors="replace")
         headers: dict[str, str] = {}
         for name, value in (payload.get("headers") or {}).items():

@@ -1,8 +1,10 @@
 """What a REST API method calls, and how requests and answers are mapped on the way.
 
 - `AWS_PROXY`: the function gets the format 1.0 event and answers with a proxy response;
-- `AWS` to Lambda: the request template's output is the event; the function's error message
-  picks the integration response (`SelectionPattern`), as API Gateway does for Lambda;
+- `AWS` to Lambda: the request template's output is the event (a payload that is not JSON is
+  a 400); the function's error message picks the integration response (`SelectionPattern`), as
+  API Gateway does for Lambda; with `X-Amz-Invocation-Type: Event` the function is invoked
+  asynchronously and the integration response maps Lambda's empty answer at once;
 - `AWS` to another service: the request template's output is sent as API Gateway sends it (path
   or action URI, integration request parameters, `X-Amz-Target` for JSON protocols) to moto's
   own request handling, in this process; the status code picks the integration response;
@@ -33,6 +35,7 @@ from localcloud.restapi_access import GatewayError
 from localcloud.restapi_call import (
     STAGE_VARIABLE,
     RestCall,
+    accepts_binary,
     lambda_function_arn,
     proxy_event,
     proxy_response,
@@ -55,6 +58,7 @@ _JSON_PROTOCOLS = {
     "firehose": ("Firehose_20150804", "1.1"),
     "logs": ("Logs_20140328", "1.1"),
 }
+_LENIENT_STATUS_CODE = re.compile(r"""["']?statusCode["']?\s*:\s*["']?(?P<status>\d{3})""")
 _AWS_URI = re.compile(
     r"^arn:[^:]+:apigateway:(?P<region>[^:]+):(?P<service>[^:]+):(?P<style>path|action)/(?P<rest>.*)$"
 )
@@ -81,15 +85,21 @@ def _timeout_ms(integration: Any) -> float:
     return float(integration.timeout_in_millis or DEFAULT_TIMEOUT_MS)
 
 
-def _invoke(engine: Engine, call: RestCall, integration: Any, event: Any) -> Any:
+def _function(engine: Engine, call: RestCall, integration: Any) -> Any:
     function_arn = lambda_function_arn(integration.uri or "", call.stage_variables)
     try:
-        function = engine.function(function_arn)
+        return engine.function(function_arn)
     except Exception:
         raise GatewayError("API_CONFIGURATION_ERROR", "Internal server error") from None
-    invocation = engine.invoke(
-        function, event, trigger=f"REST {call.request.method} {call.resource_path}"
-    )
+
+
+def _trigger(call: RestCall) -> str:
+    return f"REST {call.request.method} {call.resource_path}"
+
+
+def _invoke(engine: Engine, call: RestCall, integration: Any, event: Any) -> Any:
+    function = _function(engine, call, integration)
+    invocation = engine.invoke(function, event, trigger=_trigger(call))
     if invocation.duration_ms >= _timeout_ms(integration):
         # The function may still finish, but API Gateway has stopped waiting.
         raise GatewayError("INTEGRATION_TIMEOUT", "Endpoint request timed out")
@@ -101,17 +111,25 @@ def _lambda_proxy(engine: Engine, call: RestCall, integration: Any) -> HttpRespo
     invocation = _invoke(engine, call, integration, event)
     if invocation.error is not None:
         raise GatewayError("DEFAULT_5XX", "Internal server error", status=502)
-    return proxy_response(invocation.payload)
+    return proxy_response(invocation.payload, decode_base64=accepts_binary(call))
 
 
 def _lambda_custom(engine: Engine, call: RestCall, integration: Any) -> HttpResponse:
-    rendered = _request_payload(engine, call, integration)
+    rendered, overrides = _request_payload_and_overrides(engine, call, integration)
     try:
         event = json.loads(rendered) if rendered.strip() else {}
-    except json.JSONDecodeError:
-        # Lambda refuses a payload that is not JSON, and API Gateway reports its own failure.
+    except json.JSONDecodeError as error:
+        # API Gateway parses the payload (the template's output, or the body passed through)
+        # before invoking the function, and refuses one that is not JSON as a bad request.
         logger.warning("REST API %s: the Lambda payload is not JSON: %.200s", call.api.id, rendered)
-        raise GatewayError("API_CONFIGURATION_ERROR", "Internal server error") from None
+        raise GatewayError(
+            "BAD_REQUEST_BODY", f"Could not parse request body into json: {error}"
+        ) from None
+    if _invocation_type(call, integration, overrides).lower() == "event":
+        # Lambda queues the event and answers 202 with no payload; the default integration
+        # response maps that answer.
+        engine.invoke_async(_function(engine, call, integration), event, trigger=_trigger(call))
+        return _integration_response(engine, call, integration, None, "", {})
     invocation = _invoke(engine, call, integration, event)
     if invocation.error is not None:
         error_message = str(invocation.error.get("errorMessage", ""))
@@ -121,13 +139,28 @@ def _lambda_custom(engine: Engine, call: RestCall, integration: Any) -> HttpResp
     return _integration_response(engine, call, integration, None, body, {})
 
 
+def _invocation_type(call: RestCall, integration: Any, overrides: dict[str, Any]) -> str:
+    """The `X-Amz-Invocation-Type` the integration request sends Lambda (`RequestResponse`).
+
+    It comes from the integration's request parameters (`'Event'`, or mapped from the method
+    request) or from the template's `$context.requestOverride.header`.
+    """
+    headers = _integration_request_parameters(call, integration)["header"]
+    headers.update({str(k): str(v) for k, v in (overrides.get("header") or {}).items()})
+    wanted = "x-amz-invocation-type"
+    return next((v for k, v in headers.items() if k.lower() == wanted), "RequestResponse")
+
+
 def _mock(engine: Engine, call: RestCall, integration: Any) -> HttpResponse:
     rendered = _request_payload(engine, call, integration)
     status = "200"
     try:
         asked = json.loads(rendered) if rendered.strip() else {}
     except json.JSONDecodeError:
-        asked = {}
+        # API Gateway reads the status leniently: CDK's CORS preflight template is
+        # `{ statusCode: 200 }`, with its key unquoted.
+        found = _LENIENT_STATUS_CODE.search(rendered)
+        asked = {"statusCode": found["status"]} if found else {}
     if isinstance(asked, dict) and asked.get("statusCode") is not None:
         status = str(asked["statusCode"])
     return _integration_response(engine, call, integration, status, "", {})
@@ -256,7 +289,7 @@ def _variables(engine: Engine, call: RestCall, body: str, error: Any = None) -> 
         body=body,
         path_parameters=call.path_parameters,
         query_parameters=call.query,
-        headers=dict(call.request.headers),
+        headers=call.gateway_headers(region=engine.region),
         context=context,
         stage_variables=call.stage_variables,
     )
@@ -315,7 +348,8 @@ def _integration_response(
     if selector is not None:
         for response in responses:
             pattern = response.selection_pattern
-            if pattern and re.fullmatch(pattern, selector, re.DOTALL):
+            # A Java regex matched as a whole; `.` stops at a line end, as AWS warns for `.+`.
+            if pattern and re.fullmatch(pattern, selector):
                 chosen = response
                 break
     chosen = chosen or default
@@ -336,6 +370,8 @@ def _integration_response(
     status = int(chosen.status_code)
     headers = {"content-type": DEFAULT_CONTENT_TYPE}
     overrides: dict[str, Any] = {}
+    # Response parameters map from what the integration answered, not from the template's output.
+    integration_body = body
     if template:
         variables = _variables(engine, call, body)
         body = _render(template, variables)
@@ -344,7 +380,7 @@ def _integration_response(
         name = target.removeprefix("method.response.header.")
         if name == target:
             continue
-        value = _response_parameter(source, response_headers, body)
+        value = _response_parameter(source, response_headers, integration_body)
         if value is not None:
             headers[name.lower()] = value
     # A template may override the status and headers (`$context.responseOverride`).
@@ -364,6 +400,18 @@ def _response_parameter(source: str, response_headers: dict[str, str], body: str
         return next((v for k, v in response_headers.items() if k.lower() == wanted), None)
     if source == "integration.response.body":
         return body
+    if source.startswith("integration.response.body."):
+        # A JSON expression without its `$`: `integration.response.body.redirect.url`.
+        try:
+            document = json.loads(body)
+            found, value = vtl.select_json_path(
+                document, "$" + source.removeprefix("integration.response.body")
+            )
+        except ValueError:
+            return None
+        if not found or value is None:
+            return None
+        return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
     return None
 
 
@@ -399,7 +447,8 @@ def _has_parameter(call: RestCall, name: str) -> bool:
     if kind == "header":
         return bool(call.header(parameter))
     if kind == "querystring":
-        return parameter in call.query
+        # Present but blank (`?mode=`) is missing: the validator wants it included and not blank.
+        return bool(call.query.get(parameter))
     if kind == "path":
         return bool(call.path_parameters.get(parameter))
     return True

@@ -29,6 +29,7 @@ __all__ = [
     "VtlError",
     "apigateway_variables",
     "render",
+    "select_json_path",
 ]
 
 
@@ -1475,6 +1476,11 @@ def _select(document: Any, path: str) -> tuple[bool, Any]:
     if definite:
         return (True, matches[0]) if matches else (False, None)
     return True, JsonArray(matches)
+
+
+def select_json_path(document: Any, path: str) -> tuple[bool, Any]:
+    """(found, value) of a JSONPath in a parsed JSON document, as `$input.path` selects it."""
+    return _select(document, path)
 
 
 def _children(value: Any) -> list[Any]:

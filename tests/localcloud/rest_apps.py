@@ -25,7 +25,9 @@ from tests.localcloud.apps import App, get_att, ref
 REST_BACKEND = textwrap.dedent(
     '''
     """Answers with the event it got; a body {"fail": true} raises, {"malformed": true} answers
-    a proxy response without a status code, {"sleep": s} sleeps first."""
+    a proxy response without a status code, {"base64": text} answers text base64-encoded,
+    {"sleep": s} sleeps first."""
+    import base64
     import json
     import time
 
@@ -37,6 +39,13 @@ REST_BACKEND = textwrap.dedent(
             raise RuntimeError("asked to fail")
         if asked.get("malformed"):
             return {"body": "no status code"}
+        if "base64" in asked:
+            return {
+                "statusCode": 200,
+                "headers": {"Content-Type": "image/png"},
+                "isBase64Encoded": True,
+                "body": base64.b64encode(asked["base64"].encode()).decode(),
+            }
         time.sleep(asked.get("sleep", 0))
         return {
             "statusCode": 200,

@@ -78,6 +78,7 @@ def test_the_proxy_event_has_the_v1_fields(launch):
     cloud = launch(_proxy_app())
     url = cloud.outputs("Stack")["ApiUrl"]
 
+    api_id = cloud.outputs("Stack")["ApiId"]
     event = _event(
         cloud.http(
             "POST",
@@ -87,12 +88,19 @@ def test_the_proxy_event_has_the_v1_fields(launch):
         )
     )
 
-    api_id = cloud.outputs("Stack")["ApiId"]
     assert event["resource"] == "/items"
     assert event["path"] == "/items"
     assert event["httpMethod"] == "POST"
     assert event["headers"]["Content-Type"] == "application/json"
     assert event["multiValueHeaders"]["User-Agent"] == ["tests/1.0"]
+    # API Gateway names the API's domain as Host and adds its front end's X-Forwarded-* headers.
+    assert event["headers"]["Host"] == f"{api_id}.execute-api.eu-west-1.amazonaws.com"
+    assert (
+        event["headers"]["X-Forwarded-For"],
+        event["headers"]["X-Forwarded-Port"],
+        event["headers"]["X-Forwarded-Proto"],
+    ) == ("127.0.0.1", "443", "https")
+    assert event["multiValueHeaders"]["X-Forwarded-Proto"] == ["https"]
     assert event["queryStringParameters"] == {"tag": "b", "one": "1"}
     assert event["multiValueQueryStringParameters"] == {"tag": ["a", "b"], "one": ["1"]}
     assert event["pathParameters"] is None
@@ -210,6 +218,22 @@ def test_a_binary_media_type_arrives_base64_encoded(launch):
     assert event["body"] == "iVBORw0K"
 
 
+def test_a_base64_answer_is_decoded_only_for_a_request_accepting_a_binary_media_type(launch):
+    cloud = launch(_proxy_app(binary_media_types=["image/png"]))
+    url = cloud.outputs("Stack")["ApiUrl"] + "items"
+    body = '{"base64": "PNG bytes"}'
+
+    accepted = cloud.http("POST", url, body=body, headers={"Accept": "image/png"})
+    not_accepted = cloud.http("POST", url, body=body, headers={"Accept": "application/json"})
+    no_accept = cloud.http("POST", url, body=body)
+
+    # API Gateway turns the body back into bytes only when the request's first Accept type is
+    # a binary media type; otherwise the client gets the function's base64 text.
+    assert (accepted.status, accepted.body) == (200, "PNG bytes")
+    assert (not_accepted.status, not_accepted.body) == (200, "UE5HIGJ5dGVz")
+    assert no_accept.body == "UE5HIGJ5dGVz"
+
+
 def test_stage_variables_reach_the_event(launch):
     cloud = launch(_proxy_app(stage_variables={"colour": "teal"}))
 
@@ -269,6 +293,32 @@ def test_stage_method_settings_throttle_every_caller(launch):
     assert statuses == [200, 429]
     assert json.loads(cloud.http("GET", url).body) == {"message": "Too Many Requests"}
     assert len(cloud.invocations) == 1
+
+
+def test_the_stage_wide_throttle_gives_each_method_its_own_bucket(launch):
+    cloud = launch(
+        _proxy_app(
+            method_settings=[
+                {
+                    "HttpMethod": "*",
+                    "ResourcePath": "/*",
+                    "ThrottlingBurstLimit": 1,
+                    "ThrottlingRateLimit": 1,
+                }
+            ]
+        )
+    )
+    cloud.engine.extension(RestApis).clock = lambda: 100.0
+    url = cloud.outputs("Stack")["ApiUrl"]
+
+    # "Per-API, per-stage throttling limits are applied at the API method level."
+    first = [cloud.http(method, url + path).status for method, path in _EACH_METHOD]
+    second = [cloud.http(method, url + path).status for method, path in _EACH_METHOD]
+
+    assert (first, second) == ([200, 200, 200], [429, 429, 429])
+
+
+_EACH_METHOD = [("GET", "items"), ("POST", "items"), ("GET", "items/1")]
 
 
 def test_a_stage_method_setting_for_one_method_throttles_that_method_only(launch):

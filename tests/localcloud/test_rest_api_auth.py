@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from localcloud.restapi import RestApis
+from localcloud.restapi_access import policy_effect
 from tests.localcloud.apps import App
 from tests.localcloud.rest_apps import AUTHORIZER, REST_BACKEND, RestApiBuilder, authorizer_events
 
@@ -105,10 +106,39 @@ def test_a_deny_policy_is_403_and_the_backend_is_not_called(launch):
 
     response = _get(cloud, "items", Authorization="deny")
 
+    # An explicit Deny is worded apart from a policy that merely does not cover the method.
     assert (response.status, response.json()) == (
         403,
-        {"message": "User is not authorized to access this resource"},
+        {"message": "User is not authorized to access this resource with an explicit deny"},
     )
+    assert response.headers["x-amzn-errortype"] == "AccessDeniedException"
+    assert _backend_calls(cloud) == 0
+
+
+@pytest.mark.parametrize(
+    ("token", "answer_change"),
+    [
+        ("allow-alice", ('"principalId": token.removeprefix("allow-"),', "")),
+        ("allow-alice", ('"context": {"tier"', '"context": {"nested": {}, "tier"')),
+    ],
+    ids=["no-principal-id", "nested-context"],
+)
+def test_an_authorizer_answer_api_gateway_cannot_use_is_500_with_a_null_message(
+    launch, token, answer_change
+):
+    app = App()
+    backend = app.function("Backend", REST_BACKEND)
+    authorizer_function = app.function("Authorizer", AUTHORIZER.replace(*answer_change))
+    api = RestApiBuilder(app)
+    authorizer = api.authorizer("TokenAuth", authorizer_function)
+    api.method("/items", "GET", api.lambda_proxy(backend), authorizer=authorizer)
+    api.finish()
+    cloud = launch(app)
+
+    response = _get(cloud, "items", Authorization=token)
+
+    assert (response.status, response.json()) == (500, {"message": None})
+    assert response.headers["x-amzn-errortype"] == "AuthorizerConfigurationException"
     assert _backend_calls(cloud) == 0
 
 
@@ -117,8 +147,35 @@ def test_the_policy_is_checked_against_the_method_arn_with_wildcards(launch):
 
     # "only-items" allows arn:...:{api}/*/GET/items: any stage, this method and path only
     assert _get(cloud, "items", Authorization="only-items").status == 200
-    assert _get(cloud, "other", Authorization="only-items").status == 403
+    uncovered = _get(cloud, "other", Authorization="only-items")
+    assert (uncovered.status, uncovered.json()) == (
+        403,
+        {"message": "User is not authorized to access this resource"},
+    )
     assert _backend_calls(cloud) == 1
+
+
+@pytest.mark.parametrize(
+    ("statements", "effect"),
+    [
+        ([{"Effect": "Allow", "Action": "execute-api:invoke", "Resource": "*"}], "Allow"),
+        ([{"Effect": "Allow", "Action": "execute-api:*", "Resource": "arn:*/prod/GET/*"}], "Allow"),
+        ([{"Effect": "Allow", "Action": "*", "Resource": "arn:*/dev/*"}], None),
+        ([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}], None),
+        (
+            [
+                {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"},
+                {"Effect": "Deny", "Action": "execute-api:Invoke", "Resource": "arn:*/GET/items"},
+            ],
+            "Deny",
+        ),
+    ],
+    ids=["action-any-case", "stage-and-method", "other-stage", "other-action", "deny-wins"],
+)
+def test_a_policy_says_allow_explicit_deny_or_nothing_for_a_method_arn(statements, effect):
+    arn = "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/items"
+
+    assert policy_effect({"Version": "2012-10-17", "Statement": statements}, arn) == effect
 
 
 def test_an_explicit_deny_wins_over_an_allow(launch):
@@ -136,12 +193,12 @@ def test_an_allow_passes_principal_and_context_to_the_backend(launch):
     response = _get(cloud, "items", Authorization="allow-alice")
 
     assert response.status == 200
-    assert response.json()["requestContext"]["authorizer"] == {
-        "principalId": "alice",
-        "tier": "gold",
-        "seats": "3",
-        "admin": "false",
-    }
+    authorizer = response.json()["requestContext"]["authorizer"]
+    # The context's values arrive as strings; API Gateway adds the authorizer's latency (ms).
+    latency = authorizer.pop("integrationLatency")
+    assert authorizer == {"principalId": "alice", "tier": "gold", "seats": "3", "admin": "false"}
+    assert isinstance(latency, int)
+    assert latency >= 0
 
 
 def test_the_token_authorizer_gets_the_token_and_the_method_arn(launch):
@@ -172,6 +229,8 @@ def test_a_cached_decision_is_reused_for_the_same_token_within_the_ttl(launch):
     assert (first.status, second.status) == (200, 200)
     assert _authorizer_calls(cloud) == 1
     assert second.json()["requestContext"]["authorizer"]["principalId"] == "alice"
+    # No authorizer ran for the cached decision.
+    assert second.json()["requestContext"]["authorizer"]["integrationLatency"] == 0
 
 
 def test_the_authorizer_is_called_again_once_the_ttl_is_over(launch):
@@ -239,7 +298,14 @@ def test_a_request_authorizer_gets_the_request_and_caches_by_all_identity_source
     assert len(events) == 2
     assert events[0]["type"] == "REQUEST"
     assert events[0]["methodArn"].endswith("/prod/GET/items")
-    assert events[0]["headers"] == {"X-Token": "allow-alice"}
+    api_id = cloud.outputs("Stack")["ApiId"]
+    assert events[0]["headers"] == {
+        "X-Token": "allow-alice",
+        "Host": f"{api_id}.execute-api.eu-west-1.amazonaws.com",
+        "X-Forwarded-For": "127.0.0.1",
+        "X-Forwarded-Port": "443",
+        "X-Forwarded-Proto": "https",
+    }
     assert events[0]["queryStringParameters"] == {"tenant": "t1"}
     assert events[0]["requestContext"]["resourcePath"] == "/items"
     assert _backend_calls(cloud) == 3
@@ -358,6 +424,33 @@ def test_a_daily_quota_refuses_the_request_over_it_until_the_next_day(launch):
     assert (over.status, over.json()) == (429, {"message": "Limit Exceeded"})
     assert next_day.status == 200
     assert _backend_calls(cloud) == 4
+
+
+def test_a_quota_offset_takes_requests_off_the_initial_period_only(launch):
+    cloud = launch(_keyed_app(quota={"Limit": 3, "Offset": 2, "Period": "DAY"}))
+    clock = _frozen(cloud)
+
+    first_day = [_get(cloud, "items", **{"x-api-key": KEY_VALUE}).status for _ in range(2)]
+    clock.now += 86_400
+    second_day = [_get(cloud, "items", **{"x-api-key": KEY_VALUE}).status for _ in range(4)]
+
+    # Offset is "the number of requests subtracted from the given limit in the initial time
+    # period": 3 - 2 the first day, the whole limit after.
+    assert first_day == [200, 429]
+    assert second_day == [200, 200, 200, 429]
+
+
+def test_a_weekly_quota_lasts_until_the_next_sunday(launch):
+    cloud = launch(_keyed_app(quota={"Limit": 1, "Period": "WEEK"}))
+    clock = _frozen(cloud)  # 2026-01-01 is a Thursday
+
+    thursday = [_get(cloud, "items", **{"x-api-key": KEY_VALUE}).status for _ in range(2)]
+    clock.now += 2 * 86_400
+    saturday = _get(cloud, "items", **{"x-api-key": KEY_VALUE}).status
+    clock.now += 86_400
+    sunday = _get(cloud, "items", **{"x-api-key": KEY_VALUE}).status
+
+    assert (thursday, saturday, sunday) == ([200, 429], 429, 200)
 
 
 def test_the_key_can_come_from_the_authorizer(launch):

@@ -2,7 +2,8 @@
 
 The other REST API tests use hand-written templates shaped like CDK's; this one checks that
 shape against `aws_cdk.aws_apigateway` itself: a `RestApi` with a Lambda proxy, a token
-authorizer, an API key in a usage plan, a MOCK and an SQS integration, a gateway response.
+authorizer, an API key in a usage plan, a MOCK and an SQS integration, a gateway response, and
+the OPTIONS methods of its CORS preflight.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ CDK_APP = textwrap.dedent(
                                code=lambda_.Code.from_inline(BACKEND))
     auth = lambda_.Function(stack, "Auth", runtime=runtime, handler="index.handler",
                             code=lambda_.Code.from_inline(AUTHORIZER))
-    api = apigw.RestApi(stack, "Api")
+    api = apigw.RestApi(stack, "Api", default_cors_preflight_options=apigw.CorsOptions(
+        allow_origins=["https://a.example", "https://b.example"], allow_methods=["GET", "POST"]))
     items = api.root.add_resource("items").add_resource("{{id}}")
     items.add_method("GET", apigw.LambdaIntegration(backend))
     secure = api.root.add_resource("secure")
@@ -166,3 +168,28 @@ def test_the_synthesized_routes_answer_as_api_gateway_would(cloud):
     assert sent.status == 200
     [message] = drain(cloud, cloud.outputs(STACK)["QueueUrl"])
     assert message["Body"] == '{"n": 1}'
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("https://b.example", "https://b.example"),
+        ("https://a.example", "https://a.example"),
+        ("https://elsewhere.example", "https://a.example"),
+        (None, "https://a.example"),
+    ],
+    ids=["second-origin", "first-origin", "unlisted-origin", "no-origin"],
+)
+def test_the_cors_preflight_answers_from_its_mock_methods(cloud, origin, allowed):
+    headers = {"Origin": origin, "Access-Control-Request-Method": "GET"} if origin else {}
+
+    response = cloud.http("OPTIONS", _api_url(cloud) + "items/7", headers=headers)
+
+    # CDK's OPTIONS method: MOCK `{ statusCode: 200 }` -> 204 with the CORS headers; with
+    # several origins its response template echoes a listed Origin, else names the first.
+    assert response.status == 204
+    assert response.headers["access-control-allow-origin"] == allowed
+    assert response.headers["access-control-allow-methods"] == "GET,POST"
+    assert "X-Api-Key" in response.headers["access-control-allow-headers"].split(",")
+    assert response.headers["vary"] == "Origin"
+    assert cloud.invocations == []

@@ -13,12 +13,14 @@ from tests.localcloud.rest_apps import AUTHORIZER, REST_BACKEND, RestApiBuilder,
 
 CUSTOM_BACKEND = textwrap.dedent(
     '''
-    """A Lambda behind a non-proxy integration: doubles n, refuses a negative one."""
+    """A Lambda behind a non-proxy integration: doubles n, refuses a negative one (below -1
+    with a second line in its error message)."""
 
 
     def handler(event, context):
         if event.get("n", 0) < 0:
-            raise ValueError(f"Bad n: {event['n']}")
+            detail = "\\nsecond line" if event["n"] < -1 else ""
+            raise ValueError(f"Bad n: {event['n']}{detail}")
         return {"doubled": event.get("n", 0) * 2, "who": event.get("who")}
     '''
 )
@@ -100,6 +102,19 @@ def test_a_missing_required_parameter_is_400_naming_it(launch):
     cloud = launch(_validated_app())
 
     response = _put(cloud, "items/1", '{"name": "pen", "qty": 1}')
+
+    assert (response.status, response.json()) == (
+        400,
+        {"message": "Missing required request parameters: [mode]"},
+    )
+    assert cloud.invocations == []
+
+
+def test_a_required_parameter_sent_blank_counts_as_missing(launch):
+    cloud = launch(_validated_app())
+
+    # The validator wants required parameters "included and not blank".
+    response = _put(cloud, "items/1?mode=", '{"name": "pen", "qty": 1}')
 
     assert (response.status, response.json()) == (
         400,
@@ -418,7 +433,17 @@ def _custom_lambda_app(passthrough: str = "WHEN_NO_MATCH") -> App:
         {
             "IntegrationHttpMethod": "POST",
             "IntegrationResponses": [
-                {"StatusCode": "200"},
+                {
+                    "StatusCode": "200",
+                    # A header mapped from the function's answer, not from the template's output.
+                    "ResponseParameters": {
+                        "method.response.header.X-Doubled": "integration.response.body.doubled"
+                    },
+                    "ResponseTemplates": {
+                        "application/json": "{\"doubled\": $input.json('$.doubled'), "
+                        "\"who\": $input.json('$.who')}"
+                    },
+                },
                 {
                     "StatusCode": "400",
                     "SelectionPattern": "Bad n.*",
@@ -456,6 +481,7 @@ def test_a_lambda_without_proxy_gets_the_template_output_and_answers_through_the
     response = _post(cloud, "double?who=ada", '{"n": 21, "ignored": true}')
 
     assert (response.status, response.json()) == (200, {"doubled": 42, "who": "ada"})
+    assert response.headers["x-doubled"] == "42"
 
 
 def test_a_lambda_error_message_picks_the_integration_response(launch):
@@ -464,6 +490,61 @@ def test_a_lambda_error_message_picks_the_integration_response(launch):
     response = _post(cloud, "double", '{"n": -1}')
 
     assert (response.status, response.json()) == (400, {"refused": "Bad n: -1"})
+
+
+def test_an_event_invocation_type_queues_the_function_and_answers_at_once(launch):
+    app = App()
+    backend = app.function("Backend", CUSTOM_BACKEND)
+    api = RestApiBuilder(app)
+    api.method(
+        "/jobs",
+        "POST",
+        {
+            "IntegrationHttpMethod": "POST",
+            "IntegrationResponses": [{"StatusCode": "202"}],
+            "RequestParameters": {"integration.request.header.X-Amz-Invocation-Type": "'Event'"},
+            "RequestTemplates": {"application/json": "{\"n\": $input.json('$.n')}"},
+            "Type": "AWS",
+            "Uri": {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:aws:apigateway:",
+                        ref("AWS::Region"),
+                        ":lambda:path/2015-03-31/functions/",
+                        get_att(backend),
+                        "/invocations",
+                    ],
+                ]
+            },
+        },
+        method_responses=["202"],
+    )
+    api.finish()
+    cloud = launch(app)
+
+    accepted = _post(cloud, "jobs", '{"n": 4}')
+    refused_later = _post(cloud, "jobs", '{"n": -1}')
+
+    # Lambda only queued the events: the caller has its answer before the function runs, and
+    # a failure of the function (retried by Lambda) never reaches it.
+    assert (accepted.status, accepted.body) == (202, "")
+    assert refused_later.status == 202
+    assert cloud.invocations == []
+    cloud.settle()
+    outcomes = [(i.succeeded, i.payload) for i in cloud.invocations if i.succeeded]
+    assert outcomes == [(True, {"doubled": 8, "who": None})]
+
+
+def test_a_selection_pattern_dot_does_not_cross_a_line_end(launch):
+    cloud = launch(_custom_lambda_app())
+
+    # `Bad n.*` covers "Bad n: -2" but not a message with a second line: as a Java regex, `.`
+    # stops at a line end, so the default (200) response maps the error.
+    response = _post(cloud, "double", '{"n": -2}')
+
+    assert response.status == 200
+    assert [invocation.succeeded for invocation in cloud.invocations] == [False]
 
 
 @pytest.mark.parametrize(
@@ -491,7 +572,21 @@ def test_a_passed_through_body_that_is_not_json_cannot_reach_a_lambda(launch):
 
     response = _post(cloud, "double", "plain words", content_type="text/plain")
 
-    assert (response.status, response.json()) == (500, {"message": "Internal server error"})
+    # API Gateway parses a Lambda payload before the call: not JSON is the caller's bad request.
+    assert response.status == 400
+    assert response.json()["message"].startswith("Could not parse request body into json: ")
+    assert response.headers["x-amzn-errortype"] == "BadRequestException"
+    assert cloud.invocations == []
+
+
+def test_a_template_whose_output_is_not_json_cannot_reach_a_lambda(launch):
+    cloud = launch(_custom_lambda_app())
+
+    # The request template writes `"who": "$input.params('who')"`: a quote in it breaks the JSON.
+    response = _post(cloud, "double?who=a%22b", '{"n": 1}')
+
+    assert response.status == 400
+    assert response.json()["message"].startswith("Could not parse request body into json: ")
     assert cloud.invocations == []
 
 
@@ -527,6 +622,31 @@ def test_a_mock_integration_answers_from_the_status_its_request_template_picks(l
 
     assert (up.status, up.json()) == (200, {"ok": True})
     assert (down.status, down.json()) == (503, {"ok": False})
+
+
+def test_a_mock_request_template_with_an_unquoted_status_code_picks_its_response(launch):
+    # CDK's CORS preflight writes `{ statusCode: 200 }`: API Gateway reads the status anyway.
+    app = App()
+    api = RestApiBuilder(app)
+    api.method(
+        "/gone",
+        "GET",
+        {
+            "IntegrationResponses": [
+                {"StatusCode": "200"},
+                {"StatusCode": "410", "SelectionPattern": "410"},
+            ],
+            "RequestTemplates": {"application/json": "{ statusCode: 410 }"},
+            "Type": "MOCK",
+        },
+        method_responses=["200", "410"],
+    )
+    api.finish()
+    cloud = launch(app)
+
+    response = cloud.http("GET", cloud.outputs("Stack")["ApiUrl"] + "gone")
+
+    assert response.status == 410
 
 
 def test_a_response_template_can_override_the_status_and_headers(launch):
@@ -654,7 +774,7 @@ def test_default_4xx_covers_every_4xx_type_without_its_own_response(launch):
     assert (missing.status, missing.json()) == (403, {"problem": "Missing Authentication Token"})
     assert (denied.status, denied.json()) == (
         403,
-        {"problem": "User is not authorized to access this resource"},
+        {"problem": "User is not authorized to access this resource with an explicit deny"},
     )
     assert missing.headers["access-control-allow-origin"] == "https://example.com"
 

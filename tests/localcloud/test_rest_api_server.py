@@ -1,0 +1,153 @@
+"""A REST API under `localcloud up`: deployed through the endpoint, then called over HTTP at its
+local URL and at its AWS-shaped URL, and listed by the `apis` control."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from localcloud.assembly import file_assets, load_assembly
+from localcloud.engine import DEFAULT_ACCOUNT_ID
+from localcloud.inprocess import BOOTSTRAP_QUALIFIER, BOOTSTRAP_VERSION
+from localcloud.server import LocalCloudServer
+from tests.localcloud.apps import App
+from tests.localcloud.rest_apps import REST_BACKEND, RestApiBuilder
+
+REGION = "eu-west-1"
+
+
+def _client(server: LocalCloudServer, service: str):
+    return boto3.client(
+        service,
+        endpoint_url=server.endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="localcloud",
+        aws_secret_access_key="localcloud",  # the endpoint accepts any value
+        config=Config(account_id_endpoint_mode="disabled"),
+    )
+
+
+def _deploy(server: LocalCloudServer, assembly: Path, stack_name: str) -> None:
+    """What `cdk deploy` does against the endpoint: bootstrap marker, assets, a change set."""
+    stack = load_assembly(assembly)[stack_name]
+    _client(server, "ssm").put_parameter(
+        Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version",
+        Value=BOOTSTRAP_VERSION,
+        Type="String",
+        Overwrite=True,
+    )
+    s3 = _client(server, "s3")
+    for asset in file_assets(stack, account_id=DEFAULT_ACCOUNT_ID, region=REGION):
+        if asset.bucket not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
+            s3.create_bucket(
+                Bucket=asset.bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+            )
+        s3.put_object(Bucket=asset.bucket, Key=asset.key, Body=asset.content())
+    cloudformation = _client(server, "cloudformation")
+    change_set = f"deploy-{uuid.uuid4().hex[:8]}"
+    cloudformation.create_change_set(
+        StackName=stack_name,
+        ChangeSetName=change_set,
+        TemplateBody=json.dumps(stack.template),
+        ChangeSetType="CREATE",
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    cloudformation.execute_change_set(StackName=stack_name, ChangeSetName=change_set)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalCloudServer, str]]:
+    """A server with GET /items/{id} (a Lambda proxy echoing its event) deployed; the API id."""
+    app = App()
+    backend = app.function("Backend", REST_BACKEND)
+    api = RestApiBuilder(app)
+    api.method("/items/{id}", "GET", api.lambda_proxy(backend))
+    api.finish()
+    assembly = app.write(tmp_path_factory.mktemp("rest-server") / "cdk.out")
+    with LocalCloudServer(port=0, region=REGION, background=False) as server:
+        _deploy(server, assembly, app.stack_name)
+        outputs = _client(server, "cloudformation").describe_stacks(StackName=app.stack_name)
+        api_id = next(
+            output["OutputValue"]
+            for output in outputs["Stacks"][0]["Outputs"]
+            if output["OutputKey"] == "ApiId"
+        )
+        yield server, api_id
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers=headers or {}, method="GET")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, dict(answer.headers), answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_the_apis_control_lists_the_rest_api_with_its_stage_url(served):
+    server, api_id = served
+
+    status, _, body = _get(f"{server.endpoint_url}/_localcloud/apis")
+
+    assert status == 200
+    assert {
+        "id": api_id,
+        "name": "Api",
+        "url": f"{server.endpoint_url}/execute-api/{api_id}/prod/",
+    } in json.loads(body)
+
+
+def test_the_local_url_runs_the_method_with_the_stage_in_the_request_context(served):
+    server, api_id = served
+
+    status, headers, body = _get(
+        f"{server.endpoint_url}/execute-api/{api_id}/prod/items/7?colour=teal",
+        headers={"X-Trace": "t-1"},
+    )
+
+    assert status == 200, body
+    event = json.loads(body)
+    assert (event["resource"], event["path"]) == ("/items/{id}", "/items/7")
+    assert event["pathParameters"] == {"id": "7"}
+    assert event["queryStringParameters"] == {"colour": "teal"}
+    assert {name.lower(): value for name, value in event["headers"].items()}["x-trace"] == "t-1"
+    # The Host the client sent (the endpoint's) is replaced by the API's domain, as on AWS.
+    assert event["headers"]["Host"] == f"{api_id}.execute-api.{REGION}.amazonaws.com"
+    context = event["requestContext"]
+    assert (context["stage"], context["path"], context["apiId"]) == (
+        "prod",
+        "/prod/items/7",
+        api_id,
+    )
+    assert context["domainName"] == f"{api_id}.execute-api.{REGION}.amazonaws.com"
+    assert headers["x-amzn-requestid"] == context["requestId"]
+
+
+def test_the_aws_shaped_url_reaches_the_same_api(served):
+    server, api_id = served
+
+    # The request goes to the endpoint with the Host an AWS URL of the API names.
+    status, _, body = _get(
+        f"{server.endpoint_url}/prod/items/8",
+        headers={"Host": f"{api_id}.execute-api.{REGION}.amazonaws.com"},
+    )
+
+    assert status == 200, body
+    assert json.loads(body)["pathParameters"] == {"id": "8"}
+
+
+def test_an_unknown_resource_over_http_is_api_gateways_403(served):
+    server, api_id = served
+
+    status, headers, body = _get(f"{server.endpoint_url}/execute-api/{api_id}/prod/nowhere")
+
+    assert (status, json.loads(body)) == (403, {"message": "Missing Authentication Token"})
+    assert headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
