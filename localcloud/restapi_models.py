@@ -73,23 +73,13 @@ class RestApi(_RestApiPart):
             return _backend(self.account, self.region).apis[self.physical_id].root_resource_id
         return super().get_cfn_attribute(attribute_name)
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
+    def update_in_place(self, properties: dict[str, Any]) -> bool:
         # An update keeps the API, its id (and so its URL) and its resources, as on AWS.
-        props = cloudformation_json.get("Properties", {})
-        api = _backend(account_id, region_name).apis.get(original_resource.physical_id)
+        api = _backend(self.account, self.region).apis.get(self.physical_id)
         if api is not None:
-            api.binaryMediaTypes = list(props.get("BinaryMediaTypes") or [])
-            api.api_key_source = props.get("ApiKeySourceType", "HEADER")
-        original_resource.properties = props
-        return original_resource
+            api.binaryMediaTypes = list(properties.get("BinaryMediaTypes") or [])
+            api.api_key_source = properties.get("ApiKeySourceType", "HEADER")
+        return True
 
     def delete(self, account_id: str, region_name: str) -> None:
         _backend(account_id, region_name).apis.pop(self.physical_id, None)

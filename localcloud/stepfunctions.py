@@ -131,32 +131,20 @@ class StateMachine(OwnedResource):
     def name(self) -> str:
         return self.physical_id.rsplit(":", 1)[1]
 
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        props = cloudformation_json["Properties"]
-        if (props.get("StateMachineName") or original_resource.name) != original_resource.name:
-            return super().update_from_cloudformation_json(
-                original_resource, new_resource_name, cloudformation_json, account_id, region_name
-            )
+    def update_in_place(self, properties: dict[str, Any]) -> bool:
+        if (properties.get("StateMachineName") or self.name) != self.name:
+            return False
         # Same name: CloudFormation updates the machine in place; running executions keep
         # the definition they started with.
-        backend = stepfunctions_parser_backends[account_id][region_name]
+        backend = stepfunctions_parser_backends[self.account][self.region]
         backend.update_state_machine(
-            original_resource.physical_id,
-            definition=definition_from_properties(props),
-            role_arn=props["RoleArn"],
-            logging_configuration=_api_shape(props.get("LoggingConfiguration")),
-            tracing_configuration=_api_shape(props.get("TracingConfiguration")),
+            self.physical_id,
+            definition=definition_from_properties(properties),
+            role_arn=properties["RoleArn"],
+            logging_configuration=_api_shape(properties.get("LoggingConfiguration")),
+            tracing_configuration=_api_shape(properties.get("TracingConfiguration")),
         )
-        original_resource.properties = props
-        return original_resource
+        return True
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
         if attribute_name == "Arn":

@@ -136,6 +136,19 @@ class App:
         self.resources[logical_id] = {"Type": resource_type, "Properties": properties}
         return logical_id
 
+    def role(self, logical_id: str, service: str = "lambda.amazonaws.com") -> str:
+        """An IAM role that `service` may assume, as CDK writes a service role."""
+        statement = {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+        }
+        return self.add(
+            logical_id,
+            "AWS::IAM::Role",
+            {"AssumeRolePolicyDocument": {"Statement": [statement], "Version": "2012-10-17"}},
+        )
+
     def queue(
         self, logical_id: str, *, visibility_timeout: int = 30, max_receive_count: int | None = None
     ) -> str:
@@ -180,22 +193,7 @@ class App:
         """A Python 3.13 function running `source` (its own module in the stack's asset)."""
         module = logical_id.lower()
         self.modules[module] = source
-        role = self.add(
-            f"{logical_id}Role",
-            "AWS::IAM::Role",
-            {
-                "AssumeRolePolicyDocument": {
-                    "Statement": [
-                        {
-                            "Action": "sts:AssumeRole",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                        }
-                    ],
-                    "Version": "2012-10-17",
-                }
-            },
-        )
+        role = self.role(f"{logical_id}Role")
         properties: dict[str, Any] = {
             # The key is filled in by `write`, once every module of the asset is known.
             "Code": {"S3Bucket": {"Fn::Sub": BOOTSTRAP_BUCKET}, "S3Key": None},

@@ -69,22 +69,7 @@ def bucket_notifications(
     `event_bridge` sends every event to the default event bus too (`eventBridgeEnabled`);
     `managed=False` is what CDK writes for a bucket it imports.
     """
-    handler_role = app.add(
-        "BucketNotificationsHandlerRole",
-        "AWS::IAM::Role",
-        {
-            "AssumeRolePolicyDocument": {
-                "Statement": [
-                    {
-                        "Action": "sts:AssumeRole",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                    }
-                ],
-                "Version": "2012-10-17",
-            }
-        },
-    )
+    handler_role = app.role("BucketNotificationsHandlerRole")
     handler = app.add(
         "BucketNotificationsHandler",
         "AWS::Lambda::Function",
@@ -152,22 +137,7 @@ def event_bus(app: App, logical_id: str) -> str:
 
 def state_machine(app: App, logical_id: str) -> str:
     """A one-state (Pass) state machine, as CDK writes it."""
-    role = app.add(
-        f"{logical_id}Role",
-        "AWS::IAM::Role",
-        {
-            "AssumeRolePolicyDocument": {
-                "Statement": [
-                    {
-                        "Action": "sts:AssumeRole",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "states.amazonaws.com"},
-                    }
-                ],
-                "Version": "2012-10-17",
-            }
-        },
-    )
+    role = app.role(f"{logical_id}Role", "states.amazonaws.com")
     app.output(f"{logical_id}Arn", ref(logical_id))
     return app.add(
         logical_id,

@@ -162,22 +162,7 @@ class RestApiBuilder:
         if self.api_key_source:
             properties["ApiKeySourceType"] = self.api_key_source
         self.app.add(self.logical_id, "AWS::ApiGateway::RestApi", properties)
-        role = self.app.add(
-            f"{self.logical_id}CloudWatchRole",
-            "AWS::IAM::Role",
-            {
-                "AssumeRolePolicyDocument": {
-                    "Statement": [
-                        {
-                            "Action": "sts:AssumeRole",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "apigateway.amazonaws.com"},
-                        }
-                    ],
-                    "Version": "2012-10-17",
-                }
-            },
-        )
+        role = self.app.role(f"{self.logical_id}CloudWatchRole", "apigateway.amazonaws.com")
         account = self.app.add(
             f"{self.logical_id}Account",
             "AWS::ApiGateway::Account",

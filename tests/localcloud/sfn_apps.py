@@ -76,22 +76,7 @@ def state_machine(
     `definition` may hold intrinsics (`get_att(...)`, `ref(...)`) as values: they become parts
     of the `Fn::Join` that builds `DefinitionString`.
     """
-    role = app.add(
-        f"{logical_id}Role",
-        "AWS::IAM::Role",
-        {
-            "AssumeRolePolicyDocument": {
-                "Statement": [
-                    {
-                        "Action": "sts:AssumeRole",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "states.amazonaws.com"},
-                    }
-                ],
-                "Version": "2012-10-17",
-            }
-        },
-    )
+    role = app.role(f"{logical_id}Role", "states.amazonaws.com")
     properties: dict[str, Any] = {
         "RoleArn": get_att(role),
         "DefinitionString": _joined(definition),

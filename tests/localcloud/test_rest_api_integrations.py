@@ -351,22 +351,7 @@ def test_sns_publish_through_an_action_uri_reaches_a_subscribed_queue(launch, to
 
 def test_step_functions_start_execution_gets_the_body_as_input(launch):
     app = App()
-    role = app.add(
-        "MachineRole",
-        "AWS::IAM::Role",
-        {
-            "AssumeRolePolicyDocument": {
-                "Statement": [
-                    {
-                        "Action": "sts:AssumeRole",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "states.amazonaws.com"},
-                    }
-                ],
-                "Version": "2012-10-17",
-            }
-        },
-    )
+    role = app.role("MachineRole", "states.amazonaws.com")
     machine = app.add(
         "Machine",
         "AWS::StepFunctions::StateMachine",

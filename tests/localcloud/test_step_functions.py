@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
+from localcloud.assembly import load_assembly
 from localcloud.server import LocalCloudServer
 from localcloud.stepfunctions import StepFunctions
 from tests.localcloud.apps import RECORDER, App, get_att, ref
@@ -927,3 +928,28 @@ def test_stopping_an_execution_in_a_wait_aborts_it_before_stop_execution_answers
     assert "error" not in described
     assert "cause" not in described
     assert [event["type"] for event in history(cloud, arn)][-1] == "ExecutionAborted"
+
+
+def test_a_redeployed_definition_updates_the_state_machine_in_place(launch, tmp_path):
+    def greeting_app(greeting: str) -> App:
+        app = App()
+        state_machine(
+            app,
+            "Machine",
+            {
+                "StartAt": "Greet",
+                "States": {"Greet": {"Type": "Pass", "Result": greeting, "End": True}},
+            },
+        )
+        return app
+
+    cloud = launch(greeting_app("hello"))
+    arn = cloud.outputs("Stack")["MachineArn"]
+    assert json.loads(run(cloud, arn)["output"]) == "hello"
+
+    cloud.stacks = load_assembly(greeting_app("bonjour").write(tmp_path / "v2"))
+    cloud.deploy("Stack")
+
+    # THEN the machine keeps its ARN (CloudFormation updates it) and runs the new definition
+    assert cloud.outputs("Stack")["MachineArn"] == arn
+    assert json.loads(run(cloud, arn)["output"]) == "bonjour"
