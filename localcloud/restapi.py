@@ -226,19 +226,11 @@ class RestApis(Extension):
         return dataclasses.replace(decision, latency_ms=int(invocation.duration_ms))
 
     def _identity_value(self, call: RestCall, source: str) -> str | None:
-        if source.startswith("method.request.header."):
-            return call.header(source.removeprefix("method.request.header."))
-        if source.startswith("method.request.querystring."):
-            return call.query.get(source.removeprefix("method.request.querystring."))
-        if source.startswith("method.request.path."):
-            return call.path_parameters.get(source.removeprefix("method.request.path."))
-        if source.startswith("stageVariables."):
-            return call.stage_variables.get(source.removeprefix("stageVariables."))
         if source.startswith("context."):
             context = call.context(region=self.engine.region, account_id=self.engine.account_id)
             value = context.get(source.removeprefix("context."))
             return None if value is None else str(value)
-        return None
+        return call.parameter(source)
 
     def _authorizer_event(self, call: RestCall, kind: str, values: list) -> dict[str, Any]:
         arn = self._method_arn(call)

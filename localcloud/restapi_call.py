@@ -41,6 +41,20 @@ class RestCall:
                 return value
         return None
 
+    def parameter(self, source: str) -> str | None:
+        """What a mapping or an identity source names: `method.request.header.X`,
+        `method.request.querystring.X`, `method.request.path.X` or `stageVariables.X`."""
+        for prefix, values in (
+            ("method.request.querystring.", self.query),
+            ("method.request.path.", self.path_parameters),
+            ("stageVariables.", self.stage_variables),
+        ):
+            if source.startswith(prefix):
+                return values.get(source.removeprefix(prefix))
+        if source.startswith("method.request.header."):
+            return self.header(source.removeprefix("method.request.header."))
+        return None
+
     def gateway_headers(self, *, region: str) -> dict[str, str]:
         """The request's headers as API Gateway passes them on (proxy event, `$input.params()`).
 

@@ -262,15 +262,7 @@ def _parameter_value(call: RestCall, source: str) -> str | None:
     source = source.strip()
     if len(source) >= 2 and source[0] == source[-1] == "'":
         return source[1:-1]
-    if source.startswith("method.request.header."):
-        return call.header(source.removeprefix("method.request.header."))
-    if source.startswith("method.request.querystring."):
-        return call.query.get(source.removeprefix("method.request.querystring."))
-    if source.startswith("method.request.path."):
-        return call.path_parameters.get(source.removeprefix("method.request.path."))
-    if source.startswith("stageVariables."):
-        return call.stage_variables.get(source.removeprefix("stageVariables."))
-    return None
+    return call.parameter(source)
 
 
 # -- mapping templates ------------------------------------------------------------------------
