@@ -117,6 +117,15 @@ class LocalCloudServer:
         self.stop()
 
 
+def _raw_path(environ: dict) -> str:
+    """The request's path as the client sent it, percent-encoding kept (PATH_INFO is decoded):
+    APIs see it as API Gateway passes it on."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
+    if "://" in raw:
+        raw = "/" + raw.split("://", 1)[1].partition("/")[2]
+    return raw.partition("?")[0]
+
+
 class _Front:
     """The WSGI application: API front and controls first, then moto."""
 
@@ -129,7 +138,7 @@ class _Front:
         host = environ.get("HTTP_HOST", "")
         if path.startswith(CONTROL_PREFIX):
             return self._control(environ, start_response, path[len(CONTROL_PREFIX) :])
-        target = apifront.split_api_url(f"http://{host}{path}")
+        target = apifront.split_api_url(f"http://{host}{_raw_path(environ) or path}")
         if target is not None:
             api_id, api_path, _ = target
             return self._api(environ, start_response, api_id, api_path)

@@ -151,3 +151,13 @@ def test_an_unknown_resource_over_http_is_api_gateways_403(served):
 
     assert (status, json.loads(body)) == (403, {"message": "Missing Authentication Token"})
     assert headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
+
+
+def test_a_percent_encoded_path_reaches_the_method_encoded_as_in_process(served):
+    server, api_id = served
+
+    status, _, body = _get(f"{server.endpoint_url}/execute-api/{api_id}/prod/items/a%20b%2Fc")
+
+    assert status == 200, body
+    event = json.loads(body)
+    assert (event["path"], event["pathParameters"]) == ("/items/a%20b%2Fc", {"id": "a%20b%2Fc"})
