@@ -7,7 +7,7 @@ It prints figures and asserts nothing about time. From the repository root:
 
     .venv/bin/python -m bench.stepfunctions_bench [--states N] [--executions N]
 
-The lead can also call `run(states=..., executions=...)`, which returns the figures.
+`run(states=..., executions=...)` returns the figures (bench.localcloud_bench collects them).
 """
 
 from __future__ import annotations
