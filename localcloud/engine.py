@@ -5,13 +5,15 @@ HTTP APIs). The engine replaces what moto would do with compute, through a few o
 private hooks (moto is pinned for this reason):
 
 - every Lambda invoke (direct RequestResponse or Event, and moto's own internal invokes) runs
-  the function's real code in-process through the `FunctionRunner`;
+  the function's real code in-process through the `FunctionRunner`; under `localcloud up` an
+  invoke a handler causes through the endpoint joins its caller's chain (`CHAIN_HEADER`);
 - SQS event source mappings are not fired by moto on send; the engine polls them with Lambda's
-  rules: batch size, batching window, partial batch responses, the queue's visibility timeout
-  and its redrive to a DLQ;
-- SNS notifications to a function become async invocations, retried and then sent to the
-  function's dead-letter queue or on-failure destination, as Lambda does;
-- HTTP API requests become API Gateway v2 events for the matching route (`handle_http`).
+  rules: filter criteria, batch size, batching window, partial batch responses, the queue's
+  visibility timeout and its redrive to a DLQ;
+- async invocations (SNS notifications to a function among them) are retried and then sent to
+  the function's destinations and dead-letter queue, as Lambda does;
+- HTTP API requests become API Gateway v2 events for the matching route (`handle_http`);
+- every other service is an `Extension` (see `extension.py`), pumped with the rest.
 
 Time: with `time_scale` 1 the engine waits as AWS does (visibility timeouts, batching windows,
 async retry delays); a smaller scale shortens every wait by that factor. `settle()` drains all
@@ -23,6 +25,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import heapq
+import http.client
 import itertools
 import json
 import logging
@@ -34,6 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.awslambda import models as lambda_models
@@ -52,6 +56,8 @@ from localcloud.runner import CodeStore, FunctionRunner, Invocation, LocalFuncti
 logger = logging.getLogger("localcloud")
 
 DEFAULT_ACCOUNT_ID = "123456789012"
+# The header naming the invocation chain a handler's request to the endpoint belongs to.
+CHAIN_HEADER = "x-localcloud-chain"
 
 
 class EngineError(RuntimeError):
@@ -234,11 +240,26 @@ class Engine:
         return lambda_backends[self.account_id][self.region].get_function(name_or_arn)
 
     def invoke(
-        self, function: Any, event: Any, *, trigger: str, request_id: str | None = None
+        self,
+        function: Any,
+        event: Any,
+        *,
+        trigger: str,
+        request_id: str | None = None,
+        chain: str | None = None,
     ) -> Invocation:
-        """Run `function` (a moto `LambdaFunction`) synchronously and record the invocation."""
+        """Run `function` (a moto `LambdaFunction`) synchronously and record the invocation.
+
+        `chain`: the runner's token for the handler that asked for it (see
+        `FunctionRunner.chain_of_current_thread`); by default, the chain of the request this
+        server thread answers (`serving_chain`).
+        """
         invocation = self.runner.invoke(
-            self.local_function(function), event, trigger=trigger, request_id=request_id
+            self.local_function(function),
+            event,
+            trigger=trigger,
+            request_id=request_id,
+            chain=chain or getattr(_serving, "chain", None),
         )
         with self._state_lock:
             self.invocations.append(invocation)
@@ -480,7 +501,7 @@ class Engine:
                 message.visible_at = 0
                 message.delayed_until = 0
         wanted = batch_size - len(pending.messages)
-        if wanted > 0:
+        while wanted > 0:
             received = backend.receive_message(
                 queue_name,
                 wanted,
@@ -488,9 +509,14 @@ class Engine:
                 visibility_timeout=int(queue.visibility_timeout),
                 message_attribute_names=["All"],
             )
-            if received and not pending.messages:
+            # Filters apply to each message as it is received, before it joins the batch.
+            passed = self._filter_sqs_messages(mapping, queue, received)
+            if passed and not pending.messages:
                 pending.first_received = time.monotonic()
-            pending.messages.extend(received)
+            pending.messages.extend(passed)
+            if len(passed) == len(received):
+                break  # nothing was filtered out, so nothing more is waiting to fill the batch
+            wanted = batch_size - len(pending.messages)
         if not pending.messages:
             return 0
         full = len(pending.messages) >= batch_size
@@ -500,6 +526,24 @@ class Engine:
         messages, self._pending[mapping.uuid] = pending.messages, _PendingBatch()
         self._deliver_sqs_batch(mapping, queue, messages, fast_forward)
         return 1
+
+    def _filter_sqs_messages(self, mapping: Any, queue: Any, messages: list) -> list:
+        """The messages the mapping's FilterCriteria let through; Lambda deletes the others."""
+        # Imported here: event_filters uses the EventBridge extension, which imports the engine.
+        from localcloud import event_filters
+
+        patterns = event_filters.filter_patterns(mapping.filter_criteria, "sqs")
+        if not patterns:
+            return messages
+        backend = sqs_backends[mapping.account_id][mapping.region]
+        passed = []
+        for message in messages:
+            record = delivery.sqs_record(message, mapping.event_source_arn, mapping.region)
+            if event_filters.record_passes(patterns, record, "sqs"):
+                passed.append(message)
+            else:
+                backend.delete_message(queue.name, message.receipt_handle)
+        return passed
 
     def _deliver_sqs_batch(self, mapping: Any, queue: Any, messages: list, fast: bool) -> None:
         settings = delivery.SqsSourceSettings(
@@ -738,6 +782,42 @@ def _retention_checked_directly(original):
     return is_message_valid_based_on_retention_period
 
 
+def _handler_requests_carry_their_chain(original):
+    # Under `localcloud up` a handler's calls to the endpoint (AWS SDK or plain HTTP) come
+    # back to this process on a server thread; the header lets an invocation they cause (a
+    # synchronous invoke, an API's function) run nested in the caller's chain, which waits for
+    # it, instead of waiting for the caller to finish. Only requests to the endpoint carry it.
+    def putrequest(self, method, url, *args, **kwargs):
+        original(self, method, url, *args, **kwargs)
+        engine = _active
+        if engine is None or not engine.endpoint_url:
+            return
+        chain = engine.runner.chain_of_current_thread()
+        if chain is not None and _is_endpoint(engine.endpoint_url, self.host, self.port):
+            self.putheader(CHAIN_HEADER, chain)
+
+    return putrequest
+
+
+def _is_endpoint(endpoint_url: str, host: str, port: int | None) -> bool:
+    endpoint = urlsplit(endpoint_url)
+    return port == endpoint.port and host in (endpoint.hostname, "localhost", "127.0.0.1")
+
+
+_serving = threading.local()
+
+
+@contextlib.contextmanager
+def serving_chain(chain: str | None) -> Iterator[None]:
+    """While the server answers a request that names an invocation chain (`CHAIN_HEADER`),
+    the invocations it causes on this thread join that chain."""
+    saved, _serving.chain = getattr(_serving, "chain", None), chain
+    try:
+        yield
+    finally:
+        _serving.chain = saved
+
+
 _sending = threading.local()
 
 
@@ -772,6 +852,7 @@ def _attributes_cheap_while_sending(original):
 
 
 _PATCHES: list[tuple[Any, str, Any]] = [
+    (http.client.HTTPConnection, "putrequest", _handler_requests_carry_their_chain),
     (sqs_models.SQSBackend, "send_message", _send_marks_its_queue),
     (sqs_models.Queue, "attributes", _attributes_cheap_while_sending),
     (

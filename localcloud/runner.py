@@ -182,20 +182,45 @@ class FunctionRunner:
         self._output = _InvocationOutput(sys.stdout)
         self._lock = threading.Lock()
         self._handler_threads: set[int] = set()
+        # Names the invocation holding the lock and every invocation nested in it.
+        self._chain: str | None = None
+        # The environment of each function scope entered, innermost last.
+        self._environments: list[dict[str, str]] = []
+
+    def chain_of_current_thread(self) -> str | None:
+        """The running chain's token when the calling thread runs a handler, else None.
+
+        A handler's request that comes back to localcloud over HTTP (a synchronous Lambda
+        invoke under `localcloud up`) carries it, so the callee runs nested in its caller's
+        chain rather than waiting for the lock its caller holds.
+        """
+        return self._chain if threading.get_ident() in self._handler_threads else None
 
     def invoke(
-        self, function: LocalFunction, event: Any, *, trigger: str, request_id: str | None = None
+        self,
+        function: LocalFunction,
+        event: Any,
+        *,
+        trigger: str,
+        request_id: str | None = None,
+        chain: str | None = None,
     ) -> Invocation:
-        """Run one invocation; `request_id` is the one Lambda gave the event (async), if any."""
-        nested = threading.get_ident() in self._handler_threads
-        if not nested and not self._lock.acquire(timeout=max(function.timeout_seconds, 1)):
-            raise RunnerBusyError(
-                f"{function.name} waited {function.timeout_seconds} s for another invocation"
-            )
+        """Run one invocation; `request_id` is the one Lambda gave the event (async), if any;
+        `chain` the token of the invocation whose handler asked for this one, if any."""
+        nested = threading.get_ident() in self._handler_threads or (
+            chain is not None and chain == self._chain
+        )
+        if not nested:
+            if not self._lock.acquire(timeout=max(function.timeout_seconds, 1)):
+                raise RunnerBusyError(
+                    f"{function.name} waited {function.timeout_seconds} s for another invocation"
+                )
+            self._chain = uuid.uuid4().hex
         try:
             return self._invoke(function, event, trigger, request_id)
         finally:
             if not nested:
+                self._chain = None
                 self._lock.release()
 
     def _invoke(
@@ -281,7 +306,13 @@ class FunctionRunner:
         modules_loaded = len(sys.modules)
         sys.path.insert(0, str(function.code_dir))
         saved_environ = dict(os.environ)
-        os.environ.update(self._lambda_environment(function))
+        environment = self._lambda_environment(function)
+        # A nested invocation sees its own variables, not those of the function calling it.
+        for key in self._environments[-1] if self._environments else ():
+            if key not in environment:
+                os.environ.pop(key, None)
+        os.environ.update(environment)
+        self._environments.append(environment)
         # Writes outside an invocation (a logger created at import keeps this stream) go to
         # whatever stdout was when the outermost invocation began.
         saved_stdout, sys.stdout = sys.stdout, self._output
@@ -293,6 +324,7 @@ class FunctionRunner:
         finally:
             self._output.target = saved_target
             sys.stdout = saved_stdout
+            self._environments.pop()
             _restore_environ(saved_environ)
             sys.path.remove(str(function.code_dir))
             if len(sys.modules) == modules_loaded and function._modules:

@@ -26,7 +26,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from localcloud import apifront
 from localcloud.apifront import HttpRequest
-from localcloud.engine import Engine
+from localcloud.engine import CHAIN_HEADER, Engine, serving_chain
 
 CONTROL_PREFIX = "/_localcloud/"
 LAMBDA_CREDENTIALS = {
@@ -134,6 +134,11 @@ class _Front:
         self.moto_app = moto_app
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
+        chain_header = "HTTP_" + CHAIN_HEADER.upper().replace("-", "_")
+        with serving_chain(environ.get(chain_header)):
+            return self._answer(environ, start_response)
+
+    def _answer(self, environ: dict, start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
         host = environ.get("HTTP_HOST", "")
         if path.startswith(CONTROL_PREFIX):

@@ -19,7 +19,10 @@ this extension is the poller Lambda runs for each enabled mapping:
   retried like a batch and, with no retry limit, until the window is older than the maximum
   record age;
 - a changed `ParallelizationFactor` applies once none of the shard's lanes has a batch in
-  flight or a tumbling window open.
+  flight or a tumbling window open;
+- `FilterCriteria` (`event_filters`): a record no filter matches is dropped as it is read, so
+  it never joins a batch and the checkpoint moves past it; criteria Lambda refuses fail
+  `CreateEventSourceMapping` and `UpdateEventSourceMapping`.
 
 Time: waits (batching window, retry backoff) are scaled by the engine's `time_scale`; under
 `fast_forward` each wait counts as elapsed, and the backoff a failing batch skips still ages
@@ -43,10 +46,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto.awslambda import models as lambda_models
+from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.dynamodb.models import dynamodb_backends
 from moto.kinesis.models import kinesis_backends
 
-from localcloud import delivery
+from localcloud import delivery, event_filters
 from localcloud.extension import Extension
 from localcloud.runner import Invocation
 
@@ -384,10 +388,20 @@ def lane_of(partition_key: str, lanes: int) -> int:
 # -- moto hooks ----------------------------------------------------------------------------
 
 
+def _check_filter_criteria(event_source_arn: str, filter_criteria: Any) -> None:
+    """Refuse FilterCriteria as Lambda does, before the mapping is created or changed."""
+    try:
+        event_filters.filter_patterns(filter_criteria, event_filters.source_kind(event_source_arn))
+    except event_filters.FilterCriteriaError as error:
+        raise InvalidParameterValueException(str(error)) from None
+
+
 def _mapping_remembers_shard_ends(original: Callable[..., Any]) -> Callable[..., Any]:
     # LATEST means "records put after the mapping was created"; the poller may first look at
-    # a mapping later, so the end of each shard is noted when moto creates it.
+    # a mapping later, so the end of each shard is noted when moto creates it. Its
+    # FilterCriteria are checked first, as Lambda checks them (for every kind of source).
     def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
+        _check_filter_criteria(spec.get("EventSourceArn", ""), spec.get("FilterCriteria"))
         mapping = original(self, spec)
         shards = _shards_of(mapping, "") if is_stream_mapping(mapping) else None
         if shards is not None:
@@ -397,6 +411,16 @@ def _mapping_remembers_shard_ends(original: Callable[..., Any]) -> Callable[...,
         return mapping
 
     return create_event_source_mapping
+
+
+def _mapping_update_checks_filter_criteria(original: Callable[..., Any]) -> Callable[..., Any]:
+    def update_event_source_mapping(self: Any, uuid: str, spec: dict[str, Any]) -> Any:
+        mapping = self.get_event_source_mapping(uuid)
+        if mapping is not None and "FilterCriteria" in spec:
+            _check_filter_criteria(mapping.event_source_arn, spec["FilterCriteria"])
+        return original(self, uuid, spec)
+
+    return update_event_source_mapping
 
 
 # -- the poller ----------------------------------------------------------------------------
@@ -458,6 +482,11 @@ class StreamEventSources(Extension):
             "create_event_source_mapping",
             _mapping_remembers_shard_ends,
         ),
+        (
+            lambda_models.LambdaBackend,
+            "update_event_source_mapping",
+            _mapping_update_checks_filter_criteria,
+        ),
     )
 
     def __init__(self, engine: Any) -> None:
@@ -480,6 +509,8 @@ class StreamEventSources(Extension):
         if shards is None:
             return 0
         settings = StreamSourceSettings.of(mapping)
+        kind = event_filters.source_kind(mapping.event_source_arn)
+        patterns = event_filters.filter_patterns(mapping.filter_criteria, kind)
         source = self._sources.setdefault(mapping.uuid, _Source())
         done = 0
         for shard_id in shards.shard_ids():
@@ -491,25 +522,34 @@ class StreamEventSources(Extension):
                 )
             if len(shard.lanes) != settings.parallelization_factor:
                 _relane(shard, settings.parallelization_factor)
-            self._read(shards, shard_id, shard)
+            self._read(shards, shard_id, shard, patterns, kind)
             lanes = _Delivery(self, mapping, function, shards, shard_id, settings, fast_forward)
             for lane in shard.lanes:
                 done += lanes.advance(lane)
         return done
 
     @staticmethod
-    def _read(shards: _KinesisShards | _DynamoDbShards, shard_id: str, shard: _Shard) -> None:
+    def _read(
+        shards: _KinesisShards | _DynamoDbShards,
+        shard_id: str,
+        shard: _Shard,
+        patterns: list[dict[str, Any]],
+        kind: str,
+    ) -> None:
         records = shards.read(shard_id, shard.read_after)
         if not records:
             return
+        # The checkpoint moves past every record read, those the filters drop included.
+        shard.read_after = records[-1].position
         now = time.monotonic()
         for record in records:
+            if not event_filters.record_passes(patterns, record.event_record, kind):
+                continue
             lane = shard.lanes[lane_of(record.partition_key, len(shard.lanes))]
             if not lane.pending:
                 lane.first_pending_seen = now
             record.skipped_at_read = lane.skipped_seconds
             lane.pending.append(record)
-        shard.read_after = records[-1].position
 
 
 def _relane(shard: _Shard, lanes: int) -> None:

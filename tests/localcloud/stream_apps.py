@@ -6,6 +6,7 @@ test reads back (`<id>Name`, `<id>Arn`, `<id>StreamArn`).
 
 from __future__ import annotations
 
+import json
 import textwrap
 from typing import Any
 
@@ -137,3 +138,8 @@ def on_failure(*, queue: str | None = None, topic: str | None = None) -> dict[st
     """A mapping's DestinationConfig sending failure records to a queue or a topic."""
     destination = get_att(queue) if queue is not None else ref(topic or "")
     return {"OnFailure": {"Destination": destination}}
+
+
+def filter_criteria(*patterns: dict[str, Any]) -> dict[str, Any]:
+    """A mapping's FilterCriteria, one filter per pattern, each written as its JSON text."""
+    return {"Filters": [{"Pattern": json.dumps(pattern)} for pattern in patterns]}

@@ -26,6 +26,7 @@ HANDLER_SOURCE = textwrap.dedent(
         return {
             "calls": len(CALLS),
             "colour": os.environ["COLOUR"],
+            "caller_secret": os.environ.get("CALLER_SECRET"),
             "region": os.environ["AWS_REGION"],
             "function_name": os.environ["AWS_LAMBDA_FUNCTION_NAME"],
             "remaining_ms": context.get_remaining_time_in_millis(),
@@ -143,7 +144,11 @@ CALLER_HANDLER = textwrap.dedent(
 
     def handler(event, context):
         inner = event["runner"].invoke(event["callee"], {}, trigger="nested")
-        return {"inner": inner.payload, "my_colour": os.environ["COLOUR"]}
+        return {
+            "inner": inner.payload,
+            "my_colour": os.environ["COLOUR"],
+            "my_secret": os.environ["CALLER_SECRET"],
+        }
     """
 )
 
@@ -156,7 +161,10 @@ def test_a_function_invoked_from_a_handler_runs_nested_with_its_own_environment(
     (caller_dir / "caller.py").write_text(CALLER_HANDLER)
     runner = FunctionRunner()
     caller = LocalFunction(
-        name="caller", handler="caller.handler", code_dir=caller_dir, environment={"COLOUR": "red"}
+        name="caller",
+        handler="caller.handler",
+        code_dir=caller_dir,
+        environment={"COLOUR": "red", "CALLER_SECRET": "s3cret"},
     )
     callee = _function(code_dir, "blue", "blue")
 
@@ -164,3 +172,6 @@ def test_a_function_invoked_from_a_handler_runs_nested_with_its_own_environment(
 
     assert invocation.payload["my_colour"] == "red"
     assert invocation.payload["inner"]["colour"] == "blue"
+    # The callee sees none of its caller's own variables; the caller has them back after.
+    assert invocation.payload["inner"]["caller_secret"] is None
+    assert invocation.payload["my_secret"] == "s3cret"
