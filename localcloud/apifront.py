@@ -29,10 +29,24 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 class HttpResponse:
     status: int
     headers: dict[str, str]
-    body: str
+    # Text, or bytes for a binary answer (a base64 body that is not UTF-8 once decoded).
+    body: str | bytes
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+    @property
+    def content(self) -> bytes:
+        """The body as the bytes sent to the client."""
+        return self.body if isinstance(self.body, bytes) else self.body.encode()
+
+
+def text_or_bytes(raw: bytes) -> str | bytes:
+    """A response body as `HttpResponse` holds it: text when it is UTF-8, else the bytes."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
 
 
 @dataclass(frozen=True)
@@ -197,7 +211,7 @@ def proxy_response(payload: Any) -> HttpResponse:
         if not isinstance(body, str):
             raise TypeError("body must be a string")
         if payload.get("isBase64Encoded"):
-            body = base64.b64decode(body).decode("utf-8", errors="replace")
+            body = text_or_bytes(base64.b64decode(body))
         headers = {key.lower(): str(value) for key, value in (payload.get("headers") or {}).items()}
         for name, values in (payload.get("multiValueHeaders") or {}).items():
             headers[name.lower()] = ",".join(str(value) for value in values)

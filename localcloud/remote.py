@@ -14,7 +14,13 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from localcloud.apifront import HttpResponse, gateway_error, local_url, split_api_url
+from localcloud.apifront import (
+    HttpResponse,
+    gateway_error,
+    local_url,
+    split_api_url,
+    text_or_bytes,
+)
 from localcloud.runner import Invocation
 from localcloud.server import CONTROL_PREFIX
 
@@ -109,13 +115,13 @@ class RemoteCloud:
                 return HttpResponse(
                     response.status,
                     {key.lower(): value for key, value in response.headers.items()},
-                    response.read().decode(),
+                    text_or_bytes(response.read()),
                 )
         except urllib.error.HTTPError as error:
             return HttpResponse(
                 error.code,
                 {key.lower(): value for key, value in error.headers.items()},
-                error.read().decode(),
+                text_or_bytes(error.read()),
             )
 
     def _control(self, method: str, action: str) -> Any:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from localcloud.apifront import HttpRequest, HttpResponse
+from localcloud.apifront import HttpRequest, HttpResponse, text_or_bytes
 from localcloud.restapi_access import AuthorizerDecision, GatewayError
 
 
@@ -225,7 +225,7 @@ def proxy_response(payload: Any, *, decode_base64: bool = True) -> HttpResponse:
         if not isinstance(body, str):
             raise TypeError("body must be a string")
         if payload.get("isBase64Encoded") and decode_base64:
-            body = base64.b64decode(body).decode("utf-8", errors="replace")
+            body = text_or_bytes(base64.b64decode(body))
         headers: dict[str, str] = {}
         for name, value in (payload.get("headers") or {}).items():
             headers[name.lower()] = str(value)

@@ -29,6 +29,8 @@ from localcloud.apifront import HttpRequest
 from localcloud.engine import CHAIN_HEADER, Engine, serving_chain
 
 CONTROL_PREFIX = "/_localcloud/"
+# Where the request handler keeps the headers as sent (name case included) for the front.
+RAW_HEADERS_KEY = "localcloud.raw_headers"
 LAMBDA_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "localcloud",
     "AWS_SECRET_ACCESS_KEY": "localcloud",
@@ -41,6 +43,12 @@ class _QuietRequestHandler(MotoRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
+
+    def make_environ(self) -> dict:
+        # WSGI keeps header names only upper-cased; a REST API passes them on as sent.
+        environ = super().make_environ()
+        environ[RAW_HEADERS_KEY] = list(self.headers.items())
+        return environ
 
 
 class LocalCloudServer:
@@ -117,6 +125,26 @@ class LocalCloudServer:
         self.stop()
 
 
+def _request_headers(environ: dict) -> dict[str, str]:
+    """The request's headers, with their names as the client sent them when known."""
+    sent = environ.get(RAW_HEADERS_KEY)
+    if sent is not None:
+        headers: dict[str, str] = {}
+        for name, value in sent:
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        return headers
+    headers = {
+        key[5:].replace("_", "-").lower(): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = environ["CONTENT_TYPE"]
+    if environ.get("CONTENT_LENGTH"):
+        headers["content-length"] = environ["CONTENT_LENGTH"]
+    return headers
+
+
 def _raw_path(environ: dict) -> str:
     """The request's path as the client sent it, percent-encoding kept (PATH_INFO is decoded):
     APIs see it as API Gateway passes it on."""
@@ -152,15 +180,7 @@ class _Front:
     def _api(self, environ: dict, start_response: Any, api_id: str, path: str) -> Any:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
-        headers = {
-            key[5:].replace("_", "-").lower(): value
-            for key, value in environ.items()
-            if key.startswith("HTTP_")
-        }
-        if environ.get("CONTENT_TYPE"):
-            headers["content-type"] = environ["CONTENT_TYPE"]
-        if length:
-            headers["content-length"] = str(length)
+        headers = _request_headers(environ)
         request = HttpRequest(
             method=environ["REQUEST_METHOD"],
             path=path,
@@ -170,7 +190,7 @@ class _Front:
             source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
         )
         response = self.engine.handle_http(api_id, request)
-        payload = response.body.encode()
+        payload = response.content
         start_response(
             f"{response.status} {_reason(response.status)}",
             [*response.headers.items(), ("content-length", str(len(payload)))],

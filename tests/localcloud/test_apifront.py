@@ -73,6 +73,14 @@ def test_a_base64_encoded_body_is_decoded():
     assert response.body == "plain text"
 
 
+def test_a_base64_encoded_binary_body_reaches_the_client_byte_for_byte():
+    image = b"\x89PNG\r\n\x1a\n\x00\xff\xfe"
+    body = base64.b64encode(image).decode()
+    response = proxy_response({"statusCode": 200, "isBase64Encoded": True, "body": body})
+    assert response.body == image
+    assert response.content == image
+
+
 def test_a_response_without_status_code_is_a_200_json_body():
     response = proxy_response({"message": "hi"})
     assert (response.status, json.loads(response.body)) == (200, {"message": "hi"})

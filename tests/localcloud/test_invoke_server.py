@@ -1,6 +1,9 @@
-"""Under `localcloud up`, a handler's calls to the endpoint (a synchronous Lambda invoke through
-the AWS SDK, an API through a plain HTTP client) come back over HTTP while the handler's own
-invocation is still running: what they invoke runs nested, as the caller waits for it."""
+"""Functions and APIs under `localcloud up`, over real HTTP.
+
+A handler's calls to the endpoint (a synchronous Lambda invoke through the AWS SDK, an API
+through a plain HTTP client) come back over HTTP while the handler's own invocation is still
+running: what they invoke runs nested, as the caller waits for it. An API's binary answer
+reaches its client byte for byte."""
 
 from __future__ import annotations
 
@@ -115,12 +118,26 @@ def handler(event, context):
 """
 
 API_BACKEND = """
+import base64
+
+IMAGE = bytes([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0xFF, 0xFE])
+
+
 def handler(event, context):
+    if event["rawPath"] == "/image":
+        return {
+            "statusCode": 200,
+            "headers": {"content-type": "image/png"},
+            "isBase64Encoded": True,
+            "body": base64.b64encode(IMAGE).decode(),
+        }
     return {"statusCode": 200, "body": '{"route": "%s"}' % event["routeKey"]}
 """
 
 
-def test_a_handler_calling_an_api_of_the_endpoint_over_plain_http_gets_its_answer(server):
+@pytest.fixture(scope="module")
+def api_url(server: LocalCloudServer) -> str:
+    """An HTTP API with GET /hello and GET /image (a PNG, base64 in the proxy answer)."""
     backend = _function(server, "api_backend", API_BACKEND)
     apis = _client(server, "apigatewayv2")
     api_id = apis.create_api(Name="hello", ProtocolType="HTTP")["ApiId"]
@@ -130,9 +147,13 @@ def test_a_handler_calling_an_api_of_the_endpoint_over_plain_http_gets_its_answe
         IntegrationUri=backend,
         PayloadFormatVersion="2.0",
     )["IntegrationId"]
-    apis.create_route(ApiId=api_id, RouteKey="GET /hello", Target=f"integrations/{integration}")
+    for route_key in ("GET /hello", "GET /image"):
+        apis.create_route(ApiId=api_id, RouteKey=route_key, Target=f"integrations/{integration}")
     apis.create_stage(ApiId=api_id, StageName="$default")
-    api_url = f"{server.endpoint_url}/execute-api/{api_id}/"
+    return f"{server.endpoint_url}/execute-api/{api_id}/"
+
+
+def test_a_handler_calling_an_api_of_the_endpoint_over_plain_http_gets_its_answer(server, api_url):
     _function(server, "api_caller", API_CALLER, Environment={"Variables": {"API_URL": api_url}})
 
     answer = _client(server, "lambda").invoke(FunctionName="api_caller", Payload="{}")
@@ -142,3 +163,9 @@ def test_a_handler_calling_an_api_of_the_endpoint_over_plain_http_gets_its_answe
         "status": 200,
         "body": {"route": "GET /hello"},
     }
+
+
+def test_a_binary_answer_reaches_the_client_byte_for_byte(api_url):
+    with urllib.request.urlopen(api_url + "image") as answer:
+        assert answer.headers["content-type"] == "image/png"
+        assert answer.read() == bytes([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 255, 254])

@@ -118,7 +118,9 @@ def test_the_local_url_runs_the_method_with_the_stage_in_the_request_context(ser
     assert (event["resource"], event["path"]) == ("/items/{id}", "/items/7")
     assert event["pathParameters"] == {"id": "7"}
     assert event["queryStringParameters"] == {"colour": "teal"}
-    assert {name.lower(): value for name, value in event["headers"].items()}["x-trace"] == "t-1"
+    # Header names reach a REST API's function as the client wrote them.
+    assert event["headers"]["X-Trace"] == "t-1"
+    assert event["multiValueHeaders"]["X-Trace"] == ["t-1"]
     # The Host the client sent (the endpoint's) is replaced by the API's domain, as on AWS.
     assert event["headers"]["Host"] == f"{api_id}.execute-api.{REGION}.amazonaws.com"
     context = event["requestContext"]
