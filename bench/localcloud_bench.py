@@ -9,8 +9,8 @@ execution succeeded, every request answered 200). From the repository root:
     .venv/bin/python -m bench.localcloud_bench [--messages N] [--records N] [--calls N]
         [--requests N] [--states N] [--demo] [--e2e]
 
-Each part-2 measure also runs alone, with its own options: `python -m bench.streams_bench`,
-`bench.stepfunctions_bench`, `bench.restapi_bench`.
+The Kinesis, Step Functions and REST API measures also run alone, with their own options:
+`python -m bench.streams_bench`, `bench.stepfunctions_bench`, `bench.restapi_bench`.
 
 SQS figures depend on the queue's depth, not only on localcloud: moto's SQS reads every
 message of the queue for each message sent or received, so sending and settling a backlog

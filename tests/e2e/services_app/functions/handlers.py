@@ -1,4 +1,4 @@
-"""The part-2 app's functions: each records what reached it on a queue the test reads."""
+"""The services app's functions: each records what reached it on a queue the test reads."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """localcloud's extensions under the real CDK CLI: `cdk deploy` of a small app onto
 `LocalCloudServer`, then HTTP and AWS APIs, with delivery on scaled real time.
 
-The app (`part2_app/`) holds a REST API with a TOKEN authorizer, an API key and a usage plan,
+The app (`services_app/`) holds a REST API with a TOKEN authorizer, an API key and a usage plan,
 and a direct SQS integration; a Kinesis stream consumed with a tumbling window, bisect on
 error and an on-failure queue; a state machine started by an EventBridge rule on a custom bus;
 a bucket notifying a function about objects created under a prefix. Each function reports what
@@ -25,7 +25,7 @@ from botocore.config import Config
 
 from localcloud import cli
 from localcloud.server import LocalCloudServer
-from tests.e2e.part2_app.app import (
+from tests.e2e.services_app.app import (
     API_KEY_VALUE,
     EVENT_DETAIL_TYPE,
     EVENT_SOURCE,
@@ -96,14 +96,14 @@ class Deployed:
 
 
 @pytest.fixture(scope="module")
-def part2_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    outdir = tmp_path_factory.mktemp("cdk-part2")
+def services_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    outdir = tmp_path_factory.mktemp("cdk-services")
     build_app(outdir=str(outdir)).synth()
     return outdir
 
 
 @pytest.fixture(scope="module")
-def deployed(part2_assembly: Path) -> Iterator[Deployed]:
+def deployed(services_assembly: Path) -> Iterator[Deployed]:
     with LocalCloudServer(port=0, region=REGION, time_scale=TIME_SCALE) as server:
         exit_code = cli.main(
             [
@@ -114,7 +114,7 @@ def deployed(part2_assembly: Path) -> Iterator[Deployed]:
                 "--region",
                 REGION,
                 "--app",
-                str(part2_assembly),
+                str(services_assembly),
             ]
         )
         assert exit_code == 0

@@ -29,14 +29,14 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 HERE = Path(__file__).resolve().parent
-STACK_NAME = "Part2Services"
-API_KEY_VALUE = "part2-services-api-key-0001"
+STACK_NAME = "LocalcloudServices"
+API_KEY_VALUE = "localcloud-services-api-key-0001"
 UPLOAD_PREFIX = "incoming/"
-EVENT_SOURCE = "part2.orders"
+EVENT_SOURCE = "services.orders"
 EVENT_DETAIL_TYPE = "OrderPlaced"
 
 
-class Part2Stack(Stack):
+class ServicesStack(Stack):
     """The services of the module docstring, each wired as a production stack would wire it."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
@@ -193,7 +193,7 @@ def build_app(*, outdir: str | None = None, context: dict[str, Any] | None = Non
     if context is None:
         context = json.loads((HERE / "cdk.json").read_text())["context"]
     app = App(context=context, outdir=outdir)
-    Part2Stack(app, STACK_NAME)
+    ServicesStack(app, STACK_NAME)
     return app
 
 
