@@ -49,9 +49,23 @@ class _Namespace(OwnedResource):
     attributes = ("Id", "Arn")
     replacing_properties: ClassVar[tuple[str, ...]] = ("Name",)
 
+    # The backend's create method for this kind of namespace.
+    create_method: ClassVar[str] = "create_http_namespace"
+
+    @staticmethod
+    def _kind_arguments(props: dict[str, Any]) -> dict[str, Any]:
+        """What this kind's create method takes beyond name, description and tags."""
+        return {}
+
     @classmethod
     def _create_namespace(cls, backend: Any, props: dict[str, Any]) -> str:
-        raise NotImplementedError
+        return getattr(backend, cls.create_method)(
+            name=props["Name"],
+            creator_request_id=None,
+            description=props.get("Description", ""),
+            tags=_tags(props),
+            **cls._kind_arguments(props),
+        )
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -100,46 +114,26 @@ class _Namespace(OwnedResource):
 class HttpNamespace(_Namespace):
     resource_type = "AWS::ServiceDiscovery::HttpNamespace"
 
-    @classmethod
-    def _create_namespace(cls, backend: Any, props: dict[str, Any]) -> str:
-        return backend.create_http_namespace(
-            name=props["Name"],
-            creator_request_id=None,
-            description=props.get("Description", ""),
-            tags=_tags(props),
-        )
-
 
 class PrivateDnsNamespace(_Namespace):
     resource_type = "AWS::ServiceDiscovery::PrivateDnsNamespace"
     attributes = ("Id", "Arn", "HostedZoneId")
     replacing_properties = ("Name", "Vpc")
+    create_method = "create_private_dns_namespace"
 
-    @classmethod
-    def _create_namespace(cls, backend: Any, props: dict[str, Any]) -> str:
-        return backend.create_private_dns_namespace(
-            name=props["Name"],
-            creator_request_id=None,
-            description=props.get("Description", ""),
-            vpc=props["Vpc"],
-            tags=_tags(props),
-            properties=_dns_properties(props),
-        )
+    @staticmethod
+    def _kind_arguments(props: dict[str, Any]) -> dict[str, Any]:
+        return {"vpc": props["Vpc"], "properties": _dns_properties(props)}
 
 
 class PublicDnsNamespace(_Namespace):
     resource_type = "AWS::ServiceDiscovery::PublicDnsNamespace"
     attributes = ("Id", "Arn", "HostedZoneId")
+    create_method = "create_public_dns_namespace"
 
-    @classmethod
-    def _create_namespace(cls, backend: Any, props: dict[str, Any]) -> str:
-        return backend.create_public_dns_namespace(
-            name=props["Name"],
-            creator_request_id=None,
-            description=props.get("Description", ""),
-            tags=_tags(props),
-            properties=_dns_properties(props),
-        )
+    @staticmethod
+    def _kind_arguments(props: dict[str, Any]) -> dict[str, Any]:
+        return {"properties": _dns_properties(props)}
 
 
 def _dns_properties(props: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ gives: RestApi `Ref` is its id and `GetAtt RootResourceId` its root resource; St
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from moto.apigateway.models import APIGatewayBackend, apigateway_backends
 from moto.cloudformation.exceptions import ValidationError
@@ -31,14 +31,29 @@ def _flag(value: Any) -> bool:
 
 
 class _RestApiPart(OwnedResource):
-    """A part of a REST API, created inside the API its `RestApiId` names."""
+    """A part of a REST API, created inside the API its `RestApiId` names.
+
+    A part's attributes all name its id; deleting it removes it from the API's `collection`.
+    """
+
+    collection: ClassVar[str] = ""
 
     def _api(self) -> Any:
         return _backend(self.account, self.region).apis.get(self.properties["RestApiId"])
 
-    @classmethod
-    def _created(cls, physical_id: str, props: dict, region: str, account: str) -> Any:
-        return cls(physical_id, props, region, account)
+    def _key(self) -> str:
+        """The part's key in its collection."""
+        return self.physical_id
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name in self.attributes:
+            return self.physical_id
+        return super().get_cfn_attribute(attribute_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        api = self._api()
+        if api is not None:
+            getattr(api, self.collection).pop(self._key(), None)
 
 
 class RestApi(_RestApiPart):
@@ -64,11 +79,9 @@ class RestApi(_RestApiPart):
             disable_execute_api_endpoint=props.get("DisableExecuteApiEndpoint"),
         )
         api.binaryMediaTypes = list(props.get("BinaryMediaTypes") or [])
-        return cls._created(api.id, props, region_name, account_id)
+        return cls(api.id, props, region_name, account_id)
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "RestApiId":
-            return self.physical_id
         if attribute_name == "RootResourceId":
             return _backend(self.account, self.region).apis[self.physical_id].root_resource_id
         return super().get_cfn_attribute(attribute_name)
@@ -87,6 +100,7 @@ class RestApi(_RestApiPart):
 
 class RestApiResource(_RestApiPart):
     resource_type = "AWS::ApiGateway::Resource"
+    collection = "resources"
     attributes = ("ResourceId",)
 
     @classmethod
@@ -99,17 +113,7 @@ class RestApiResource(_RestApiPart):
             parent_resource_id=props["ParentId"],
             path_part=props["PathPart"],
         )
-        return cls._created(resource.id, props, region_name, account_id)
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "ResourceId":
-            return self.physical_id
-        return super().get_cfn_attribute(attribute_name)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        api = self._api()
-        if api is not None:
-            api.resources.pop(self.physical_id, None)
+        return cls(resource.id, props, region_name, account_id)
 
 
 class RestApiMethod(_RestApiPart):
@@ -171,7 +175,7 @@ class RestApiMethod(_RestApiPart):
                     response.get("ResponseParameters") or {},
                     response.get("ContentHandling"),
                 )
-        return cls._created(f"{api_id}-{resource_id}-{http_method}", props, region_name, account_id)
+        return cls(f"{api_id}-{resource_id}-{http_method}", props, region_name, account_id)
 
     def delete(self, account_id: str, region_name: str) -> None:
         api = self._api()
@@ -182,6 +186,7 @@ class RestApiMethod(_RestApiPart):
 
 class RestApiDeployment(_RestApiPart):
     resource_type = "AWS::ApiGateway::Deployment"
+    collection = "deployments"
     attributes = ("DeploymentId",)
 
     @classmethod
@@ -197,21 +202,12 @@ class RestApiDeployment(_RestApiPart):
         )
         if stage_name:
             _apply_stage_settings(api.stages[stage_name], stage_description)
-        return cls._created(deployment.id, props, region_name, account_id)
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "DeploymentId":
-            return self.physical_id
-        return super().get_cfn_attribute(attribute_name)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        api = self._api()
-        if api is not None:
-            api.deployments.pop(self.physical_id, None)
+        return cls(deployment.id, props, region_name, account_id)
 
 
 class RestApiStage(_RestApiPart):
     resource_type = "AWS::ApiGateway::Stage"
+    collection = "stages"
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -233,12 +229,7 @@ class RestApiStage(_RestApiPart):
             tracing_enabled=props.get("TracingEnabled"),
         )
         _apply_stage_settings(stage, props)
-        return cls._created(name, props, region_name, account_id)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        api = self._api()
-        if api is not None:
-            api.stages.pop(self.physical_id, None)
+        return cls(name, props, region_name, account_id)
 
 
 def _apply_stage_settings(stage: Any, props: dict[str, Any]) -> None:
@@ -263,6 +254,7 @@ def _apply_stage_settings(stage: Any, props: dict[str, Any]) -> None:
 
 class RestApiAuthorizer(_RestApiPart):
     resource_type = "AWS::ApiGateway::Authorizer"
+    collection = "authorizers"
     attributes = ("AuthorizerId",)
 
     @classmethod
@@ -284,17 +276,7 @@ class RestApiAuthorizer(_RestApiPart):
         )
         # moto's backend drops this argument (a misspelt keyword), so it is set here.
         authorizer.identity_validation_expression = props.get("IdentityValidationExpression")
-        return cls._created(authorizer.id, props, region_name, account_id)
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "AuthorizerId":
-            return self.physical_id
-        return super().get_cfn_attribute(attribute_name)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        api = self._api()
-        if api is not None:
-            api.authorizers.pop(self.physical_id, None)
+        return cls(authorizer.id, props, region_name, account_id)
 
 
 class RestApiKey(OwnedResource):
@@ -397,6 +379,7 @@ class RestApiUsagePlanKey(OwnedResource):
 
 class RestApiRequestValidator(_RestApiPart):
     resource_type = "AWS::ApiGateway::RequestValidator"
+    collection = "request_validators"
     attributes = ("RequestValidatorId",)
 
     @classmethod
@@ -410,21 +393,12 @@ class RestApiRequestValidator(_RestApiPart):
             _flag(props.get("ValidateRequestBody", False)),
             _flag(props.get("ValidateRequestParameters", False)),
         )
-        return cls._created(validator.id, props, region_name, account_id)
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "RequestValidatorId":
-            return self.physical_id
-        return super().get_cfn_attribute(attribute_name)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        api = self._api()
-        if api is not None:
-            api.request_validators.pop(self.physical_id, None)
+        return cls(validator.id, props, region_name, account_id)
 
 
 class RestApiModel(_RestApiPart):
     resource_type = "AWS::ApiGateway::Model"
+    collection = "models"
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -439,16 +413,12 @@ class RestApiModel(_RestApiPart):
             props.get("Description", ""),
             schema if isinstance(schema, str) else json.dumps(schema),
         )
-        return cls._created(model.name, props, region_name, account_id)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        api = self._api()
-        if api is not None:
-            api.models.pop(self.physical_id, None)
+        return cls(model.name, props, region_name, account_id)
 
 
 class RestApiGatewayResponse(_RestApiPart):
     resource_type = "AWS::ApiGateway::GatewayResponse"
+    collection = "gateway_responses"
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -463,12 +433,10 @@ class RestApiGatewayResponse(_RestApiPart):
             response_templates=props.get("ResponseTemplates") or {},
         )
         physical_id = f"{props['RestApiId']}-{props['ResponseType']}"
-        return cls._created(physical_id, props, region_name, account_id)
+        return cls(physical_id, props, region_name, account_id)
 
-    def delete(self, account_id: str, region_name: str) -> None:
-        api = self._api()
-        if api is not None:
-            api.gateway_responses.pop(self.properties["ResponseType"], None)
+    def _key(self) -> str:
+        return self.properties["ResponseType"]
 
 
 class RestApiAccount(OwnedResource):
