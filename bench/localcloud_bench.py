@@ -37,8 +37,8 @@ from typing import Any
 from bench import restapi_bench, stepfunctions_bench, streams_bench
 from bench.templates import python_function, service_role
 from localcloud import LocalCloud
-from localcloud.assembly import write_assembly
-from localcloud.runner import FunctionRunner, LocalFunction
+from localcloud.core.assembly import write_assembly
+from localcloud.core.runner import FunctionRunner, LocalFunction
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "LocalcloudBench"

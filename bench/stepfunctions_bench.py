@@ -25,7 +25,7 @@ from typing import Any
 
 from bench.templates import python_function, service_role
 from localcloud import LocalCloud
-from localcloud.assembly import write_assembly
+from localcloud.core.assembly import write_assembly
 
 STACK = "StepFunctionsBench"
 

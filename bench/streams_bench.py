@@ -22,7 +22,7 @@ from typing import Any
 
 from bench.templates import python_function, service_role
 from localcloud import LocalCloud
-from localcloud.assembly import write_assembly
+from localcloud.core.assembly import write_assembly
 
 STACK = "StreamsBench"
 PUT_BATCH = 500  # Kinesis's maximum records per PutRecords

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from localcloud.assembly import BOOTSTRAP_BUCKET
+from localcloud.core.assembly import BOOTSTRAP_BUCKET
 
 
 def service_role(service: str) -> dict[str, Any]:

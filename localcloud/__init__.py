@@ -9,8 +9,8 @@ Both share the engine (`localcloud.engine`): functions run in-process from their
 event sources are delivered with Lambda's rules, and HTTP APIs are served by the API front.
 """
 
-from localcloud.apifront import HttpResponse
+from localcloud.core.apifront import HttpResponse
+from localcloud.core.runner import Invocation
 from localcloud.inprocess import LocalCloud
-from localcloud.runner import Invocation
 
 __all__ = ["HttpResponse", "Invocation", "LocalCloud"]

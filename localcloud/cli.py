@@ -25,7 +25,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from localcloud.assembly import load_assembly
+from localcloud.core.assembly import load_assembly
 from localcloud.diagram import render as render_diagram
 from localcloud.remote import EndpointUnreachableError, RemoteCloud
 from localcloud.server import LocalCloudServer, cdk_environment

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from localcloud.assembly import StackTemplate
+from localcloud.core.assembly import StackTemplate
 
 # How each kind of node is drawn: (id prefix, Mermaid opening and closing, what it is).
 _SHAPES: dict[str, tuple[str, str, str, str]] = {

@@ -28,10 +28,10 @@ import boto3
 from botocore.config import Config
 from moto import mock_aws
 
-from localcloud.apifront import HttpRequest, HttpResponse, gateway_error, split_api_url
-from localcloud.assembly import StackTemplate, file_assets, load_assembly
-from localcloud.engine import DEFAULT_ACCOUNT_ID, Engine
-from localcloud.runner import Invocation
+from localcloud.core.apifront import HttpRequest, HttpResponse, gateway_error, split_api_url
+from localcloud.core.assembly import StackTemplate, file_assets, load_assembly
+from localcloud.core.engine import DEFAULT_ACCOUNT_ID, Engine
+from localcloud.core.runner import Invocation
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"
 # What `cdk bootstrap` records; templates check it is at least the version they need.

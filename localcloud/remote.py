@@ -14,14 +14,14 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from localcloud.apifront import (
+from localcloud.core.apifront import (
     HttpResponse,
     gateway_error,
     local_url,
     split_api_url,
     text_or_bytes,
 )
-from localcloud.runner import Invocation
+from localcloud.core.runner import Invocation
 from localcloud.server import CONTROL_PREFIX
 
 

@@ -24,9 +24,9 @@ from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from localcloud import apifront
-from localcloud.apifront import HttpRequest
-from localcloud.engine import CHAIN_HEADER, Engine, serving_chain
+from localcloud.core import apifront
+from localcloud.core.apifront import HttpRequest
+from localcloud.core.engine import CHAIN_HEADER, Engine, serving_chain
 
 CONTROL_PREFIX = "/_localcloud/"
 # Where the request handler keeps the headers as sent (name case included) for the front.

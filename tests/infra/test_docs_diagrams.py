@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from localcloud.assembly import load_assembly
+from localcloud.core.assembly import load_assembly
 from localcloud.diagram import render
 from tests.synth import CloudAssembly
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from localcloud.assembly import BOOTSTRAP_BUCKET, write_assembly
+from localcloud.core.assembly import BOOTSTRAP_BUCKET, write_assembly
 
 SQS_CONSUMER = textwrap.dedent(
     '''

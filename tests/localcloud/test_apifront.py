@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from localcloud.apifront import match_route, proxy_response, select_route
+from localcloud.core.apifront import match_route, proxy_response, select_route
 
 
 @pytest.mark.parametrize(

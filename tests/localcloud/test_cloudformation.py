@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from localcloud.assembly import load_assembly
+from localcloud.core.assembly import load_assembly
 from tests.localcloud.apps import API, App
 
 

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from localcloud.delivery import SqsSourceSettings, failed_message_ids, sqs_record
-from localcloud.runner import Invocation
+from localcloud.core.runner import Invocation
+from localcloud.rules.lambda_delivery import SqsSourceSettings, failed_message_ids, sqs_record
 
 BATCH = {"m1", "m2", "m3"}
 REPORTING = SqsSourceSettings(reports_batch_item_failures=True)

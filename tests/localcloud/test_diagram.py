@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from localcloud.assembly import StackTemplate, write_assembly
 from localcloud.cli import main
+from localcloud.core.assembly import StackTemplate, write_assembly
 from localcloud.diagram import render
 from tests.localcloud.apps import get_att, ref
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud.event_filters import FilterCriteriaError, filter_patterns, record_passes
+from localcloud.rules.filter_criteria import FilterCriteriaError, filter_patterns, record_passes
 from tests.localcloud.apps import App, bodies, get_att, ref
 from tests.localcloud.stream_apps import (
     STREAM_CONSUMER,

@@ -9,8 +9,8 @@ from itertools import pairwise
 
 import pytest
 
-from localcloud import eventbridge
-from localcloud.eventbridge import EventBridgeRules
+from localcloud.services.events import service as events
+from localcloud.services.events.service import EventBridgeRules
 from tests.localcloud.apps import RECORDER, App, drain, get_att, ref
 from tests.localcloud.notification_apps import (
     event_bus,
@@ -355,7 +355,7 @@ def _scheduled_app(schedule: str) -> App:
 
 def test_a_rate_schedule_fires_each_period_when_its_clock_moves_on(launch):
     cloud = launch(_scheduled_app("rate(5 minutes)"))
-    schedules = cloud.engine.extension(EventBridgeRules)
+    schedules = cloud.engine.service(EventBridgeRules)
     rule_arn = cloud.outputs("Stack")["TickArn"]
 
     # GIVEN settling alone never fires a schedule (it would never end otherwise)
@@ -397,7 +397,7 @@ def test_in_background_delivery_a_schedule_fires_on_scaled_real_time(launch):
 def test_a_cron_schedule_fires_at_its_minutes_in_utc(launch):
     cloud = launch(_scheduled_app("cron(30 9 ? * MON-FRI *)"))
 
-    fired = cloud.engine.extension(EventBridgeRules).advance_schedules(14 * 86_400)
+    fired = cloud.engine.service(EventBridgeRules).advance_schedules(14 * 86_400)
     cloud.settle()
 
     # THEN ten weekday firings in two weeks, each at 09:30 UTC
@@ -411,9 +411,7 @@ def test_a_cron_schedule_fires_at_its_minutes_in_utc(launch):
 def test_fire_schedule_fires_one_rule_now(launch):
     cloud = launch(_scheduled_app("rate(1 day)"))
 
-    event = cloud.engine.extension(EventBridgeRules).fire_schedule(
-        cloud.outputs("Stack")["TickName"]
-    )
+    event = cloud.engine.service(EventBridgeRules).fire_schedule(cloud.outputs("Stack")["TickName"])
     cloud.settle()
 
     assert _events(cloud, "TicksUrl") == [event]
@@ -497,9 +495,9 @@ def test_a_throttled_target_is_retried_under_its_retry_policy_then_dead_lettered
 
     def throttled(rule, target, event):
         calls.append(event["id"])
-        raise eventbridge.TargetError("THROTTLING", "Rate exceeded", retryable=True)
+        raise events.TargetError("THROTTLING", "Rate exceeded", retryable=True)
 
-    monkeypatch.setattr(eventbridge, "send_to_target", throttled)
+    monkeypatch.setattr(events, "send_to_target", throttled)
 
     _put(cloud, {"order": 12})
     cloud.settle()

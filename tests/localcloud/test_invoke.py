@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.engine import EngineError
+from localcloud.core.engine import EngineError
 from tests.localcloud.apps import RECORDER, App, bodies, drain, get_att, ref
 from tests.localcloud.notification_apps import bucket, event_bus, rule, target
 

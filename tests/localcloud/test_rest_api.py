@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from localcloud.assembly import load_assembly
-from localcloud.restapi import RestApis
+from localcloud.core.assembly import load_assembly
+from localcloud.services.apigateway.service import RestApis
 from tests.localcloud.apps import App, ref
 from tests.localcloud.rest_apps import REST_BACKEND, RestApiBuilder
 
@@ -285,7 +285,7 @@ def test_stage_method_settings_throttle_every_caller(launch):
             ]
         )
     )
-    cloud.engine.extension(RestApis).clock = lambda: 100.0  # time stands still
+    cloud.engine.service(RestApis).clock = lambda: 100.0  # time stands still
     url = cloud.outputs("Stack")["ApiUrl"] + "items"
 
     statuses = [cloud.http("GET", url).status for _ in range(2)]
@@ -308,7 +308,7 @@ def test_the_stage_wide_throttle_gives_each_method_its_own_bucket(launch):
             ]
         )
     )
-    cloud.engine.extension(RestApis).clock = lambda: 100.0
+    cloud.engine.service(RestApis).clock = lambda: 100.0
     url = cloud.outputs("Stack")["ApiUrl"]
 
     # "Per-API, per-stage throttling limits are applied at the API method level."
@@ -334,7 +334,7 @@ def test_a_stage_method_setting_for_one_method_throttles_that_method_only(launch
             ]
         )
     )
-    cloud.engine.extension(RestApis).clock = lambda: 100.0
+    cloud.engine.service(RestApis).clock = lambda: 100.0
     url = cloud.outputs("Stack")["ApiUrl"]
 
     by_id = [cloud.http("GET", url + f"items/{n}").status for n in range(2)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from localcloud.restapi import RestApis
-from localcloud.restapi_access import policy_effect
+from localcloud.services.apigateway.access import policy_effect
+from localcloud.services.apigateway.service import RestApis
 from tests.localcloud.apps import App
 from tests.localcloud.rest_apps import AUTHORIZER, REST_BACKEND, RestApiBuilder, authorizer_events
 
@@ -25,7 +25,7 @@ class FakeClock:
 
 def _frozen(cloud) -> FakeClock:
     clock = FakeClock()
-    rest = cloud.engine.extension(RestApis)
+    rest = cloud.engine.service(RestApis)
     rest.clock = clock
     rest.calendar_clock = lambda: 1_767_225_600.0 + clock.now  # 2026-01-01T00:00Z onwards
     return clock

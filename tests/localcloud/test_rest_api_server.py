@@ -14,8 +14,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from localcloud.assembly import file_assets, load_assembly
-from localcloud.engine import DEFAULT_ACCOUNT_ID
+from localcloud.core.assembly import file_assets, load_assembly
+from localcloud.core.engine import DEFAULT_ACCOUNT_ID
 from localcloud.inprocess import BOOTSTRAP_QUALIFIER, BOOTSTRAP_VERSION
 from localcloud.server import LocalCloudServer
 from tests.localcloud.apps import App

@@ -14,9 +14,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
-from localcloud.assembly import load_assembly
+from localcloud.core.assembly import load_assembly
 from localcloud.server import LocalCloudServer
-from localcloud.stepfunctions import StepFunctions
+from localcloud.services.stepfunctions.service import StepFunctions
 from tests.localcloud.apps import RECORDER, App, get_att, ref
 from tests.localcloud.sfn_apps import (
     FLAKY,
@@ -687,7 +687,7 @@ def test_stopping_an_execution_waiting_for_its_token_aborts_it_at_once(launch):
 def test_deleting_a_state_machine_stops_its_running_executions(launch):
     cloud = launch(_token_app())
     _waiting_execution(cloud)
-    (execution,) = cloud.engine.extension(StepFunctions).running_executions()
+    (execution,) = cloud.engine.service(StepFunctions).running_executions()
 
     cloud.client("stepfunctions").delete_state_machine(stateMachineArn=_machine_arn(cloud))
 
@@ -704,7 +704,7 @@ def test_stopping_the_engine_aborts_running_executions_and_ends_their_threads(tm
     with LocalCloud(app.write(tmp_path / "cdk.out")) as cloud:
         cloud.deploy(app.stack_name)
         arn, _ = _waiting_execution(cloud)
-        (execution,) = cloud.engine.extension(StepFunctions).running_executions()
+        (execution,) = cloud.engine.service(StepFunctions).running_executions()
 
     # THEN the waiting execution was aborted (not failed) and none of its threads outlived
     # the engine

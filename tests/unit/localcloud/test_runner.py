@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from localcloud.runner import FunctionRunner, LocalFunction
+from localcloud.core.runner import FunctionRunner, LocalFunction
 
 HANDLER_SOURCE = textwrap.dedent(
     '''

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.vtl import VtlError, apigateway_variables, render
+from localcloud.rules.vtl import VtlError, apigateway_variables, render
 
 
 def gateway(

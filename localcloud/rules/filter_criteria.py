@@ -2,7 +2,7 @@
 
 A mapping's `FilterCriteria` holds up to ten `Filters` (five by default; more are a quota
 increase, which localcloud cannot see, so it accepts up to Lambda's maximum), each a `Pattern`:
-the text of an EventBridge event pattern (`eventbridge.pattern_matches`). A record is sent to
+the text of an EventBridge event pattern (`localcloud.rules.event_patterns`). A record is sent to
 the function when ANY pattern matches it; a record no pattern matches is not sent and counts
 as processed (the poller deletes the message, or moves the stream's checkpoint past it).
 
@@ -33,7 +33,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from localcloud.eventbridge import pattern_matches
+from localcloud.rules.event_patterns import pattern_matches
 
 # Lambda's limits: 5 filters per mapping by default, 10 with a quota increase; 4096 characters
 # per pattern.

@@ -29,8 +29,8 @@ from moto.servicediscovery.exceptions import (
 from moto.servicediscovery.models import servicediscovery_backends
 from moto.utilities.utils import get_partition
 
-from localcloud.cloudformation import OwnedResource
-from localcloud.extension import Extension
+from localcloud.core.cloudformation import OwnedResource
+from localcloud.core.service import Service
 
 # -- Cloud Map ---------------------------------------------------------------------------------
 
@@ -378,12 +378,14 @@ class GluePartition(OwnedResource):
             )
 
 
-class CloudMapAndGlue(Extension):
+class CloudMapAndGlue(Service):
     """Cloud Map namespaces, services and instances, and Glue databases, tables and partitions.
 
     Everything happens when CloudFormation creates, updates or deletes them: there is nothing
     to deliver afterwards.
     """
+
+    NAME = "cloudmap_glue"
 
     MODELS = (
         HttpNamespace,

@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 from moto.apigateway.models import apigateway_backends
 
-from localcloud import apifront
-from localcloud.apifront import HttpRequest, HttpResponse
-from localcloud.extension import Extension
-from localcloud.restapi_access import (
+from localcloud.core import apifront
+from localcloud.core.apifront import HttpRequest, HttpResponse
+from localcloud.core.service import Service
+from localcloud.services.apigateway.access import (
     AuthorizerDecision,
     DecisionCache,
     GatewayError,
@@ -38,12 +38,16 @@ from localcloud.restapi_access import (
     method_arn,
     policy_effect,
 )
-from localcloud.restapi_call import RestCall, lambda_function_arn, proxy_event
-from localcloud.restapi_integrations import integrate, render_gateway_response, validate_request
-from localcloud.restapi_models import MODELS
+from localcloud.services.apigateway.call import RestCall, lambda_function_arn, proxy_event
+from localcloud.services.apigateway.integrations import (
+    integrate,
+    render_gateway_response,
+    validate_request,
+)
+from localcloud.services.apigateway.models import MODELS
 
 if TYPE_CHECKING:
-    from localcloud.engine import Engine
+    from localcloud.core.engine import Engine
 
 logger = logging.getLogger("localcloud")
 
@@ -69,8 +73,10 @@ GATEWAY_RESPONSE_TYPES: dict[str, tuple[int, str]] = {
 }
 
 
-class RestApis(Extension):
+class RestApis(Service):
     """REST APIs (API Gateway v1) served by the API front (see the module docstring)."""
+
+    NAME = "apigateway"
 
     MODELS = MODELS
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from localcloud.runner import Invocation
+from localcloud.core.runner import Invocation
 
 # Lambda's async invocation: two retries by default, about one then two minutes apart, for
 # an event at most six hours old.

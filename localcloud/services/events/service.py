@@ -26,13 +26,10 @@ moto's CloudFormation creates `AWS::Events::Rule` and `AWS::Events::EventBus`, a
 
 from __future__ import annotations
 
-import calendar
 import heapq
-import ipaddress
 import itertools
 import json
 import logging
-import re
 import threading
 import time
 import uuid
@@ -47,8 +44,12 @@ from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 from werkzeug.exceptions import HTTPException
 
-from localcloud.engine import active_engine
-from localcloud.extension import Extension
+from localcloud.core.engine import active_engine
+from localcloud.core.hooks import Hook
+from localcloud.core.service import Service
+from localcloud.rules.event_patterns import pattern_matches
+from localcloud.rules.input_transformers import target_input
+from localcloud.rules.schedules import ScheduleError, next_fire_time
 
 logger = logging.getLogger("localcloud")
 
@@ -69,358 +70,6 @@ class TargetError(Exception):
         super().__init__(message)
         self.code = code
         self.retryable = retryable
-
-
-# -- event patterns -------------------------------------------------------------------------
-
-_MISSING = object()
-
-
-def pattern_matches(pattern: dict[str, Any] | None, event: Any) -> bool:
-    """Whether `event` matches an EventBridge event pattern (an empty pattern matches all)."""
-    if not pattern:
-        return True
-    return _object_matches(pattern, event)
-
-
-def _object_matches(pattern: dict[str, Any], value: Any) -> bool:
-    if isinstance(value, list):
-        # A pattern on the fields of an array's objects matches if one object matches it all.
-        return any(_object_matches(pattern, item) for item in value if isinstance(item, dict))
-    fields = value if isinstance(value, dict) else {}
-    for name, rule in pattern.items():
-        if name == "$or":
-            if not any(_object_matches(alternative, fields) for alternative in rule):
-                return False
-        elif isinstance(rule, dict):
-            if not _object_matches(rule, fields.get(name, _MISSING)):
-                return False
-        elif isinstance(rule, list):
-            if not _leaf_matches(rule, fields.get(name, _MISSING)):
-                return False
-        else:
-            return False
-    return True
-
-
-def _leaf_matches(rules: list[Any], value: Any) -> bool:
-    # Only leaves count as present: a missing field, an object or an empty array is absent.
-    if value is _MISSING or isinstance(value, dict) or value == []:
-        return any(isinstance(rule, dict) and rule.get("exists") is False for rule in rules)
-    values = value if isinstance(value, list) else [value]
-    return any(_value_matches(rule, item) for rule in rules for item in values)
-
-
-def _value_matches(rule: Any, value: Any) -> bool:
-    if not isinstance(rule, dict):
-        return _equal(rule, value)
-    (operator, operand), *_ = rule.items()
-    if operator == "exists":
-        return operand is True
-    if operator == "anything-but":
-        return not _anything_but_excludes(operand, value)
-    if operator == "numeric":
-        return _is_number(value) and _in_numeric_range(operand, value)
-    if operator == "cidr":
-        try:
-            return ipaddress.ip_address(value) in ipaddress.ip_network(operand, strict=False)
-        except (TypeError, ValueError):
-            return False
-    if not isinstance(value, str):
-        return False
-    return _string_matches(operator, operand, value)
-
-
-def _string_matches(operator: str, operand: Any, value: str) -> bool:
-    if operator in ("prefix", "suffix"):
-        if isinstance(operand, dict) and "equals-ignore-case" in operand:
-            operand, value = operand["equals-ignore-case"].lower(), value.lower()
-        if operator == "prefix":
-            return isinstance(operand, str) and value.startswith(operand)
-        return isinstance(operand, str) and value.endswith(operand)
-    if operator == "equals-ignore-case":
-        return isinstance(operand, str) and value.lower() == operand.lower()
-    if operator == "wildcard":
-        return isinstance(operand, str) and _wildcard(operand).fullmatch(value) is not None
-    return False
-
-
-def _anything_but_excludes(operand: Any, value: Any) -> bool:
-    if isinstance(operand, dict):
-        (operator, excluded), *_ = operand.items()
-        if not isinstance(value, str):
-            return False
-        options = excluded if isinstance(excluded, list) else [excluded]
-        return any(_string_matches(operator, option, value) for option in options)
-    options = operand if isinstance(operand, list) else [operand]
-    return any(_equal(option, value) for option in options)
-
-
-def _equal(expected: Any, value: Any) -> bool:
-    # Typed: a string never equals a number, a boolean never equals 1 or 0.
-    if expected is None:
-        return value is None
-    if isinstance(expected, bool) or isinstance(value, bool):
-        return isinstance(expected, bool) and isinstance(value, bool) and expected == value
-    if _is_number(expected):
-        return _is_number(value) and float(expected) == float(value)
-    return isinstance(value, str) and expected == value
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-_COMPARISONS = {
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    "=": lambda a, b: a == b,
-    ">=": lambda a, b: a >= b,
-    ">": lambda a, b: a > b,
-}
-
-
-def _in_numeric_range(operand: list[Any], value: float) -> bool:
-    pairs = zip(operand[::2], operand[1::2], strict=False)
-    return all(_COMPARISONS[operator](value, bound) for operator, bound in pairs)
-
-
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    parts = re.split(r"(\\\*|\\\\|\*)", pattern)
-    regex = "".join(
-        ".*" if part == "*" else re.escape(part[1:] if part in ("\\*", "\\\\") else part)
-        for part in parts
-    )
-    return re.compile(regex, re.DOTALL)
-
-
-# -- target input ---------------------------------------------------------------------------
-
-_PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+|\*)\]|\['([^']*)'\]")
-
-
-def json_path(event: Any, path: str) -> Any:
-    """The value at an EventBridge JSON path (`$.a.b`, `$.a[0]`, `$.a[*]`), or `_MISSING`."""
-    if not path.startswith("$"):
-        return _MISSING
-    values, wildcard, position = [event], False, 1
-    while position < len(path):
-        step = _PATH_STEP.match(path, position)
-        if step is None:
-            return _MISSING
-        position = step.end()
-        name, index, quoted = step.groups()
-        following = []
-        for value in values:
-            if index == "*":
-                wildcard = True
-                following.extend(value if isinstance(value, list) else [])
-            elif index is not None:
-                if isinstance(value, list) and int(index) < len(value):
-                    following.append(value[int(index)])
-            elif isinstance(value, dict) and (name or quoted) in value:
-                following.append(value[name or quoted])
-        values = following
-    if wildcard:
-        return values
-    return values[0] if values else _MISSING
-
-
-_VARIABLE = re.compile(r"<([A-Za-z0-9_.\-]+)>")
-
-
-def target_input(target: dict[str, Any], event: dict[str, Any], rule: Any) -> str:
-    """The text a target receives for `event`: Input, InputPath, InputTransformer or the event."""
-    if target.get("Input") is not None:
-        return target["Input"]
-    if target.get("InputPath"):
-        value = json_path(event, target["InputPath"])
-        return json.dumps(None if value is _MISSING else value)
-    transformer = target.get("InputTransformer")
-    if transformer:
-        return transform(
-            transformer.get("InputPathsMap") or {}, transformer["InputTemplate"], event, rule
-        )
-    return json.dumps(event)
-
-
-def transform(paths: dict[str, str], template: str, event: dict[str, Any], rule: Any) -> str:
-    """An input transformer's output, with EventBridge's substitution rules.
-
-    A variable inside a JSON string takes its value's text unescaped (objects and arrays lose
-    their inner quotes); elsewhere it takes its value as JSON, so strings arrive quoted. A
-    variable whose path is not in the event becomes null (an empty text inside a string).
-    """
-    values = {name: json_path(event, path) for name, path in paths.items()}
-    without_detail = {key: value for key, value in event.items() if key != "detail"}
-    values.update(
-        {
-            "aws.events.rule-arn": rule.arn,
-            "aws.events.rule-name": rule.name,
-            "aws.events.event.ingestion-time": event.get("time"),
-            "aws.events.event": without_detail,
-            "aws.events.event.json": event,
-        }
-    )
-    out: list[str] = []
-    in_string = escaped = False
-    position = 0
-    while position < len(template):
-        variable = _VARIABLE.match(template, position)
-        if variable is not None and variable.group(1) in values:
-            value = values[variable.group(1)]
-            out.append(_text_in_string(value) if in_string else _json_value(value))
-            position = variable.end()
-            continue
-        character = template[position]
-        if in_string and escaped:
-            escaped = False
-        elif in_string and character == "\\":
-            escaped = True
-        elif character == '"':
-            in_string = not in_string
-        out.append(character)
-        position += 1
-    return "".join(out)
-
-
-def _text_in_string(value: Any) -> str:
-    if value is _MISSING or value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return (
-        json.dumps(value).replace('"', "") if isinstance(value, dict | list) else json.dumps(value)
-    )
-
-
-def _json_value(value: Any) -> str:
-    return "null" if value is _MISSING else json.dumps(value)
-
-
-# -- schedules ------------------------------------------------------------------------------
-
-_RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
-_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86_400}
-_MONTHS = {name: n for n, name in enumerate(calendar.month_abbr) if name}
-_WEEKDAYS = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
-
-
-class ScheduleError(ValueError):
-    """A schedule expression EventBridge would refuse."""
-
-
-def next_fire_time(expression: str, after: datetime, created: datetime) -> datetime:
-    """The first time strictly after `after` that a `rate(...)` or `cron(...)` schedule fires.
-
-    A rate fires every period counted from the rule's creation; a cron expression (minutes,
-    hours, day of month, month, day of week, year, in UTC) at each matching minute.
-    """
-    rate = _RATE.match(expression.strip())
-    if rate is not None:
-        period = int(rate.group(1)) * _UNIT_SECONDS[rate.group(2).rstrip("s")]
-        if period <= 0:
-            raise ScheduleError(expression)
-        elapsed = (after - created).total_seconds()
-        periods = int(elapsed // period) + 1 if elapsed >= 0 else 1
-        return created + timedelta(seconds=periods * period)
-    if expression.startswith("cron(") and expression.endswith(")"):
-        return _Cron(expression[5:-1]).next_after(after)
-    raise ScheduleError(expression)
-
-
-class _Cron:
-    def __init__(self, fields: str) -> None:
-        parts = fields.split()
-        if len(parts) != 6:
-            raise ScheduleError(f"cron({fields})")
-        minutes, hours, self.days, months, self.weekdays, years = parts
-        self.minutes = sorted(_cron_values(minutes, 0, 59, {}))
-        self.hours = sorted(_cron_values(hours, 0, 23, {}))
-        self.months = _cron_values(months, 1, 12, _MONTHS)
-        self.years = _cron_values(years, 1970, 2199, {})
-
-    def next_after(self, after: datetime) -> datetime:
-        start = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
-        day = start.replace(hour=0, minute=0)
-        for _ in range(366 * 5):
-            if day.year in self.years and day.month in self.months and self._day_matches(day):
-                for hour in self.hours:
-                    for minute in self.minutes:
-                        moment = day.replace(hour=hour, minute=minute)
-                        if moment >= start:
-                            return moment
-            day += timedelta(days=1)
-        raise ScheduleError("the cron expression does not fire in the next five years")
-
-    def _day_matches(self, day: datetime) -> bool:
-        if self.days != "?" and not _day_of_month_matches(self.days, day):
-            return False
-        return self.weekdays == "?" or _weekday_matches(self.weekdays, day)
-
-
-def _cron_values(text: str, low: int, high: int, names: dict[str, int]) -> set[int]:
-    values: set[int] = set()
-    for part in text.upper().split(","):
-        for name, number in names.items():
-            part = part.replace(name.upper(), str(number))
-        span, _, step = part.partition("/")
-        if span in ("*", "?"):
-            first, last = low, high
-        elif "-" in span:
-            first, last = (int(bound) for bound in span.split("-", 1))
-        else:
-            first = int(span)
-            last = high if step else first
-        values.update(range(first, last + 1, int(step) if step else 1))
-    return values
-
-
-def _day_of_month_matches(text: str, day: datetime) -> bool:
-    last = calendar.monthrange(day.year, day.month)[1]
-    for part in text.upper().split(","):
-        if part == "L":
-            if day.day == last:
-                return True
-        elif part == "LW":
-            if day.day == _nearest_weekday(day, last):
-                return True
-        elif part.endswith("W"):
-            if day.day == _nearest_weekday(day, int(part[:-1])):
-                return True
-        elif day.day in _cron_values(part, 1, 31, {}):
-            return True
-    return False
-
-
-def _nearest_weekday(day: datetime, target: int) -> int:
-    last = calendar.monthrange(day.year, day.month)[1]
-    target = min(target, last)
-    weekday = day.replace(day=target).weekday()  # Monday 0 ... Sunday 6
-    if weekday == 5:
-        return target - 1 if target > 1 else target + 2
-    if weekday == 6:
-        return target + 1 if target < last else target - 2
-    return target
-
-
-def _weekday_matches(text: str, day: datetime) -> bool:
-    number = (day.weekday() + 1) % 7 + 1  # EventBridge: SUN 1 ... SAT 7
-    last = calendar.monthrange(day.year, day.month)[1]
-    for part in text.upper().split(","):
-        for name, value in _WEEKDAYS.items():
-            part = part.replace(name, str(value))
-        if "#" in part:
-            weekday, nth = (int(x) for x in part.split("#"))
-            if number == weekday and (day.day - 1) // 7 + 1 == nth:
-                return True
-        elif part.endswith("L"):
-            weekday = int(part[:-1] or 7)
-            if number == weekday and day.day + 7 > last:
-                return True
-        elif number in _cron_values(part, 1, 7, {}):
-            return True
-    return False
 
 
 # -- the extension --------------------------------------------------------------------------
@@ -444,19 +93,21 @@ class _Schedule:
     next_due: datetime
 
 
-class EventBridgeRules(Extension):
+class EventBridgeRules(Service):
     """EventBridge rules and their targets (see the module docstring).
 
     Schedules run on the engine's clock for them, which starts at the engine's start (UTC now)
     and moves with (scaled) real time while the engine delivers in the background. `settle()`
     never fires a schedule, so it always ends; a test moves the clock instead:
 
-        fired = cloud.engine.extension(EventBridgeRules).advance_schedules(3600)
+        fired = cloud.engine.service(EventBridgeRules).advance_schedules(3600)
         cloud.settle()   # deliver the fired events to their targets
 
     `advance_schedules(seconds)` fires every schedule due within that span, in time order, each
     event with its due `time`; `fire_schedule(rule_name)` fires one rule now.
     """
+
+    NAME = "events"
 
     def __init__(self, engine: Any) -> None:
         super().__init__(engine)
@@ -783,7 +434,7 @@ def _put_on_bus(arn: str, event: dict[str, Any]) -> None:
         raise TargetError("NO_RESOURCE", f"Event bus not found: {arn}", retryable=False) from (
             error
         )
-    rules = active_engine().extension(EventBridgeRules)
+    rules = active_engine().service(EventBridgeRules)
     for rule in list(bus.rules.values()):
         rules.route(rule, event)
 
@@ -832,7 +483,7 @@ def _rules_deliver_through_extension(original):
             key: value for key, value in dict(original_event).items() if key != "ingestion-time"
         }
         event["time"] = _event_time(event.get("time"))
-        active_engine().extension(EventBridgeRules).route(self, event)
+        active_engine().service(EventBridgeRules).route(self, event)
 
     return send_to_targets
 
@@ -856,8 +507,37 @@ def _event_bus_refs_to_its_name(original):
     return __init__
 
 
-EventBridgeRules.PATCHES = (
-    (events_models.EventBus, "__init__", _event_bus_refs_to_its_name),
-    (events_models.Rule, "send_to_targets", _rules_deliver_through_extension),
-    (events_models.EventPattern, "matches_event", _patterns_match_as_eventbridge_does),
+EventBridgeRules.HOOKS = (
+    Hook(
+        events_models.EventBus,
+        "__init__",
+        _event_bus_refs_to_its_name,
+        why="A bus's Ref is its name, as CDK's rules expect",
+        parameters=(
+            "self",
+            "account_id",
+            "region_name",
+            "name",
+            "description",
+            "kms_key_identifier",
+            "dead_letter_config",
+            "tags",
+        ),
+    ),
+    Hook(
+        events_models.Rule,
+        "send_to_targets",
+        _rules_deliver_through_extension,
+        why="Matched rules deliver to targets with AWS's rules",
+        parameters=("self", "original_event", "transform_input"),
+        replaces=True,
+    ),
+    Hook(
+        events_models.EventPattern,
+        "matches_event",
+        _patterns_match_as_eventbridge_does,
+        why="Event patterns match with EventBridge's rules",
+        parameters=("self", "event"),
+        replaces=True,
+    ),
 )

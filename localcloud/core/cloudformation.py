@@ -25,6 +25,8 @@ from moto.kms import models as kms_models
 from moto.sns.models import sns_backends
 from moto.sqs import models as sqs_models
 
+from localcloud.core.hooks import Hook
+
 logger = logging.getLogger("localcloud")
 
 
@@ -498,23 +500,103 @@ def _keep_settings(function: Any, properties: dict[str, Any]) -> None:
     function.logging_config = properties.get("LoggingConfig") or {}
 
 
-PATCHES: list[tuple[Any, str, Any]] = [
-    (sqs_models.Queue, "create_from_cloudformation_json", _fifo_queue_named_as_fifo),
-    (
+HOOKS: tuple[Hook, ...] = (
+    Hook(
+        sqs_models.Queue,
+        "create_from_cloudformation_json",
+        _fifo_queue_named_as_fifo,
+        why="An unnamed FIFO queue's generated name ends in .fifo",
+        parameters=(
+            "cls",
+            "resource_name",
+            "cloudformation_json",
+            "account_id",
+            "region_name",
+            "**kwargs",
+        ),
+    ),
+    Hook(
         lambda_models.LambdaFunction,
         "update_from_cloudformation_json",
         _updated_function_keeps_template_settings,
+        why="An updated function keeps its template settings",
+        parameters=(
+            "cls",
+            "original_resource",
+            "new_resource_name",
+            "cloudformation_json",
+            "account_id",
+            "region_name",
+        ),
     ),
-    (lambda_models.LambdaFunction, "_get_layers_data", _public_layers_accepted),
-    (
+    Hook(
+        lambda_models.LambdaFunction,
+        "_get_layers_data",
+        _public_layers_accepted,
+        why="AWS's public layers (Powertools) are accepted by ARN",
+        parameters=("self", "layers_versions_arns"),
+    ),
+    Hook(
         lambda_models.LambdaFunction,
         "create_from_cloudformation_json",
         _function_keeps_template_settings,
+        why="The engine needs template settings moto's model drops",
+        parameters=(
+            "cls",
+            "resource_name",
+            "cloudformation_json",
+            "account_id",
+            "region_name",
+            "**kwargs",
+        ),
     ),
-    (kms_models.Key, "create_from_cloudformation_json", _kms_key_takes_cloudformation_tags),
-    (cfn_parsing.ResourceMap, "parse_ssm_parameter", _ssm_parameter_or_public_stand_in),
-    (cfn_parsing, "resource_class_from_type", _resource_class_with_owned_models),
-    (cfn_models.CloudFormationBackend, "execute_change_set", _execute_change_set_with_outputs),
-    (cfn_models.CloudFormationBackend, "delete_change_set", _delete_change_set_or_fail_cleanly),
-    (cfn_models.CloudFormationBackend, "describe_change_set", _describe_change_set_not_found),
-]
+    Hook(
+        kms_models.Key,
+        "create_from_cloudformation_json",
+        _kms_key_takes_cloudformation_tags,
+        why="CloudFormation's Key/Value tags for moto's KMS model",
+        parameters=(
+            "cls",
+            "resource_name",
+            "cloudformation_json",
+            "account_id",
+            "region_name",
+            "**kwargs",
+        ),
+    ),
+    Hook(
+        cfn_parsing.ResourceMap,
+        "parse_ssm_parameter",
+        _ssm_parameter_or_public_stand_in,
+        why="AWS's public SSM parameters resolve locally",
+        parameters=("self", "value", "value_type"),
+    ),
+    Hook(
+        cfn_parsing,
+        "resource_class_from_type",
+        _resource_class_with_owned_models,
+        why="Localcloud models the resource types moto skips",
+        parameters=("resource_type",),
+    ),
+    Hook(
+        cfn_models.CloudFormationBackend,
+        "execute_change_set",
+        _execute_change_set_with_outputs,
+        why="Stack outputs come from the executed template",
+        parameters=("self", "change_set_name", "stack_name"),
+    ),
+    Hook(
+        cfn_models.CloudFormationBackend,
+        "delete_change_set",
+        _delete_change_set_or_fail_cleanly,
+        why="The CDK CLI deletes change sets that moto already removed",
+        parameters=("self", "change_set_name"),
+    ),
+    Hook(
+        cfn_models.CloudFormationBackend,
+        "describe_change_set",
+        _describe_change_set_not_found,
+        why="The CDK CLI needs ChangeSetNotFound, not a ValidationError",
+        parameters=("self", "change_set_name"),
+    ),
+)

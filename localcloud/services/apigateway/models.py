@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from moto.apigateway.models import APIGatewayBackend, apigateway_backends
 from moto.cloudformation.exceptions import ValidationError
 
-from localcloud.cloudformation import OwnedResource
+from localcloud.core.cloudformation import OwnedResource
 
 
 def _backend(account_id: str, region_name: str) -> APIGatewayBackend:

@@ -13,7 +13,7 @@ private hooks (moto is pinned for this reason):
 - async invocations (SNS notifications to a function among them) are retried and then sent to
   the function's destinations and dead-letter queue, as Lambda does;
 - HTTP API requests become API Gateway v2 events for the matching route (`handle_http`);
-- every other service is an `Extension` (see `extension.py`), pumped with the rest.
+- every other service is a `Service` (see `service.py`), pumped with the rest.
 
 Time: with `time_scale` 1 the engine waits as AWS does (visibility timeouts, batching windows,
 async retry delays); a smaller scale shortens every wait by that factor. `settle()` drains all
@@ -33,10 +33,10 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast, overload
 from urllib.parse import urlsplit
 
 from moto.apigatewayv2.models import apigatewayv2_backends
@@ -48,10 +48,12 @@ from moto.sns.models import sns_backends
 from moto.sqs import models as sqs_models
 from moto.sqs.models import sqs_backends
 
-from localcloud import apifront, cloudformation, delivery
-from localcloud.apifront import HttpRequest, HttpResponse
-from localcloud.extension import Extension, extension_classes
-from localcloud.runner import CodeStore, FunctionRunner, Invocation, LocalFunction
+from localcloud.core import apifront, cloudformation
+from localcloud.core.apifront import HttpRequest, HttpResponse
+from localcloud.core.hooks import Hook, InstalledHooks
+from localcloud.core.runner import CodeStore, FunctionRunner, Invocation, LocalFunction
+from localcloud.core.service import EventBus, Service, service_classes
+from localcloud.rules import filter_criteria, lambda_delivery
 
 logger = logging.getLogger("localcloud")
 
@@ -85,9 +87,8 @@ class _PendingBatch:
     first_received: float = 0.0
 
 
-_E = TypeVar("_E", bound=Extension)
+_S = TypeVar("_S", bound=Service)
 _active: Engine | None = None
-_INHERITED = object()
 
 
 def active_engine() -> Engine:
@@ -124,10 +125,10 @@ class Engine:
         self._pending: dict[str, _PendingBatch] = {}
         self._delivery_lock = threading.RLock()
         self._state_lock = threading.Lock()
-        self._saved: list[tuple[Any, str, Any]] = []
+        self._hooks: InstalledHooks | None = None
         self._background: threading.Thread | None = None
         self._stopping = threading.Event()
-        self.extensions: list[Extension] = [cls(self) for cls in extension_classes()]
+        self.services: list[Service] = [cls(self) for cls in service_classes()]
         self._models_added: list[str] = []
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -136,16 +137,12 @@ class Engine:
         global _active
         if _active is not None:
             raise EngineError("a localcloud engine is already running in this process")
-        patches = [*cloudformation.PATCHES, *_PATCHES]
-        for extension in self.extensions:
-            patches.extend(extension.PATCHES)
-            for model in extension.MODELS:
+        for service in self.services:
+            for model in service.MODELS:
                 resource_type = model.cloudformation_type()
                 cloudformation.OWNED_MODELS[resource_type] = model
                 self._models_added.append(resource_type)
-        for owner, name, wrap in patches:
-            self._saved.append((owner, name, vars(owner).get(name, _INHERITED)))
-            setattr(owner, name, wrap(getattr(owner, name)))
+        self._hooks = InstalledHooks(declared_hooks(type(service) for service in self.services))
         _active = self
         _disable_xray_sdk()
         return self
@@ -153,17 +150,14 @@ class Engine:
     def stop(self) -> None:
         global _active
         self.stop_background()
-        for extension in self.extensions:
-            extension.stop()
+        for service in self.services:
+            service.stop()
         for resource_type in self._models_added:
             cloudformation.OWNED_MODELS.pop(resource_type, None)
         self._models_added.clear()
-        for owner, name, original in reversed(self._saved):
-            if original is _INHERITED:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, original)
-        self._saved.clear()
+        if self._hooks is not None:
+            self._hooks.remove()
+            self._hooks = None
         if _active is self:
             _active = None
 
@@ -196,12 +190,20 @@ class Engine:
             self._background.join()
             self._background = None
 
-    def extension(self, cls: type[_E]) -> _E:
-        """The running instance of an extension class."""
-        for extension in self.extensions:
-            if isinstance(extension, cls):
-                return extension
-        raise EngineError(f"the engine runs no {cls.__name__}")
+    @overload
+    def service(self, kind: type[_S]) -> _S: ...
+    @overload
+    def service(self, kind: str) -> Service: ...
+    def service(self, kind: type[Service] | str) -> Service:
+        """The running instance of a service, by class (its own package) or by `NAME` (any)."""
+        for service in self.services:
+            if kind == service.NAME if isinstance(kind, str) else isinstance(service, kind):
+                return service
+        raise EngineError(f"the engine runs no {getattr(kind, '__name__', kind)} service")
+
+    def event_bus(self) -> EventBus:
+        """The EventBridge service, for services that put events on a bus as AWS services do."""
+        return cast(EventBus, self.service("events"))
 
     # -- functions -------------------------------------------------------------------------
 
@@ -268,7 +270,7 @@ class Engine:
 
     def invoke_async(self, function: Any, event: Any, *, trigger: str) -> str:
         """Queue an asynchronous (Event) invocation; returns its request id."""
-        request_id = delivery.new_request_id()
+        request_id = lambda_delivery.new_request_id()
         self._schedule(
             _AsyncJob(0.0, 0, function.function_arn, event, trigger, request_id), delay=0.0
         )
@@ -298,7 +300,7 @@ class Engine:
     # -- delivery --------------------------------------------------------------------------
 
     def pump(self, *, fast_forward: bool) -> int:
-        """One delivery round over async invocations, SQS event sources and every extension.
+        """One delivery round over async invocations, SQS event sources and every service.
 
         Returns the work done. With `fast_forward`, every wait (retry delay, batching window)
         counts as elapsed.
@@ -308,8 +310,8 @@ class Engine:
             for mapping in self.event_source_mappings():
                 if ":sqs:" in mapping.event_source_arn:
                     done += self._poll_sqs(mapping, fast_forward)
-            for extension in self.extensions:
-                done += extension.pump(fast_forward=fast_forward)
+            for service in self.services:
+                done += service.pump(fast_forward=fast_forward)
             return done
 
     def settle(self, *, max_rounds: int = 100_000) -> int:
@@ -360,15 +362,15 @@ class Engine:
             if on_success:
                 self._send_invocation_record(on_success, function, job, invocation, "Success")
             return
-        retries = config.get("MaximumRetryAttempts", delivery.DEFAULT_ASYNC_RETRIES)
+        retries = config.get("MaximumRetryAttempts", lambda_delivery.DEFAULT_ASYNC_RETRIES)
         if job.attempt > retries:
             self._dispose_failed_event(function, job, invocation, config, "RetriesExhausted")
             return
-        delay = delivery.ASYNC_RETRY_DELAYS_SECONDS[
-            min(job.attempt - 1, len(delivery.ASYNC_RETRY_DELAYS_SECONDS) - 1)
+        delay = lambda_delivery.ASYNC_RETRY_DELAYS_SECONDS[
+            min(job.attempt - 1, len(lambda_delivery.ASYNC_RETRY_DELAYS_SECONDS) - 1)
         ]
         maximum_age = config.get(
-            "MaximumEventAgeInSeconds", delivery.DEFAULT_MAXIMUM_EVENT_AGE_SECONDS
+            "MaximumEventAgeInSeconds", lambda_delivery.DEFAULT_MAXIMUM_EVENT_AGE_SECONDS
         )
         if job.age_seconds + delay > maximum_age:
             # Lambda drops an event from its queue once it is older than the maximum age.
@@ -381,7 +383,7 @@ class Engine:
     def _send_invocation_record(
         self, destination: str, function: Any, job: _AsyncJob, invocation: Invocation, why: str
     ) -> None:
-        record = delivery.async_invocation_record(
+        record = lambda_delivery.async_invocation_record(
             function_arn=function.function_arn,
             request_id=job.request_id,
             event=job.event,
@@ -389,7 +391,7 @@ class Engine:
             invocation=invocation,
             condition=why,
         )
-        self.send_to_target(destination, delivery.dumps(record), {})
+        self.send_to_target(destination, lambda_delivery.dumps(record), {})
 
     def _dispose_failed_event(
         self, function: Any, job: _AsyncJob, invocation: Invocation, config: dict, why: str
@@ -403,8 +405,8 @@ class Engine:
             self._send_invocation_record(destination, function, job, invocation, why)
         dead_letter = getattr(function, "localcloud_dead_letter_arn", None)
         if dead_letter:
-            attributes = delivery.dead_letter_message_attributes(job.request_id, invocation)
-            self.send_to_target(dead_letter, delivery.dumps(job.event), attributes)
+            attributes = lambda_delivery.dead_letter_message_attributes(job.request_id, invocation)
+            self.send_to_target(dead_letter, lambda_delivery.dumps(job.event), attributes)
         if destination or dead_letter:
             return
         logger.warning(
@@ -460,13 +462,11 @@ class Engine:
             raise EngineError(f"destination {arn}: not a queue, topic, function, bus or bucket")
 
     def _put_invocation_record_event(self, bus_arn: str, record: dict[str, Any]) -> None:
-        from localcloud.eventbridge import EventBridgeRules
-
         condition = record.get("requestContext", {}).get("condition")
         outcome = "Success" if condition == "Success" else "Failure"
         function_arn = record.get("requestContext", {}).get("functionArn", "")
         _, _, _, region, account, resource = bus_arn.split(":", 5)
-        self.extension(EventBridgeRules).put_event(
+        self.event_bus().put_event(
             account_id=account,
             region=region,
             bus_name=resource.removeprefix("event-bus/"),
@@ -529,24 +529,21 @@ class Engine:
 
     def _filter_sqs_messages(self, mapping: Any, queue: Any, messages: list) -> list:
         """The messages the mapping's FilterCriteria let through; Lambda deletes the others."""
-        # Imported here: event_filters uses the EventBridge extension, which imports the engine.
-        from localcloud import event_filters
-
-        patterns = event_filters.filter_patterns(mapping.filter_criteria, "sqs")
+        patterns = filter_criteria.filter_patterns(mapping.filter_criteria, "sqs")
         if not patterns:
             return messages
         backend = sqs_backends[mapping.account_id][mapping.region]
         passed = []
         for message in messages:
-            record = delivery.sqs_record(message, mapping.event_source_arn, mapping.region)
-            if event_filters.record_passes(patterns, record, "sqs"):
+            record = lambda_delivery.sqs_record(message, mapping.event_source_arn, mapping.region)
+            if filter_criteria.record_passes(patterns, record, "sqs"):
                 passed.append(message)
             else:
                 backend.delete_message(queue.name, message.receipt_handle)
         return passed
 
     def _deliver_sqs_batch(self, mapping: Any, queue: Any, messages: list, fast: bool) -> None:
-        settings = delivery.SqsSourceSettings(
+        settings = lambda_delivery.SqsSourceSettings(
             batch_size=int(mapping.batch_size or 10),
             batching_window_seconds=float(mapping.max_batch_window or 0),
             reports_batch_item_failures="ReportBatchItemFailures"
@@ -554,13 +551,13 @@ class Engine:
         )
         event = {
             "Records": [
-                delivery.sqs_record(message, mapping.event_source_arn, mapping.region)
+                lambda_delivery.sqs_record(message, mapping.event_source_arn, mapping.region)
                 for message in messages
             ]
         }
         function = self.function(mapping.function_arn)
         invocation = self.invoke(function, event, trigger=f"SQS {queue.name}")
-        failed = delivery.failed_message_ids(invocation, settings, {m.id for m in messages})
+        failed = lambda_delivery.failed_message_ids(invocation, settings, {m.id for m in messages})
         backend = sqs_backends[mapping.account_id][mapping.region]
         for message in messages:
             if message.id not in failed:
@@ -586,8 +583,8 @@ class Engine:
             for api in backend.apis.values()
             if api.protocol_type == "HTTP"
         ]
-        for extension in self.extensions:
-            served.extend(extension.apis())
+        for service in self.services:
+            served.extend(service.apis())
         return served
 
     def handle_http(self, api_id: str, request: HttpRequest) -> HttpResponse:
@@ -601,8 +598,8 @@ class Engine:
     def _handle_http(self, api_id: str, request: HttpRequest) -> HttpResponse:
         api = apigatewayv2_backends[self.account_id][self.region].apis.get(api_id)
         if api is None or api.protocol_type != "HTTP":
-            for extension in self.extensions:
-                answer = extension.handle_http(api_id, request)
+            for service in self.services:
+                answer = service.handle_http(api_id, request)
                 if answer is not None:
                     return answer
             return apifront.gateway_error(404, "Not Found")
@@ -643,6 +640,14 @@ class Engine:
                 return apifront.gateway_error(503, "Service Unavailable")
             return apifront.gateway_error(500, "Internal Server Error")
         return apifront.proxy_response(invocation.payload)
+
+
+def declared_hooks(services: Iterable[type[Service]] | None = None) -> list[Hook]:
+    """Every moto hook: the core's, then each service's (every registered one by default)."""
+    hooks = [*cloudformation.HOOKS, *HOOKS]
+    for service in service_classes() if services is None else services:
+        hooks.extend(service.HOOKS)
+    return hooks
 
 
 def _disable_xray_sdk() -> None:
@@ -756,7 +761,7 @@ def _sns_to_lambda_is_async(original):
         if kwargs.get("message_structure") == "json":
             message = self._parse_message_structure(message, self.protocol)
         engine = active_engine()
-        event = delivery.sns_lambda_event(
+        event = lambda_delivery.sns_lambda_event(
             subscription_arn=self.arn,
             topic_arn=self.topic.arn,
             message_id=message_id,
@@ -851,22 +856,90 @@ def _attributes_cheap_while_sending(original):
     return property(attributes)
 
 
-_PATCHES: list[tuple[Any, str, Any]] = [
-    (http.client.HTTPConnection, "putrequest", _handler_requests_carry_their_chain),
-    (sqs_models.SQSBackend, "send_message", _send_marks_its_queue),
-    (sqs_models.Queue, "attributes", _attributes_cheap_while_sending),
-    (
+HOOKS: tuple[Hook, ...] = (
+    Hook(
+        http.client.HTTPConnection,
+        "putrequest",
+        _handler_requests_carry_their_chain,
+        why="A handler's call to the endpoint runs in its caller's chain",
+        parameters=("self", "method", "url", "skip_host", "skip_accept_encoding"),
+    ),
+    Hook(
+        sqs_models.SQSBackend,
+        "send_message",
+        _send_marks_its_queue,
+        why="Marks the queue being sent to, for its cheap attributes",
+        parameters=(
+            "self",
+            "queue_name",
+            "message_body",
+            "message_attributes",
+            "delay_seconds",
+            "deduplication_id",
+            "group_id",
+            "system_attributes",
+            "validate_group_id",
+        ),
+    ),
+    Hook(
+        sqs_models.Queue,
+        "attributes",
+        _attributes_cheap_while_sending,
+        why="A send reads one attribute; moto builds all, scanning the queue",
+        parameters=("self",),
+    ),
+    Hook(
         sqs_models.SQSBackend,
         "is_message_valid_based_on_retention_period",
         _retention_checked_directly,
+        why="A receive reads retention directly, not every attribute",
+        parameters=("self", "queue_name", "message"),
+        replaces=True,
     ),
-    (lambda_models.LambdaBackend, "invoke", _invoke_through_engine),
-    (lambda_models.LambdaFunction, "_invoke_lambda", _invoke_lambda_through_engine),
-    (lambda_models.LambdaFunction, "__init__", _function_keeps_dead_letter_target),
-    (
+    Hook(
+        lambda_models.LambdaBackend,
+        "invoke",
+        _invoke_through_engine,
+        why="Invoke runs the function's real code, sync or async",
+        parameters=("self", "function_name", "qualifier", "body", "headers", "response_headers"),
+        replaces=True,
+    ),
+    Hook(
+        lambda_models.LambdaFunction,
+        "_invoke_lambda",
+        _invoke_lambda_through_engine,
+        why="Moto's internal invokes run the function's real code",
+        parameters=("self", "event"),
+        replaces=True,
+    ),
+    Hook(
+        lambda_models.LambdaFunction,
+        "__init__",
+        _function_keeps_dead_letter_target,
+        why="Async failures need the function's dead-letter target",
+        parameters=("self", "account_id", "spec", "region", "version"),
+    ),
+    Hook(
         lambda_models.LambdaBackend,
         "create_event_source_mapping",
         _mappings_polled_by_engine,
+        why="The engine polls event sources; moto's own firing is removed",
+        parameters=("self", "spec"),
     ),
-    (sns_models.Subscription, "publish", _sns_to_lambda_is_async),
-]
+    Hook(
+        sns_models.Subscription,
+        "publish",
+        _sns_to_lambda_is_async,
+        why="SNS invokes a function asynchronously, with Lambda's retries",
+        parameters=(
+            "self",
+            "message",
+            "message_id",
+            "subject",
+            "message_attributes",
+            "group_id",
+            "deduplication_id",
+            "message_structure",
+        ),
+    ),
+)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from localcloud.apifront import HttpRequest, HttpResponse, text_or_bytes
-from localcloud.restapi_access import AuthorizerDecision, GatewayError
+from localcloud.core.apifront import HttpRequest, HttpResponse, text_or_bytes
+from localcloud.services.apigateway.access import AuthorizerDecision, GatewayError
 
 
 @dataclass

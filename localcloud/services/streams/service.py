@@ -50,9 +50,16 @@ from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.dynamodb.models import dynamodb_backends
 from moto.kinesis.models import kinesis_backends
 
-from localcloud import delivery, event_filters
-from localcloud.extension import Extension
-from localcloud.runner import Invocation
+from localcloud.core.hooks import Hook
+from localcloud.core.runner import Invocation
+from localcloud.core.service import Service
+from localcloud.rules import lambda_delivery
+from localcloud.rules.filter_criteria import (
+    FilterCriteriaError,
+    filter_patterns,
+    record_passes,
+    source_kind,
+)
 
 logger = logging.getLogger("localcloud")
 
@@ -391,8 +398,8 @@ def lane_of(partition_key: str, lanes: int) -> int:
 def _check_filter_criteria(event_source_arn: str, filter_criteria: Any) -> None:
     """Refuse FilterCriteria as Lambda does, before the mapping is created or changed."""
     try:
-        event_filters.filter_patterns(filter_criteria, event_filters.source_kind(event_source_arn))
-    except event_filters.FilterCriteriaError as error:
+        filter_patterns(filter_criteria, source_kind(event_source_arn))
+    except FilterCriteriaError as error:
         raise InvalidParameterValueException(str(error)) from None
 
 
@@ -473,19 +480,25 @@ class _Source:
     shards: dict[str, _Shard] = field(default_factory=dict)
 
 
-class StreamEventSources(Extension):
+class StreamEventSources(Service):
     """Kinesis and DynamoDB Streams event sources, delivered with Lambda's rules."""
 
-    PATCHES = (
-        (
+    NAME = "streams"
+
+    HOOKS = (
+        Hook(
             lambda_models.LambdaBackend,
             "create_event_source_mapping",
             _mapping_remembers_shard_ends,
+            why="A stream mapping starts where its shards end at creation",
+            parameters=("self", "spec"),
         ),
-        (
+        Hook(
             lambda_models.LambdaBackend,
             "update_event_source_mapping",
             _mapping_update_checks_filter_criteria,
+            why="FilterCriteria are refused on update as on create",
+            parameters=("self", "uuid", "spec"),
         ),
     )
 
@@ -509,8 +522,8 @@ class StreamEventSources(Extension):
         if shards is None:
             return 0
         settings = StreamSourceSettings.of(mapping)
-        kind = event_filters.source_kind(mapping.event_source_arn)
-        patterns = event_filters.filter_patterns(mapping.filter_criteria, kind)
+        kind = source_kind(mapping.event_source_arn)
+        patterns = filter_patterns(mapping.filter_criteria, kind)
         source = self._sources.setdefault(mapping.uuid, _Source())
         done = 0
         for shard_id in shards.shard_ids():
@@ -543,7 +556,7 @@ class StreamEventSources(Extension):
         shard.read_after = records[-1].position
         now = time.monotonic()
         for record in records:
-            if not event_filters.record_passes(patterns, record.event_record, kind):
+            if not record_passes(patterns, record.event_record, kind):
                 continue
             lane = shard.lanes[lane_of(record.partition_key, len(shard.lanes))]
             if not lane.pending:
@@ -792,7 +805,7 @@ class _Delivery:
         record = failure_record(
             condition=condition,
             function_arn=self.function.function_arn,
-            request_id=last.request_id if last is not None else delivery.new_request_id(),
+            request_id=last.request_id if last is not None else lambda_delivery.new_request_id(),
             invoke_count=batch.invoke_count,
             last_invocation=last,
             batch_info_key=self.shards.batch_info_key,
@@ -802,7 +815,7 @@ class _Delivery:
         )
         destination = self.settings.on_failure_destination
         if destination:
-            self.engine.send_to_target(destination, delivery.dumps(record), {})
+            self.engine.send_to_target(destination, lambda_delivery.dumps(record), {})
             return
         logger.warning(
             "%s: %d records of %s (%s) failed (%s) and the mapping has no on-failure "

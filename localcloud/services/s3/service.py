@@ -50,9 +50,10 @@ from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 from moto.utilities.utils import get_partition
 
-from localcloud.cloudformation import OwnedResource
-from localcloud.engine import active_engine
-from localcloud.extension import Extension
+from localcloud.core.cloudformation import OwnedResource
+from localcloud.core.engine import active_engine
+from localcloud.core.hooks import Hook
+from localcloud.core.service import Service
 
 logger = logging.getLogger("localcloud")
 
@@ -88,12 +89,14 @@ _DESTINATION_KINDS = (
 )  # fmt: skip
 
 
-class S3Notifications(Extension):
+class S3Notifications(Service):
     """S3 event notifications to SQS, SNS and Lambda (see the module docstring).
 
     Delivery to queues and topics happens during the object operation, as moto's S3 calls it;
     delivery to functions is an async invocation, run by the engine's pump (`settle()`).
     """
+
+    NAME = "s3"
 
     def __init__(self, engine: Any) -> None:
         super().__init__(engine)
@@ -165,8 +168,6 @@ class S3Notifications(Extension):
         self.engine.invoke_async(function, event, trigger=f"S3 {bucket_name}")
 
     def _to_event_bridge(self, event_name: str, bucket: Any, key: Any, sequencer: str) -> None:
-        from localcloud.eventbridge import EventBridgeRules
-
         family = event_name.split(":")[1]
         detail_type = _EVENT_BRIDGE_DETAIL_TYPES.get(event_name) or _EVENT_BRIDGE_DETAIL_TYPES.get(
             family
@@ -198,7 +199,7 @@ class S3Notifications(Extension):
                 if event_name.endswith("DeleteMarkerCreated")
                 else "Permanently Deleted"
             )
-        self.engine.extension(EventBridgeRules).put_event(
+        self.engine.event_bus().put_event(
             account_id=bucket.account_id,
             region=bucket.region_name,
             bus_name="default",
@@ -445,7 +446,7 @@ def _events_as_s3_sends_them(original):
         name = event_name.value if hasattr(event_name, "value") else str(event_name)
         if name.startswith("s3:ObjectTagging:") and getattr(_writing_object, "active", False):
             return
-        active_engine().extension(S3Notifications).notify(name, bucket, key)
+        active_engine().service(S3Notifications).notify(name, bucket, key)
 
     return send_event
 
@@ -466,7 +467,7 @@ def _object_write_tags_silently(original):
 def _test_event_as_s3_sends_it(original):
     # S3's test message also carries a request id and host id, and goes to SNS with a subject.
     def send_test_event(account_id: str, bucket: Any) -> None:
-        active_engine().extension(S3Notifications).send_test_events(bucket)
+        active_engine().service(S3Notifications).send_test_events(bucket)
 
     return send_test_event
 
@@ -475,7 +476,7 @@ def _delete_marker_notifies(original):
     # moto sends nothing when deleting an object of a versioned bucket adds a delete marker.
     def _set_delete_marker(self, bucket_name: str, key_name: str) -> Any:
         marker = original(self, bucket_name, key_name)
-        active_engine().extension(S3Notifications).notify(
+        active_engine().service(S3Notifications).notify(
             "s3:ObjectRemoved:DeleteMarkerCreated", self.get_bucket(bucket_name), marker
         )
         return marker
@@ -567,22 +568,78 @@ def _apply_bucket_property(bucket: Any, cloudformation_json: dict[str, Any]) -> 
         bucket.set_notification_configuration(moto_configuration(configuration, from_bucket=True))
 
 
-S3Notifications.PATCHES = (
-    (s3_notifications, "send_event", _events_as_s3_sends_them),
-    (s3_responses.S3Response, "put_object", _object_write_tags_silently),
-    (s3_responses.S3Response, "copy_object", _object_write_tags_silently),
-    (s3_notifications, "send_test_event", _test_event_as_s3_sends_it),
-    (s3_models.S3Backend, "_set_delete_marker", _delete_marker_notifies),
-    (
+S3Notifications.HOOKS = (
+    Hook(
+        s3_notifications,
+        "send_event",
+        _events_as_s3_sends_them,
+        why="moto's records lack fields S3 sends, and it invokes functions synchronously.",
+        parameters=("account_id", "event_name", "bucket", "key"),
+        replaces=True,
+    ),
+    Hook(
+        s3_responses.S3Response,
+        "put_object",
+        _object_write_tags_silently,
+        why="An upload with tags notifies ObjectCreated only",
+        parameters=("self",),
+    ),
+    Hook(
+        s3_responses.S3Response,
+        "copy_object",
+        _object_write_tags_silently,
+        why="An upload with tags notifies ObjectCreated only",
+        parameters=("self",),
+    ),
+    Hook(
+        s3_notifications,
+        "send_test_event",
+        _test_event_as_s3_sends_it,
+        why="S3's test event carries request and host ids, and a subject to SNS",
+        parameters=("account_id", "bucket"),
+        replaces=True,
+    ),
+    Hook(
+        s3_models.S3Backend,
+        "_set_delete_marker",
+        _delete_marker_notifies,
+        why="S3 notifies a delete marker's creation; moto sends nothing",
+        parameters=("self", "bucket_name", "key_name"),
+    ),
+    Hook(
         s3_models.S3Backend,
         "put_bucket_notification_configuration",
         _overlapping_configurations_refused,
+        why="S3 refuses overlapping notification configurations",
+        parameters=("self", "bucket_name", "notification_config"),
     ),
-    (s3_models.FakeBucket, "create_from_cloudformation_json", _bucket_applies_notifications),
-    (
+    Hook(
+        s3_models.FakeBucket,
+        "create_from_cloudformation_json",
+        _bucket_applies_notifications,
+        why="Moto's CloudFormation ignores a bucket's NotificationConfiguration",
+        parameters=(
+            "cls",
+            "resource_name",
+            "cloudformation_json",
+            "account_id",
+            "region_name",
+            "**kwargs",
+        ),
+    ),
+    Hook(
         s3_models.FakeBucket,
         "update_from_cloudformation_json",
         _updated_bucket_applies_notifications,
+        why="An updated bucket's NotificationConfiguration applies too",
+        parameters=(
+            "cls",
+            "original_resource",
+            "new_resource_name",
+            "cloudformation_json",
+            "account_id",
+            "region_name",
+        ),
     ),
 )
 S3Notifications.MODELS = (BucketNotifications,)

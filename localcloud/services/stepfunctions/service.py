@@ -80,9 +80,10 @@ from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.backend import execution as parser_execution
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-from localcloud.cloudformation import OwnedResource
-from localcloud.engine import EngineError, active_engine
-from localcloud.extension import Extension
+from localcloud.core.cloudformation import OwnedResource
+from localcloud.core.engine import EngineError, active_engine
+from localcloud.core.hooks import Hook
+from localcloud.core.service import Service
 
 # How long an execution that looks idle must stay unchanged before settle takes it as idle:
 # a Parallel branch passing from one state to the next is briefly neither in a Task nor done.
@@ -184,8 +185,10 @@ def _api_shape(value: Any) -> Any:
     return value
 
 
-class StepFunctions(Extension):
+class StepFunctions(Service):
     """Runs executions on moto's interpreter with the engine's time (see the module)."""
+
+    NAME = "stepfunctions"
 
     MODELS = (StateMachine,)
 
@@ -320,7 +323,7 @@ def _now() -> datetime.datetime:
 def _extension() -> StepFunctions | None:
     # moto's threads may outlive the engine by a moment; they then run as moto would.
     try:
-        return active_engine().extension(StepFunctions)
+        return active_engine().service(StepFunctions)
     except EngineError:
         return None
 
@@ -599,36 +602,141 @@ def _server_port_of_engine(original):
     return moto_server_port
 
 
-StepFunctions.PATCHES = (
-    (sfn_responses, "get_backend", _executing_backend),
-    (sfn_responses.StepFunctionResponse, "send_task_failure", _task_failure_keeps_cause),
-    (sfn_responses.StepFunctionResponse, "describe_execution", _output_as_compact_json),
-    (sfn_responses.StepFunctionResponse, "stop_execution", _stop_execution_keeps_error_and_cause),
-    (parser_execution.Execution, "stop", _stop_ends_token_waits),
-    (Environment, "set_error", _stopped_stays_stopped),
-    (Environment, "set_timed_out", _stopped_stays_stopped),
-    (
+StepFunctions.HOOKS = (
+    Hook(
+        sfn_responses,
+        "get_backend",
+        _executing_backend,
+        why="Step Functions executes definitions while the engine runs",
+        parameters=("account", "region"),
+        replaces=True,
+    ),
+    Hook(
+        sfn_responses.StepFunctionResponse,
+        "send_task_failure",
+        _task_failure_keeps_cause,
+        why="SendTaskFailure's cause reaches the error output",
+        parameters=("self",),
+        replaces=True,
+    ),
+    Hook(
+        sfn_responses.StepFunctionResponse,
+        "describe_execution",
+        _output_as_compact_json,
+        why="An execution's output is compact JSON text",
+        parameters=("self",),
+    ),
+    Hook(
+        sfn_responses.StepFunctionResponse,
+        "stop_execution",
+        _stop_execution_keeps_error_and_cause,
+        why="StopExecution's error and cause describe the execution",
+        parameters=("self",),
+        replaces=True,
+    ),
+    Hook(
+        parser_execution.Execution,
+        "stop",
+        _stop_ends_token_waits,
+        why="StopExecution aborts an execution waiting for a token",
+        parameters=("self", "stop_date", "error", "cause"),
+    ),
+    Hook(
+        Environment,
+        "set_error",
+        _stopped_stays_stopped,
+        why="A stopped execution stays aborted, not failed or timed out",
+        parameters=("self", "error"),
+    ),
+    Hook(
+        Environment,
+        "set_timed_out",
+        _stopped_stays_stopped,
+        why="A stopped execution stays aborted, not failed or timed out",
+        parameters=("self",),
+    ),
+    Hook(
         parser_models.StepFunctionsParserBackend,
         "delete_state_machine",
         _deleting_a_machine_stops_its_executions,
+        why="Step Functions ends a deleted machine's executions",
+        parameters=("self", "arn"),
     ),
-    (
+    Hook(
         state_task_service_lambda.StateTaskServiceLambda,
         "_from_error",
         _lambda_failures_named_as_step_functions_does,
+        why="Lambda failures get the error names Step Functions uses",
+        parameters=("self", "env", "ex"),
     ),
-    (StateTaskLambda, "_from_error", _lambda_failures_named_as_step_functions_does),
-    (StateTask, "_from_error", _heartbeat_timeout_named_as_such),
-    (parser_models.StepFunctionsParserBackend, "start_execution", _execution_named_when_unnamed),
-    (WaitFunction, "_wait_interval", _wait_on_engine_time),
-    (RetrierDecl, "_eval_body", _retry_interval_on_engine_time),
-    (ExecutionState, "_evaluate_with_timeout", _task_counted),
-    (
+    Hook(
+        StateTaskLambda,
+        "_from_error",
+        _lambda_failures_named_as_step_functions_does,
+        why="Lambda failures get the error names Step Functions uses",
+        parameters=("self", "env", "ex"),
+    ),
+    Hook(
+        StateTask,
+        "_from_error",
+        _heartbeat_timeout_named_as_such,
+        why="A missed heartbeat is States.HeartbeatTimeout",
+        parameters=("self", "env", "ex"),
+    ),
+    Hook(
+        parser_models.StepFunctionsParserBackend,
+        "start_execution",
+        _execution_named_when_unnamed,
+        why="An execution started without a name gets a UUID",
+        parameters=("self", "state_machine_arn", "name", "execution_input", "trace_header"),
+    ),
+    Hook(
+        WaitFunction,
+        "_wait_interval",
+        _wait_on_engine_time,
+        why="Wait states pass on the engine's scaled time",
+        parameters=("self", "env", "wait_seconds"),
+    ),
+    Hook(
+        RetrierDecl,
+        "_eval_body",
+        _retry_interval_on_engine_time,
+        why="Retry intervals pass on the engine's scaled time",
+        parameters=("self", "env"),
+    ),
+    Hook(
+        ExecutionState,
+        "_evaluate_with_timeout",
+        _task_counted,
+        why="Settle() counts Tasks in progress",
+        parameters=("self", "env"),
+    ),
+    Hook(
         state_task_service_callback.StateTaskServiceCallback,
         "_eval_wait_for_task_token",
         _token_wait_marked,
+        why="Settle() tells a token wait from a running Task",
+        parameters=("self", "env", "timeout_seconds", "callback_endpoint", "heartbeat_endpoint"),
     ),
-    (CallbackEndpoint, "notify", _notify_ends_token_wait),
-    (boto_client, "moto_server_port", _server_port_of_engine),
-    (lambda_eval_utils, "boto_client_for", _lambda_client_reused),
+    Hook(
+        CallbackEndpoint,
+        "notify",
+        _notify_ends_token_wait,
+        why="A token's answer ends its wait before settle() looks",
+        parameters=("self", "outcome"),
+    ),
+    Hook(
+        boto_client,
+        "moto_server_port",
+        _server_port_of_engine,
+        why="Tasks call localcloud's endpoint, not moto's default port",
+        parameters=(),
+    ),
+    Hook(
+        lambda_eval_utils,
+        "boto_client_for",
+        _lambda_client_reused,
+        why="One Lambda client serves every Task, not one per invocation",
+        parameters=("region", "service", "state_credentials"),
+    ),
 )

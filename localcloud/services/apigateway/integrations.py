@@ -29,10 +29,10 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from moto.core.models import botocore_stubber
 
-from localcloud import vtl
-from localcloud.apifront import HttpResponse
-from localcloud.restapi_access import GatewayError
-from localcloud.restapi_call import (
+from localcloud.core.apifront import HttpResponse
+from localcloud.rules import vtl
+from localcloud.services.apigateway.access import GatewayError
+from localcloud.services.apigateway.call import (
     STAGE_VARIABLE,
     RestCall,
     accepts_binary,
@@ -42,7 +42,7 @@ from localcloud.restapi_call import (
 )
 
 if TYPE_CHECKING:
-    from localcloud.engine import Engine
+    from localcloud.core.engine import Engine
 
 logger = logging.getLogger("localcloud")
 

@@ -1,0 +1,99 @@
+"""The one contract every emulated service follows, and how the engine finds the services.
+
+A service is a `Service` subclass in its own package under `localcloud/services/`. It brings
+
+- `NAME`: how other services and tests find the running instance (`engine.service("events")`)
+  without importing its package;
+- `HOOKS`: its moto hooks (`localcloud.core.hooks.Hook`), installed when the engine starts and
+  undone when it stops;
+- `MODELS`: CloudFormation models for resource types moto's CloudFormation skips (subclasses
+  of `localcloud.core.cloudformation.OwnedResource`), used while the engine runs;
+- `pump()`: one delivery round of its own pending work, called by the engine's `pump`;
+- `deliver()`: for a service that can receive a message sent to one of its ARNs (a queue, a
+  topic, a bus, a function, a bucket), the dispatcher's way in (`DELIVERS` names the ARN
+  service prefixes it answers);
+- for a service that serves APIs over HTTP, `apis()` and `handle_http()`.
+
+The services the engine runs are listed once, by import path, in `SERVICES`; a package is
+imported only when an engine starts, so nothing in the core imports a service.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+if TYPE_CHECKING:
+    from localcloud.core.apifront import HttpRequest, HttpResponse
+    from localcloud.core.engine import Engine
+    from localcloud.core.hooks import Hook
+
+#: Every service, in the order the engine pumps them: "package.module:Class".
+SERVICES: tuple[str, ...] = (
+    "localcloud.services.streams.service:StreamEventSources",
+    "localcloud.services.s3.service:S3Notifications",
+    "localcloud.services.events.service:EventBridgeRules",
+    "localcloud.services.stepfunctions.service:StepFunctions",
+    "localcloud.services.apigateway.service:RestApis",
+    "localcloud.services.cloudmap_glue.service:CloudMapAndGlue",
+)
+
+
+class Service:
+    """One emulated service (see the module docstring); the engine makes one per start."""
+
+    NAME: ClassVar[str] = ""
+    HOOKS: ClassVar[Sequence[Hook]] = ()
+    MODELS: ClassVar[Sequence[type]] = ()
+    DELIVERS: ClassVar[Sequence[str]] = ()
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def pump(self, *, fast_forward: bool) -> int:
+        """Deliver what is due (everything, with `fast_forward`); returns the work done."""
+        return 0
+
+    def stop(self) -> None:
+        """Release what the service holds (threads, timers) when the engine stops."""
+
+    def deliver(self, arn: str, body: str, attributes: dict[str, Any]) -> None:
+        """Take a message sent to `arn` (one of the prefixes in `DELIVERS`)."""
+        raise NotImplementedError(f"{type(self).__name__} receives nothing sent to {arn}")
+
+    def apis(self) -> list[dict[str, str]]:
+        """The APIs this service serves: id, name and local URL."""
+        return []
+
+    def handle_http(self, api_id: str, request: HttpRequest) -> HttpResponse | None:
+        """Answer a request to one of this service's APIs; None when `api_id` is not one."""
+        return None
+
+
+class EventBus(Protocol):
+    """What the EventBridge service offers the others: an event put on a bus by AWS itself."""
+
+    def put_event(
+        self,
+        *,
+        account_id: str,
+        region: str,
+        bus_name: str,
+        source: str,
+        detail_type: str,
+        detail: dict[str, Any],
+        resources: list[str],
+    ) -> dict[str, Any]: ...
+
+
+def service_classes(paths: Sequence[str] = SERVICES) -> list[type[Service]]:
+    """The service classes named in `paths`, imported now."""
+    classes = []
+    for path in paths:
+        module_name, _, class_name = path.partition(":")
+        service_class: Any = getattr(importlib.import_module(module_name), class_name)
+        if not (isinstance(service_class, type) and issubclass(service_class, Service)):
+            raise TypeError(f"{path} is not a Service")
+        classes.append(service_class)
+    return classes

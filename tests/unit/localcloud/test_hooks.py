@@ -1,0 +1,76 @@
+"""localcloud's moto hooks: each declared target exists in the installed moto with the
+parameters its hook was written for, and installing then removing hooks restores moto."""
+
+from __future__ import annotations
+
+import pytest
+
+from localcloud.core.engine import declared_hooks
+from localcloud.core.hooks import Hook, InstalledHooks
+
+HOOKS = declared_hooks()
+
+
+@pytest.mark.parametrize("hook", HOOKS, ids=[hook.target for hook in HOOKS])
+def test_each_hook_target_exists_with_the_parameters_it_was_written_for(hook: Hook) -> None:
+    assert hook.drift() is None
+
+
+def test_every_hook_says_why_and_only_wrapping_hooks_share_a_target() -> None:
+    assert all(hook.why for hook in HOOKS)
+    for hook in HOOKS:
+        sharing = [other for other in HOOKS if other.target == hook.target]
+        # Wrapping hooks on one target chain; a replacing one would silence the others.
+        assert len(sharing) == 1 or not any(other.replaces for other in sharing), hook.target
+
+
+class _Library:
+    def send(self, queue: str, body: str) -> str:
+        return f"{queue}:{body}"
+
+
+def _upper(original):
+    def send(self, queue, body):
+        return original(self, queue, body).upper()
+
+    return send
+
+
+def test_a_renamed_target_is_reported_by_name() -> None:
+    hook = Hook(_Library, "send_message", _upper, why="test", parameters=("self", "queue"))
+
+    assert hook.drift() == f"{__name__}._Library.send_message: the target is gone"
+
+
+def test_a_changed_signature_is_reported_with_both_parameter_lists() -> None:
+    hook = Hook(_Library, "send", _upper, why="test", parameters=("self", "queue_name", "body"))
+
+    assert hook.drift() == (
+        f"{__name__}._Library.send: parameters ('self', 'queue', 'body'), "
+        "hook written for ('self', 'queue_name', 'body')"
+    )
+
+
+def test_installed_hooks_apply_until_removed() -> None:
+    hooks = InstalledHooks(
+        [Hook(_Library, "send", _upper, why="test", parameters=("self", "queue", "body"))]
+    )
+    assert _Library().send("q", "hi") == "Q:HI"
+
+    hooks.remove()
+
+    assert _Library().send("q", "hi") == "q:hi"
+    assert "send" in vars(_Library)
+
+
+def test_a_hook_on_an_inherited_attribute_is_removed_without_a_trace() -> None:
+    class Child(_Library):
+        pass
+
+    hooks = InstalledHooks([Hook(Child, "send", _upper, why="test", parameters=None)])
+    assert Child().send("q", "hi") == "Q:HI"
+
+    hooks.remove()
+
+    assert "send" not in vars(Child)
+    assert Child().send("q", "hi") == "q:hi"
