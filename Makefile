@@ -38,9 +38,10 @@ ls: install ## List the stacks
 demo: install synth ## Run every finished pattern's scenario locally on moto and print what happened
 	$(PY) -m demo
 
-lint: install ## ruff check + ruff format --check over the whole project
+lint: install ## ruff check + ruff format --check + the architecture's import contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	PYTHONPATH=.:functions $(VENV)/bin/lint-imports --no-cache
 
 test: install lint ## Run the whole test suite (unit, functional, infra, lint)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

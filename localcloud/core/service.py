@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from localcloud.core.apifront import HttpRequest, HttpResponse
-    from localcloud.core.engine import Engine
     from localcloud.core.hooks import Hook
+    from localcloud.core.runner import Invocation
 
 #: Every service, in the order the engine pumps them: "package.module:Class".
 SERVICES: tuple[str, ...] = (
@@ -40,6 +40,61 @@ SERVICES: tuple[str, ...] = (
 )
 
 
+class EventBus(Protocol):
+    """What the EventBridge service offers the others: an event put on a bus by AWS itself."""
+
+    def put_event(
+        self,
+        *,
+        account_id: str,
+        region: str,
+        bus_name: str,
+        source: str,
+        detail_type: str,
+        detail: dict[str, Any],
+        resources: list[str],
+    ) -> dict[str, Any]: ...
+
+
+class Core(Protocol):
+    """What the core (`localcloud.core.engine.Engine`) offers every service."""
+
+    region: str
+    account_id: str
+    time_scale: float
+    endpoint_url: str | None
+    discarded_events: list[dict[str, Any]]
+
+    def function(self, name_or_arn: str) -> Any:
+        """The moto `LambdaFunction` with this name or ARN."""
+
+    def invoke(
+        self,
+        function: Any,
+        event: Any,
+        *,
+        trigger: str,
+        request_id: str | None = None,
+        chain: str | None = None,
+    ) -> Invocation:
+        """Run a function's real code now and record the invocation."""
+
+    def invoke_async(self, function: Any, event: Any, *, trigger: str) -> str:
+        """Queue an asynchronous invocation, with Lambda's retries and destinations."""
+
+    def send_to_target(self, arn: str, body: str, attributes: dict[str, Any]) -> bool:
+        """Deliver a message to a queue, topic, function, bus or bucket by its ARN."""
+
+    def event_source_mappings(self) -> list[Any]:
+        """The enabled Lambda event source mappings."""
+
+    def service(self, kind: Any) -> Any:
+        """The running instance of a service, by class or by `NAME`."""
+
+    def event_bus(self) -> EventBus:
+        """The EventBridge service."""
+
+
 class Service:
     """One emulated service (see the module docstring); the engine makes one per start."""
 
@@ -48,7 +103,7 @@ class Service:
     MODELS: ClassVar[Sequence[type]] = ()
     DELIVERS: ClassVar[Sequence[str]] = ()
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Core) -> None:
         self.engine = engine
 
     def pump(self, *, fast_forward: bool) -> int:
@@ -69,22 +124,6 @@ class Service:
     def handle_http(self, api_id: str, request: HttpRequest) -> HttpResponse | None:
         """Answer a request to one of this service's APIs; None when `api_id` is not one."""
         return None
-
-
-class EventBus(Protocol):
-    """What the EventBridge service offers the others: an event put on a bus by AWS itself."""
-
-    def put_event(
-        self,
-        *,
-        account_id: str,
-        region: str,
-        bus_name: str,
-        source: str,
-        detail_type: str,
-        detail: dict[str, Any],
-        resources: list[str],
-    ) -> dict[str, Any]: ...
 
 
 def service_classes(paths: Sequence[str] = SERVICES) -> list[type[Service]]:

@@ -11,9 +11,15 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from localcloud.core.runner import Invocation
+
+class Invocation(Protocol):
+    """How a function's run ended, as these rules read it (the runner's `Invocation` is one)."""
+
+    payload: Any
+    error: dict[str, Any] | None
+
 
 # Lambda's async invocation: two retries by default, about one then two minutes apart, for
 # an event at most six hours old.

@@ -42,7 +42,7 @@ from localcloud.services.apigateway.call import (
 )
 
 if TYPE_CHECKING:
-    from localcloud.core.engine import Engine
+    from localcloud.core.service import Core
 
 logger = logging.getLogger("localcloud")
 
@@ -64,7 +64,7 @@ _AWS_URI = re.compile(
 )
 
 
-def integrate(engine: Engine, call: RestCall) -> HttpResponse:
+def integrate(engine: Core, call: RestCall) -> HttpResponse:
     integration = call.method.method_integration
     if integration is None:
         raise GatewayError("API_CONFIGURATION_ERROR", "Internal server error")
@@ -85,7 +85,7 @@ def _timeout_ms(integration: Any) -> float:
     return float(integration.timeout_in_millis or DEFAULT_TIMEOUT_MS)
 
 
-def _function(engine: Engine, call: RestCall, integration: Any) -> Any:
+def _function(engine: Core, call: RestCall, integration: Any) -> Any:
     function_arn = lambda_function_arn(integration.uri or "", call.stage_variables)
     try:
         return engine.function(function_arn)
@@ -97,7 +97,7 @@ def _trigger(call: RestCall) -> str:
     return f"REST {call.request.method} {call.resource_path}"
 
 
-def _invoke(engine: Engine, call: RestCall, integration: Any, event: Any) -> Any:
+def _invoke(engine: Core, call: RestCall, integration: Any, event: Any) -> Any:
     function = _function(engine, call, integration)
     invocation = engine.invoke(function, event, trigger=_trigger(call))
     if invocation.duration_ms >= _timeout_ms(integration):
@@ -106,7 +106,7 @@ def _invoke(engine: Engine, call: RestCall, integration: Any, event: Any) -> Any
     return invocation
 
 
-def _lambda_proxy(engine: Engine, call: RestCall, integration: Any) -> HttpResponse:
+def _lambda_proxy(engine: Core, call: RestCall, integration: Any) -> HttpResponse:
     event = proxy_event(call, region=engine.region, account_id=engine.account_id)
     invocation = _invoke(engine, call, integration, event)
     if invocation.error is not None:
@@ -114,7 +114,7 @@ def _lambda_proxy(engine: Engine, call: RestCall, integration: Any) -> HttpRespo
     return proxy_response(invocation.payload, decode_base64=accepts_binary(call))
 
 
-def _lambda_custom(engine: Engine, call: RestCall, integration: Any) -> HttpResponse:
+def _lambda_custom(engine: Core, call: RestCall, integration: Any) -> HttpResponse:
     rendered, overrides = _request_payload_and_overrides(engine, call, integration)
     try:
         event = json.loads(rendered) if rendered.strip() else {}
@@ -151,7 +151,7 @@ def _invocation_type(call: RestCall, integration: Any, overrides: dict[str, Any]
     return next((v for k, v in headers.items() if k.lower() == wanted), "RequestResponse")
 
 
-def _mock(engine: Engine, call: RestCall, integration: Any) -> HttpResponse:
+def _mock(engine: Core, call: RestCall, integration: Any) -> HttpResponse:
     rendered = _request_payload(engine, call, integration)
     status = "200"
     try:
@@ -169,7 +169,7 @@ def _mock(engine: Engine, call: RestCall, integration: Any) -> HttpResponse:
 # -- AWS service integrations -----------------------------------------------------------------
 
 
-def _aws_service(engine: Engine, call: RestCall, integration: Any) -> HttpResponse:
+def _aws_service(engine: Core, call: RestCall, integration: Any) -> HttpResponse:
     uri = STAGE_VARIABLE.sub(
         lambda found: call.stage_variables.get(found[1], ""), integration.uri or ""
     )
@@ -273,7 +273,7 @@ def _content_type(call: RestCall) -> str:
     return value.split(";")[0].strip().lower()
 
 
-def _variables(engine: Engine, call: RestCall, body: str, error: Any = None) -> dict:
+def _variables(engine: Core, call: RestCall, body: str, error: Any = None) -> dict:
     context = call.context(region=engine.region, account_id=engine.account_id)
     if error is not None:
         context["error"] = error
@@ -297,13 +297,13 @@ def _render(template: str, variables: dict) -> str:
         raise GatewayError("API_CONFIGURATION_ERROR", "Internal server error") from None
 
 
-def _request_payload(engine: Engine, call: RestCall, integration: Any) -> str:
+def _request_payload(engine: Core, call: RestCall, integration: Any) -> str:
     """The integration request body: the matching template's output, or the body passed through."""
     return _request_payload_and_overrides(engine, call, integration)[0]
 
 
 def _request_payload_and_overrides(
-    engine: Engine, call: RestCall, integration: Any
+    engine: Core, call: RestCall, integration: Any
 ) -> tuple[str, dict[str, Any]]:
     """The request body, and what the template set in `$context.requestOverride`."""
     templates = {key.lower(): value for key, value in (integration.request_templates or {}).items()}
@@ -322,7 +322,7 @@ def _request_payload_and_overrides(
 
 
 def _integration_response(
-    engine: Engine,
+    engine: Core,
     call: RestCall,
     integration: Any,
     selector: str | None,
@@ -465,7 +465,7 @@ def _validate_body(call: RestCall, model: Any) -> None:
 
 
 def render_gateway_response(
-    engine: Engine, call: RestCall, error: GatewayError, custom: Any, default_body: str
+    engine: Core, call: RestCall, error: GatewayError, custom: Any, default_body: str
 ) -> tuple[dict[str, str], str]:
     """A customized gateway response's headers and body (its template, else the default body)."""
     headers: dict[str, str] = {}

@@ -47,7 +47,7 @@ from localcloud.services.apigateway.integrations import (
 from localcloud.services.apigateway.models import MODELS
 
 if TYPE_CHECKING:
-    from localcloud.core.engine import Engine
+    from localcloud.core.service import Core
 
 logger = logging.getLogger("localcloud")
 
@@ -80,7 +80,7 @@ class RestApis(Service):
 
     MODELS = MODELS
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Core) -> None:
         super().__init__(engine)
         self.clock: Callable[[], float] = time.monotonic
         self.calendar_clock: Callable[[], float] = time.time
