@@ -1,29 +1,26 @@
-"""What moto's CloudFormation cannot deploy and a pattern needs, done by localcloud instead.
+"""What moto's CloudFormation cannot deploy, done by localcloud: the base of every owned model.
 
-moto skips `AWS::SNS::Subscription` and every `AWS::ApiGatewayV2::*` resource, and references to
-a skipped resource then fail the deploy. localcloud gives moto a model for each: the resources
-are created in moto's own SNS and API Gateway v2 backends, in dependency order, with their
-properties already resolved, so `Ref` and `Fn::GetAtt` to them work and the stack's outputs
-resolve. It also mends two gaps of moto's change sets, which the CDK CLI deploys through:
-outputs are computed once a change set is executed, and deleting a change set that does not
-exist answers as CloudFormation does instead of failing.
+moto skips resource types it does not implement (SNS subscriptions, HTTP and REST APIs, Cloud
+Map, Glue...) and references to a skipped resource then fail the deploy. A service gives moto
+a model for each (`OwnedResource` subclasses in its `MODELS`, registered in `OWNED_MODELS`
+while an engine runs): the resources are created in moto's own backends, in dependency order,
+with their properties already resolved, so `Ref` and `Fn::GetAtt` to them work and the stack's
+outputs resolve. This module also mends gaps of moto's change sets, which the CDK CLI deploys
+through: outputs are computed once a change set is executed, and deleting or describing a
+change set that does not exist answers as CloudFormation does; AWS's public SSM parameters
+resolve, and KMS keys take CloudFormation's tags.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, ClassVar
 
-from moto.apigatewayv2.models import apigatewayv2_backends
-from moto.awslambda import models as lambda_models
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.core.common_models import CloudFormationModel
 from moto.kms import models as kms_models
-from moto.sns.models import sns_backends
-from moto.sqs import models as sqs_models
 
 from localcloud.core.hooks import Hook
 
@@ -97,240 +94,9 @@ class OwnedResource(CloudFormationModel):
         return None
 
 
-class SnsSubscription(OwnedResource):
-    resource_type = "AWS::SNS::Subscription"
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **_
-    ) -> SnsSubscription:
-        props = cloudformation_json["Properties"]
-        topic_arn = props["TopicArn"]
-        backend = sns_backends[account_id][topic_arn.split(":")[3]]
-        subscription = backend.subscribe(topic_arn, props["Endpoint"], props["Protocol"])
-        attributes = {
-            "FilterPolicy": props.get("FilterPolicy"),
-            "FilterPolicyScope": props.get("FilterPolicyScope"),
-            "RawMessageDelivery": props.get("RawMessageDelivery"),
-            "RedrivePolicy": props.get("RedrivePolicy"),
-            "DeliveryPolicy": props.get("DeliveryPolicy"),
-        }
-        # The scope goes first: it decides how the filter policy is read.
-        for name in (
-            "FilterPolicyScope",
-            *(key for key in attributes if key != "FilterPolicyScope"),
-        ):
-            value = attributes[name]
-            if value is None:
-                continue
-            if name == "RawMessageDelivery":
-                # moto's delivery tests the value's truth, so it must be a real boolean.
-                value = value is True or str(value).lower() == "true"
-            elif isinstance(value, dict):
-                value = json.dumps(value)
-            backend.set_subscription_attributes(subscription.arn, name, value)
-        return cls(subscription.arn, props, region_name, account_id)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        backend = sns_backends[account_id][self.physical_id.split(":")[3]]
-        if self.physical_id in backend.subscriptions:
-            backend.unsubscribe(self.physical_id)
-
-
-class _HttpApiPart(OwnedResource):
-    """A part of an HTTP API (integration, route, stage), created inside its API."""
-
-    # The API's collection that holds this part; a part's attributes all name its id.
-    collection: ClassVar[str] = ""
-
-    @staticmethod
-    def _backend(account_id: str, region_name: str) -> Any:
-        return apigatewayv2_backends[account_id][region_name]
-
-    @classmethod
-    def _part(cls, physical_id: str, props: dict[str, Any], region: str, account: str) -> Any:
-        part = cls(physical_id, props, region, account)
-        part.api_id = props["ApiId"]
-        return part
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name in self.attributes:
-            return self.physical_id
-        return super().get_cfn_attribute(attribute_name)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        api = self._backend(account_id, region_name).apis.get(self.api_id)
-        if api is not None:
-            getattr(api, self.collection).pop(self.physical_id, None)
-
-
-class HttpApi(_HttpApiPart):
-    resource_type = "AWS::ApiGatewayV2::Api"
-    attributes = ("ApiEndpoint", "ApiId")
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **_
-    ) -> HttpApi:
-        props = cloudformation_json["Properties"]
-        if props.get("Body") or props.get("BodyS3Location"):
-            raise ValidationError(resource_name, "an API imported from OpenAPI is not supported")
-        api = cls._backend(account_id, region_name).create_api(
-            api_key_selection_expression=props.get("ApiKeySelectionExpression"),
-            cors_configuration=props.get("CorsConfiguration"),
-            description=props.get("Description", ""),
-            disable_schema_validation=props.get("DisableSchemaValidation"),
-            disable_execute_api_endpoint=props.get("DisableExecuteApiEndpoint"),
-            name=props.get("Name", resource_name),
-            protocol_type=props.get("ProtocolType", "HTTP"),
-            route_selection_expression=props.get("RouteSelectionExpression"),
-            tags=props.get("Tags") or {},
-            version=props.get("Version"),
-        )
-        return cls(api.api_id, props, region_name, account_id)
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "ApiId":
-            return self.physical_id
-        if attribute_name == "ApiEndpoint":
-            return f"https://{self.physical_id}.execute-api.{self.region}.amazonaws.com"
-        return super().get_cfn_attribute(attribute_name)
-
-    def update_in_place(self, properties: dict[str, Any]) -> bool:
-        # An update keeps the API and its id (and so its URL), as CloudFormation does.
-        return True
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        backend = self._backend(account_id, region_name)
-        if self.physical_id in backend.apis:
-            backend.delete_api(self.physical_id)
-
-
-class HttpApiIntegration(_HttpApiPart):
-    resource_type = "AWS::ApiGatewayV2::Integration"
-    attributes = ("IntegrationId",)
-    collection = "integrations"
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **_
-    ) -> HttpApiIntegration:
-        props = cloudformation_json["Properties"]
-        integration = cls._backend(account_id, region_name).create_integration(
-            api_id=props["ApiId"],
-            connection_id=props.get("ConnectionId"),
-            connection_type=props.get("ConnectionType", "INTERNET"),
-            content_handling_strategy=props.get("ContentHandlingStrategy"),
-            credentials_arn=props.get("CredentialsArn"),
-            description=props.get("Description", ""),
-            integration_method=props.get("IntegrationMethod", "POST"),
-            integration_subtype=props.get("IntegrationSubtype"),
-            integration_type=props["IntegrationType"],
-            integration_uri=props.get("IntegrationUri"),
-            passthrough_behavior=props.get("PassthroughBehavior"),
-            payload_format_version=str(props.get("PayloadFormatVersion", "2.0")),
-            request_parameters=props.get("RequestParameters"),
-            request_templates=props.get("RequestTemplates"),
-            response_parameters=props.get("ResponseParameters"),
-            template_selection_expression=props.get("TemplateSelectionExpression"),
-            timeout_in_millis=props.get("TimeoutInMillis"),
-            tls_config=props.get("TlsConfig"),
-        )
-        return cls._part(integration.id, props, region_name, account_id)
-
-
-class HttpApiRoute(_HttpApiPart):
-    resource_type = "AWS::ApiGatewayV2::Route"
-    attributes = ("RouteId",)
-    collection = "routes"
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **_
-    ) -> HttpApiRoute:
-        props = cloudformation_json["Properties"]
-        route = cls._backend(account_id, region_name).create_route(
-            api_id=props["ApiId"],
-            api_key_required=props.get("ApiKeyRequired", False),
-            authorization_scopes=props.get("AuthorizationScopes", []),
-            authorization_type=props.get("AuthorizationType", "NONE"),
-            authorizer_id=props.get("AuthorizerId"),
-            model_selection_expression=props.get("ModelSelectionExpression"),
-            operation_name=props.get("OperationName"),
-            request_models=props.get("RequestModels"),
-            request_parameters=props.get("RequestParameters"),
-            route_key=props["RouteKey"],
-            route_response_selection_expression=props.get("RouteResponseSelectionExpression"),
-            target=props.get("Target"),
-        )
-        return cls._part(route.route_id, props, region_name, account_id)
-
-
-class HttpApiStage(_HttpApiPart):
-    resource_type = "AWS::ApiGatewayV2::Stage"
-    collection = "stages"
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **_
-    ) -> HttpApiStage:
-        props = cloudformation_json["Properties"]
-        config = {
-            "stageName": props["StageName"],
-            "autoDeploy": props.get("AutoDeploy", False),
-            "defaultRouteSettings": props.get("DefaultRouteSettings"),
-            "stageVariables": props.get("StageVariables", {}),
-            "accessLogSettings": props.get("AccessLogSettings"),
-            "description": props.get("Description"),
-        }
-        config = {key: value for key, value in config.items() if value is not None}
-        cls._backend(account_id, region_name).create_stage(props["ApiId"], config)
-        return cls._part(props["StageName"], props, region_name, account_id)
-
-
-class FunctionEventInvokeConfig(OwnedResource):
-    """A function's async settings: retries, maximum event age, success/failure destinations."""
-
-    resource_type = "AWS::Lambda::EventInvokeConfig"
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **_
-    ) -> FunctionEventInvokeConfig:
-        props = cloudformation_json["Properties"]
-        config = {
-            key: props[key]
-            for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
-            if key in props
-        }
-        backend = lambda_models.lambda_backends[account_id][region_name]
-        function = backend.get_function(props["FunctionName"])
-        # One configuration per function and qualifier: a new one replaces the old.
-        function.event_invoke_config = []
-        backend.put_function_event_invoke_config(props["FunctionName"], config)
-        physical_id = f"{function.function_name}:{props.get('Qualifier', '$LATEST')}"
-        return cls(physical_id, props, region_name, account_id)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        backend = lambda_models.lambda_backends[account_id][region_name]
-        try:
-            function = backend.get_function(self.properties["FunctionName"])
-        except Exception:
-            return  # the function went first: its configuration went with it
-        function.event_invoke_config = []
-
-
-OWNED_MODELS: dict[str, type[CloudFormationModel]] = {
-    model.cloudformation_type(): model
-    for model in (
-        SnsSubscription,
-        HttpApi,
-        HttpApiIntegration,
-        HttpApiRoute,
-        HttpApiStage,
-        FunctionEventInvokeConfig,
-    )
-}
+#: CloudFormation models localcloud owns, by resource type: each service's `MODELS`, registered
+#: while an engine runs.
+OWNED_MODELS: dict[str, type[CloudFormationModel]] = {}
 
 
 def _execute_change_set_with_outputs(original):
@@ -444,112 +210,7 @@ def _kms_key_takes_cloudformation_tags(original):
     return classmethod(create_from_cloudformation_json)
 
 
-def _function_keeps_template_settings(original):
-    # moto's function model takes only some of the template's properties; the engine also
-    # needs the dead-letter target (async failures) and the log group (LoggingConfig).
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, *args, **kwargs):
-        function = original(resource_name, cloudformation_json, *args, **kwargs)
-        _keep_settings(function, cloudformation_json.get("Properties", {}))
-        return function
-
-    return classmethod(create_from_cloudformation_json)
-
-
-def _updated_function_keeps_template_settings(original):
-    def update_from_cloudformation_json(
-        cls, original_resource, new_resource_name, cloudformation_json, *args, **kwargs
-    ):
-        function = original(
-            original_resource, new_resource_name, cloudformation_json, *args, **kwargs
-        )
-        _keep_settings(function, cloudformation_json.get("Properties", {}))
-        return function
-
-    return classmethod(update_from_cloudformation_json)
-
-
-def _public_layers_accepted(original):
-    # A layer published by another account (Powertools' public layer) is not in moto; on AWS
-    # it is readable by all. Locally its content comes from the environment localcloud runs
-    # in, so its ARN is kept as given, on updates as on creation.
-    def _get_layers_data(self, layers_versions_arns):
-        known = [arn for arn in layers_versions_arns if arn.split(":")[4] == self.account_id]
-        data = {layer["Arn"]: layer for layer in original(self, known)} if known else {}
-        return [data.get(arn, {"Arn": arn, "CodeSize": 0}) for arn in layers_versions_arns]
-
-    return _get_layers_data
-
-
-def _fifo_queue_named_as_fifo(original):
-    # CloudFormation names a FIFO queue without a QueueName `<generated>.fifo`, as SQS requires;
-    # moto's generated name lacks the suffix, and SQS then refuses the queue.
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, *args, **kwargs):
-        properties = cloudformation_json.get("Properties") or {}
-        fifo = str(properties.get("FifoQueue", "false")).lower() == "true"
-        if fifo and "QueueName" not in properties:
-            resource_name = f"{str(resource_name)[:75]}.fifo"
-        return original(resource_name, cloudformation_json, *args, **kwargs)
-
-    return classmethod(create_from_cloudformation_json)
-
-
-def _keep_settings(function: Any, properties: dict[str, Any]) -> None:
-    function.localcloud_dead_letter_arn = (properties.get("DeadLetterConfig") or {}).get(
-        "TargetArn"
-    )
-    function.logging_config = properties.get("LoggingConfig") or {}
-
-
 HOOKS: tuple[Hook, ...] = (
-    Hook(
-        sqs_models.Queue,
-        "create_from_cloudformation_json",
-        _fifo_queue_named_as_fifo,
-        why="An unnamed FIFO queue's generated name ends in .fifo",
-        parameters=(
-            "cls",
-            "resource_name",
-            "cloudformation_json",
-            "account_id",
-            "region_name",
-            "**kwargs",
-        ),
-    ),
-    Hook(
-        lambda_models.LambdaFunction,
-        "update_from_cloudformation_json",
-        _updated_function_keeps_template_settings,
-        why="An updated function keeps its template settings",
-        parameters=(
-            "cls",
-            "original_resource",
-            "new_resource_name",
-            "cloudformation_json",
-            "account_id",
-            "region_name",
-        ),
-    ),
-    Hook(
-        lambda_models.LambdaFunction,
-        "_get_layers_data",
-        _public_layers_accepted,
-        why="AWS's public layers (Powertools) are accepted by ARN",
-        parameters=("self", "layers_versions_arns"),
-    ),
-    Hook(
-        lambda_models.LambdaFunction,
-        "create_from_cloudformation_json",
-        _function_keeps_template_settings,
-        why="The engine needs template settings moto's model drops",
-        parameters=(
-            "cls",
-            "resource_name",
-            "cloudformation_json",
-            "account_id",
-            "region_name",
-            "**kwargs",
-        ),
-    ),
     Hook(
         kms_models.Key,
         "create_from_cloudformation_json",

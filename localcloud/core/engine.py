@@ -1,59 +1,46 @@
-"""The compute half of localcloud: runs functions, delivers events, serves HTTP APIs, over moto.
+"""localcloud's core: the engine every emulated service plugs into, over moto's state.
 
 moto holds the state (queues, topics, tables, functions and their code, event source mappings,
-HTTP APIs). The engine replaces what moto would do with compute, through a few of moto's
-private hooks (moto is pinned for this reason):
+APIs). The engine offers each service (`localcloud.core.service.Service`, one package per
+service under `localcloud/services/`, listed in `SERVICES`) what they share:
 
-- every Lambda invoke (direct RequestResponse or Event, and moto's own internal invokes) runs
-  the function's real code in-process through the `FunctionRunner`; under `localcloud up` an
-  invoke a handler causes through the endpoint joins its caller's chain (`CHAIN_HEADER`);
-- SQS event source mappings are not fired by moto on send; the engine polls them with Lambda's
-  rules: filter criteria, batch size, batching window, partial batch responses, the queue's
-  visibility timeout and its redrive to a DLQ;
-- async invocations (SNS notifications to a function among them) are retried and then sent to
-  the function's destinations and dead-letter queue, as Lambda does;
-- HTTP API requests become API Gateway v2 events for the matching route (`handle_http`);
-- every other service is a `Service` (see `service.py`), pumped with the rest.
+- the function runner: `invoke()` runs a function's real code in-process and records the
+  invocation and its logs (under `localcloud up`, an invoke a handler causes through the
+  endpoint joins its caller's chain, `CHAIN_HEADER`);
+- one dispatcher: `deliver()` hands a `Message` to whichever service owns the target's ARN;
+- one clock (`Clock`) and one scheduler of delayed work (`Scheduler`);
+- the moto hooks of the core and of every service, installed on `start()` and removed on
+  `stop()` (`localcloud.core.hooks`), and the CloudFormation models of every service;
+- delivery rounds: `pump()` runs due work and then each service's own round; `settle()` runs
+  rounds until nothing is left, taking every wait as elapsed, so tests are deterministic.
 
-Time: with `time_scale` 1 the engine waits as AWS does (visibility timeouts, batching windows,
-async retry delays); a smaller scale shortens every wait by that factor. `settle()` drains all
-pending work at once, taking every such wait as elapsed, so tests are deterministic.
+Time: with `time_scale` 1 every wait is as long as on AWS (visibility timeouts, batching
+windows, retry delays); a smaller scale shortens each by that factor.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import heapq
 import http.client
-import itertools
 import json
 import logging
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast, overload
 from urllib.parse import urlsplit
 
-from moto.apigatewayv2.models import apigatewayv2_backends
-from moto.awslambda import models as lambda_models
 from moto.awslambda.models import lambda_backends
-from moto.core.utils import unix_time, unix_time_millis
-from moto.sns import models as sns_models
-from moto.sns.models import sns_backends
-from moto.sqs import models as sqs_models
-from moto.sqs.models import sqs_backends
 
 from localcloud.core import apifront, cloudformation
 from localcloud.core.apifront import HttpRequest, HttpResponse
+from localcloud.core.clock import Clock
 from localcloud.core.hooks import Hook, InstalledHooks
 from localcloud.core.runner import CodeStore, FunctionRunner, Invocation, LocalFunction
-from localcloud.core.service import EventBus, Service, service_classes
-from localcloud.rules import filter_criteria, lambda_delivery
+from localcloud.core.scheduler import Scheduler
+from localcloud.core.service import DeliveryError, EventBus, Message, Service, service_classes
 
 logger = logging.getLogger("localcloud")
 
@@ -66,34 +53,19 @@ class EngineError(RuntimeError):
     """localcloud cannot do what was asked (a second engine, an unknown function...)."""
 
 
-@dataclass(order=True)
-class _AsyncJob:
-    due: float
-    sequence: int
-    function_arn: str = field(compare=False)
-    event: Any = field(compare=False)
-    trigger: str = field(compare=False)
-    request_id: str = field(compare=False)
-    attempt: int = field(compare=False, default=1)
-    # How long the event has waited in Lambda's queue, in AWS's time (retry delays so far).
-    age_seconds: float = field(compare=False, default=0.0)
-
-
-@dataclass
-class _PendingBatch:
-    """Messages an SQS event source has received and holds until its batch is due."""
-
-    messages: list[Any] = field(default_factory=list)
-    first_received: float = 0.0
-
-
 _S = TypeVar("_S", bound=Service)
 _active: Engine | None = None
 
 
 def active_engine() -> Engine:
+    """The engine running in this process (moto's hooks find it here)."""
     if _active is None:
         raise EngineError("no localcloud engine is running in this process")
+    return _active
+
+
+def active_engine_or_none() -> Engine | None:
+    """The running engine, or None when moto runs without localcloud."""
     return _active
 
 
@@ -112,7 +84,8 @@ class Engine:
     ) -> None:
         self.region = region
         self.account_id = account_id
-        self.time_scale = time_scale
+        self.clock = Clock(time_scale=time_scale)
+        self.scheduler = Scheduler(self.clock)
         self.endpoint_url = endpoint_url
         self.runner = FunctionRunner(credentials=credentials)
         self.runner.endpoint_url = endpoint_url
@@ -120,9 +93,6 @@ class Engine:
         self.invocations: list[Invocation] = []
         self.discarded_events: list[dict[str, Any]] = []
         self._functions: dict[str, tuple[tuple, LocalFunction]] = {}
-        self._async_jobs: list[_AsyncJob] = []
-        self._sequence = itertools.count()
-        self._pending: dict[str, _PendingBatch] = {}
         self._delivery_lock = threading.RLock()
         self._state_lock = threading.Lock()
         self._hooks: InstalledHooks | None = None
@@ -201,6 +171,15 @@ class Engine:
                 return service
         raise EngineError(f"the engine runs no {getattr(kind, '__name__', kind)} service")
 
+    @property
+    def time_scale(self) -> float:
+        """How much shorter than AWS's every wait is (1: as long; 0.01: a hundredth)."""
+        return self.clock.time_scale
+
+    @time_scale.setter
+    def time_scale(self, value: float) -> None:
+        self.clock.time_scale = value
+
     def event_bus(self) -> EventBus:
         """The EventBridge service, for services that put events on a bus as AWS services do."""
         return cast(EventBus, self.service("events"))
@@ -269,18 +248,13 @@ class Engine:
         return invocation
 
     def invoke_async(self, function: Any, event: Any, *, trigger: str) -> str:
-        """Queue an asynchronous (Event) invocation; returns its request id."""
-        request_id = lambda_delivery.new_request_id()
-        self._schedule(
-            _AsyncJob(0.0, 0, function.function_arn, event, trigger, request_id), delay=0.0
-        )
-        return request_id
+        """Queue an asynchronous (Event) invocation, with Lambda's retries and destinations;
+        returns its request id."""
+        return self.service("lambda").invoke_async(function, event, trigger=trigger)
 
-    def _schedule(self, job: _AsyncJob, *, delay: float) -> None:
-        job.due = time.monotonic() + delay * self.time_scale
-        job.sequence = next(self._sequence)
-        with self._state_lock:
-            heapq.heappush(self._async_jobs, job)
+    def call_later(self, delay_seconds: float, run: Callable[[], None]) -> None:
+        """Run `run` once `delay_seconds` of AWS's time have passed (scaled by the clock)."""
+        self.scheduler.call_later(delay_seconds, run)
 
     def _write_logs(self, function: Any, invocation: Invocation) -> None:
         # The invocation's log lines go to the function's log group, as Lambda sends them.
@@ -292,7 +266,7 @@ class Engine:
             if group not in logs.groups:
                 logs.create_log_group(group, {})
             logs.create_log_stream(group, stream)
-            now = int(unix_time_millis())
+            now = int(self.clock.time_millis())
             events = [{"timestamp": now, "message": line} for line in invocation.logs.splitlines()]
             if events:
                 logs.put_log_events(group, stream, events)
@@ -306,10 +280,7 @@ class Engine:
         counts as elapsed.
         """
         with self._delivery_lock:
-            done = self._run_async_jobs(fast_forward)
-            for mapping in self.event_source_mappings():
-                if ":sqs:" in mapping.event_source_arn:
-                    done += self._poll_sqs(mapping, fast_forward)
+            done = self.scheduler.run_due(fast_forward=fast_forward)
             for service in self.services:
                 done += service.pump(fast_forward=fast_forward)
             return done
@@ -329,105 +300,22 @@ class Engine:
         mappings = list(backend._event_source_mappings.values())
         return [mapping for mapping in mappings if mapping.enabled]
 
-    def _run_async_jobs(self, fast_forward: bool) -> int:
-        # A round runs only the jobs queued before it: a function that invokes itself (or
-        # publishes to its own trigger) adds work for the next round, so rounds stay bounded.
-        queued_before = next(self._sequence)
-        done = 0
-        while True:
-            with self._state_lock:
-                if not self._async_jobs or (
-                    not fast_forward and self._async_jobs[0].due > time.monotonic()
-                ):
-                    return done
-                if self._async_jobs[0].sequence > queued_before:
-                    return done
-                job = heapq.heappop(self._async_jobs)
-            done += 1
-            self._run_async_job(job)
-
-    def _run_async_job(self, job: _AsyncJob) -> None:
-        try:
-            function = self.function(job.function_arn)
-        except Exception:
-            self.discarded_events.append({"reason": "function not found", "job": job.__dict__})
-            return
-        invocation = self.invoke(
-            function, job.event, trigger=job.trigger, request_id=job.request_id
-        )
-        config = _event_invoke_config(function)
-        destinations = config.get("DestinationConfig") or {}
-        if invocation.succeeded:
-            on_success = (destinations.get("OnSuccess") or {}).get("Destination")
-            if on_success:
-                self._send_invocation_record(on_success, function, job, invocation, "Success")
-            return
-        retries = config.get("MaximumRetryAttempts", lambda_delivery.DEFAULT_ASYNC_RETRIES)
-        if job.attempt > retries:
-            self._dispose_failed_event(function, job, invocation, config, "RetriesExhausted")
-            return
-        delay = lambda_delivery.ASYNC_RETRY_DELAYS_SECONDS[
-            min(job.attempt - 1, len(lambda_delivery.ASYNC_RETRY_DELAYS_SECONDS) - 1)
-        ]
-        maximum_age = config.get(
-            "MaximumEventAgeInSeconds", lambda_delivery.DEFAULT_MAXIMUM_EVENT_AGE_SECONDS
-        )
-        if job.age_seconds + delay > maximum_age:
-            # Lambda drops an event from its queue once it is older than the maximum age.
-            self._dispose_failed_event(function, job, invocation, config, "EventAgeExceeded")
-            return
-        job.attempt += 1
-        job.age_seconds += delay
-        self._schedule(job, delay=delay)
-
-    def _send_invocation_record(
-        self, destination: str, function: Any, job: _AsyncJob, invocation: Invocation, why: str
-    ) -> None:
-        record = lambda_delivery.async_invocation_record(
-            function_arn=function.function_arn,
-            request_id=job.request_id,
-            event=job.event,
-            attempts=job.attempt,
-            invocation=invocation,
-            condition=why,
-        )
-        self.send_to_target(destination, lambda_delivery.dumps(record), {})
-
-    def _dispose_failed_event(
-        self, function: Any, job: _AsyncJob, invocation: Invocation, config: dict, why: str
-    ) -> None:
-        """After the last retry: the on-failure destination and the dead-letter queue, as Lambda
-        does (a function may have both: each gets the event in its own form)."""
-        destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
-            "Destination"
-        )
-        if destination:
-            self._send_invocation_record(destination, function, job, invocation, why)
-        dead_letter = getattr(function, "localcloud_dead_letter_arn", None)
-        if dead_letter:
-            attributes = lambda_delivery.dead_letter_message_attributes(job.request_id, invocation)
-            self.send_to_target(dead_letter, lambda_delivery.dumps(job.event), attributes)
-        if destination or dead_letter:
-            return
-        logger.warning(
-            "%s: event %s failed %d times and has no destination: Lambda discards it",
-            function.function_name,
-            job.request_id,
-            job.attempt,
-        )
-        self.discarded_events.append(
-            {"function": function.function_name, "request_id": job.request_id, "event": job.event}
-        )
+    def deliver(self, arn: str, message: Message) -> None:
+        """Hand `message` to the service that owns `arn` (`Service.DELIVERS`); raises
+        `DeliveryError` when nothing can take it."""
+        prefix = arn.split(":")[2] if arn.count(":") >= 5 else ""
+        for service in self.services:
+            if prefix in service.DELIVERS:
+                service.deliver(arn, message)
+                return
+        raise DeliveryError("INVALID_PARAMETER", f"localcloud delivers nothing to {arn}")
 
     def send_to_target(self, arn: str, body: str, attributes: dict[str, Any]) -> bool:
-        """Send an invocation record or an event to a destination, as Lambda does.
-
-        Destinations: an SQS queue, an SNS topic, a function (async), an EventBridge bus or an
-        S3 bucket. What cannot be delivered (the destination is gone or of another kind) is
-        logged and kept in `discarded_events`, never dropped silently; returns whether it went.
-        """
+        """Send a record or an event to a destination (a queue, a topic, a function), as Lambda
+        does. What cannot be delivered (the destination is gone or of another kind) is logged
+        and kept in `discarded_events`, never dropped silently; returns whether it went."""
         try:
-            self._send_to_target(arn, body, attributes)
+            self.deliver(arn, Message(body, attributes))
         except Exception as error:
             logger.warning("cannot deliver to %s: %s", arn, error)
             with self._state_lock:
@@ -437,209 +325,23 @@ class Engine:
             return False
         return True
 
-    def _send_to_target(self, arn: str, body: str, attributes: dict[str, Any]) -> None:
-        service, region, account = arn.split(":")[2], arn.split(":")[3], arn.split(":")[4]
-        if service == "sqs":
-            sqs_backends[account][region].send_message(
-                arn.rsplit(":", 1)[1], body, message_attributes=attributes
-            )
-        elif service == "sns":
-            sns_backends[account][region].publish(
-                body,
-                arn=arn,
-                message_attributes={
-                    name: {"Type": value["DataType"], "Value": value["StringValue"]}
-                    for name, value in attributes.items()
-                },
-            )
-        elif service == "lambda":
-            self.invoke_async(self.function(arn), json.loads(body), trigger="destination")
-        elif service == "events":
-            self._put_invocation_record_event(arn, json.loads(body))
-        elif service == "s3":
-            self._put_invocation_record_object(arn, body)
-        else:
-            raise EngineError(f"destination {arn}: not a queue, topic, function, bus or bucket")
-
-    def _put_invocation_record_event(self, bus_arn: str, record: dict[str, Any]) -> None:
-        condition = record.get("requestContext", {}).get("condition")
-        outcome = "Success" if condition == "Success" else "Failure"
-        function_arn = record.get("requestContext", {}).get("functionArn", "")
-        _, _, _, region, account, resource = bus_arn.split(":", 5)
-        self.event_bus().put_event(
-            account_id=account,
-            region=region,
-            bus_name=resource.removeprefix("event-bus/"),
-            source="lambda",
-            detail_type=f"Lambda Function Invocation Result - {outcome}",
-            detail=record,
-            resources=[bus_arn, function_arn.removesuffix(":$LATEST")],
-        )
-
-    def _put_invocation_record_object(self, bucket_arn: str, body: str) -> None:
-        from moto.s3.models import s3_backends
-
-        # The record is Lambda's; the object's key (date-partitioned, unique) is localcloud's.
-        bucket = bucket_arn.rsplit(":", 1)[1]
-        key = f"aws/lambda/{time.strftime('%Y/%m/%d/%Y-%m-%dT%H.%M.%S')}-{uuid.uuid4()}"
-        s3_backends[self.account_id]["aws"].put_object(bucket, key, body.encode())
-
-    def _poll_sqs(self, mapping: Any, fast_forward: bool) -> int:
-        queue_name = mapping.event_source_arn.rsplit(":", 1)[1]
-        backend = sqs_backends[mapping.account_id][mapping.region]
-        try:
-            queue = backend.get_queue(queue_name)
-        except Exception:
-            return 0  # the queue was deleted: Lambda keeps the mapping, with nothing to read
-        batch_size = int(mapping.batch_size or 10)
-        window = float(mapping.max_batch_window or 0)
-        pending = self._pending.setdefault(mapping.uuid, _PendingBatch())
-        if fast_forward and not pending.messages:
-            # Settling takes every wait as over: messages back from a failed batch (still in
-            # their visibility timeout) and delayed messages are receivable now.
-            for message in queue._messages:
-                message.visible_at = 0
-                message.delayed_until = 0
-        wanted = batch_size - len(pending.messages)
-        while wanted > 0:
-            received = backend.receive_message(
-                queue_name,
-                wanted,
-                wait_seconds_timeout=0,
-                visibility_timeout=int(queue.visibility_timeout),
-                message_attribute_names=["All"],
-            )
-            # Filters apply to each message as it is received, before it joins the batch.
-            passed = self._filter_sqs_messages(mapping, queue, received)
-            if passed and not pending.messages:
-                pending.first_received = time.monotonic()
-            pending.messages.extend(passed)
-            if len(passed) == len(received):
-                break  # nothing was filtered out, so nothing more is waiting to fill the batch
-            wanted = batch_size - len(pending.messages)
-        if not pending.messages:
-            return 0
-        full = len(pending.messages) >= batch_size
-        window_over = time.monotonic() - pending.first_received >= window * self.time_scale
-        if not (fast_forward or full or window_over):
-            return 0
-        messages, self._pending[mapping.uuid] = pending.messages, _PendingBatch()
-        self._deliver_sqs_batch(mapping, queue, messages, fast_forward)
-        return 1
-
-    def _filter_sqs_messages(self, mapping: Any, queue: Any, messages: list) -> list:
-        """The messages the mapping's FilterCriteria let through; Lambda deletes the others."""
-        patterns = filter_criteria.filter_patterns(mapping.filter_criteria, "sqs")
-        if not patterns:
-            return messages
-        backend = sqs_backends[mapping.account_id][mapping.region]
-        passed = []
-        for message in messages:
-            record = lambda_delivery.sqs_record(message, mapping.event_source_arn, mapping.region)
-            if filter_criteria.record_passes(patterns, record, "sqs"):
-                passed.append(message)
-            else:
-                backend.delete_message(queue.name, message.receipt_handle)
-        return passed
-
-    def _deliver_sqs_batch(self, mapping: Any, queue: Any, messages: list, fast: bool) -> None:
-        settings = lambda_delivery.SqsSourceSettings(
-            batch_size=int(mapping.batch_size or 10),
-            batching_window_seconds=float(mapping.max_batch_window or 0),
-            reports_batch_item_failures="ReportBatchItemFailures"
-            in (mapping.function_response_types or []),
-        )
-        event = {
-            "Records": [
-                lambda_delivery.sqs_record(message, mapping.event_source_arn, mapping.region)
-                for message in messages
-            ]
-        }
-        function = self.function(mapping.function_arn)
-        invocation = self.invoke(function, event, trigger=f"SQS {queue.name}")
-        failed = lambda_delivery.failed_message_ids(invocation, settings, {m.id for m in messages})
-        backend = sqs_backends[mapping.account_id][mapping.region]
-        for message in messages:
-            if message.id not in failed:
-                backend.delete_message(queue.name, message.receipt_handle)
-            elif fast or self.time_scale != 1:
-                # The message returns when its visibility timeout ends: now, when settling,
-                # or after the scaled timeout.
-                timeout = 0 if fast else round(int(queue.visibility_timeout) * self.time_scale)
-                with contextlib.suppress(Exception):
-                    backend.change_message_visibility(queue.name, message.receipt_handle, timeout)
-
     # -- HTTP APIs -------------------------------------------------------------------------
 
     def apis(self) -> list[dict[str, str]]:
         """Every API served: id, name and local URL (when served over an endpoint)."""
-        backend = apigatewayv2_backends[self.account_id][self.region]
-        served = [
-            {
-                "id": api.api_id,
-                "name": api.name,
-                "url": apifront.local_url(self.endpoint_url or "", api.api_id),
-            }
-            for api in backend.apis.values()
-            if api.protocol_type == "HTTP"
-        ]
-        for service in self.services:
-            served.extend(service.apis())
-        return served
+        return [api for service in self.services for api in service.apis()]
 
     def handle_http(self, api_id: str, request: HttpRequest) -> HttpResponse:
-        """Answer a request to an HTTP API as API Gateway would; never raises."""
+        """Answer a request to an API as API Gateway would; never raises."""
         try:
-            return self._handle_http(api_id, request)
-        except Exception:
-            logger.exception("API front failed on %s %s", request.method, request.path)
-            return apifront.gateway_error(500, "Internal Server Error")
-
-    def _handle_http(self, api_id: str, request: HttpRequest) -> HttpResponse:
-        api = apigatewayv2_backends[self.account_id][self.region].apis.get(api_id)
-        if api is None or api.protocol_type != "HTTP":
             for service in self.services:
                 answer = service.handle_http(api_id, request)
                 if answer is not None:
                     return answer
-            return apifront.gateway_error(404, "Not Found")
-        if len(request.body) > apifront.MAX_BODY_BYTES:
-            return apifront.gateway_error(413, "Request Entity Too Large")
-        path, stage = request.path, "$default"
-        if "$default" not in api.stages:
-            stage_name, _, rest = path.lstrip("/").partition("/")
-            if stage_name not in api.stages:
-                return apifront.gateway_error(404, "Not Found")
-            path, stage = "/" + rest, stage_name
-        routes = {route.route_key: route for route in api.routes.values()}
-        selected = apifront.select_route(list(routes), request.method, path)
-        if selected is None:
-            return apifront.gateway_error(404, "Not Found")
-        route_key, path_parameters = selected
-        route = routes[route_key]
-        integration_id = (route.target or "").removeprefix("integrations/")
-        integration = api.integrations.get(integration_id)
-        if integration is None or integration.integration_type != "AWS_PROXY":
+        except Exception:
+            logger.exception("API front failed on %s %s", request.method, request.path)
             return apifront.gateway_error(500, "Internal Server Error")
-        if str(integration.payload_format_version) != "2.0":
-            return apifront.gateway_error(500, "Internal Server Error")
-        event = apifront.http_api_event(
-            api_id=api_id,
-            stage=stage,
-            route_key=route_key,
-            request=HttpRequest(request.method, path, request.query, request.headers, request.body),
-            path_parameters=path_parameters,
-            region=self.region,
-            account_id=self.account_id,
-            stage_variables=api.stages[stage].stage_variables or None,
-        )
-        function = self.function(integration.integration_uri)
-        invocation = self.invoke(function, event, trigger=f"HTTP {request.method} {path}")
-        if invocation.error is not None:
-            if invocation.error.get("errorType") == "Sandbox.Timedout":
-                return apifront.gateway_error(503, "Service Unavailable")
-            return apifront.gateway_error(500, "Internal Server Error")
-        return apifront.proxy_response(invocation.payload)
+        return apifront.gateway_error(404, "Not Found")
 
 
 def declared_hooks(services: Iterable[type[Service]] | None = None) -> list[Hook]:
@@ -658,133 +360,7 @@ def _disable_xray_sdk() -> None:
         sdk.global_sdk_config.set_sdk_enabled(False)
 
 
-def _event_invoke_config(function: Any) -> dict[str, Any]:
-    return function.event_invoke_config[0].config if function.event_invoke_config else {}
-
-
-def _header(headers: Any, name: str) -> str | None:
-    for key, value in (headers or {}).items():
-        if key.lower() == name:
-            return value
-    return None
-
-
 # -- moto hooks ---------------------------------------------------------------------------
-
-
-def _invoke_through_engine(original):
-    def invoke(self, function_name, qualifier, body, headers, response_headers):
-        engine = active_engine()
-        function = self.get_function(function_name, qualifier)
-        event = json.loads(body) if body else {}
-        invocation_type = _header(headers, "x-amz-invocation-type") or "RequestResponse"
-        if invocation_type == "Event":
-            engine.invoke_async(function, event, trigger="Invoke (Event)")
-            return b""
-        if invocation_type == "DryRun":
-            return b""
-        invocation = engine.invoke(function, event, trigger="Invoke")
-        if invocation.error is not None:
-            response_headers["x-amz-function-error"] = "Unhandled"
-            payload = json.dumps(invocation.error)
-        else:
-            payload = json.dumps(invocation.payload)
-        response_headers["x-amz-executed-version"] = "$LATEST"
-        if (_header(headers, "x-amz-log-type") or "None") == "Tail":
-            tail = invocation.logs.encode()[-4096:]
-            response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
-        response_headers["Content-Length"] = str(len(payload.encode()))
-        return payload.encode()
-
-    return invoke
-
-
-def _invoke_lambda_through_engine(original):
-    # moto's internal invokes (e.g. a Step Functions Task) call this; it returns
-    # (payload, errored, logs).
-    def _invoke_lambda(self, event=None):
-        invocation = active_engine().invoke(
-            self, json.loads(event) if isinstance(event, str) else event, trigger="moto"
-        )
-        if invocation.error is not None:
-            return json.dumps(invocation.error), True, invocation.logs
-        return json.dumps(invocation.payload), False, invocation.logs
-
-    return _invoke_lambda
-
-
-def _mappings_polled_by_engine(original):
-    # moto fires a mapping synchronously on send, one record at a time and ignoring partial
-    # batch responses; the engine polls it instead, so moto's trigger is removed.
-    def create_event_source_mapping(self, spec):
-        mapping = original(self, spec)
-        for owner in _trigger_owners(self):
-            owner.lambda_event_source_mappings.pop(mapping.function_arn, None)
-            owner.lambda_event_source_mappings.pop(mapping.event_source_arn, None)
-        return mapping
-
-    return create_event_source_mapping
-
-
-def _trigger_owners(backend: Any) -> Iterator[Any]:
-    from moto.dynamodb.models import dynamodb_backends
-    from moto.kinesis.models import kinesis_backends
-
-    yield from sqs_backends[backend.account_id][backend.region_name].queues.values()
-    yield from dynamodb_backends[backend.account_id][backend.region_name].tables.values()
-    yield from kinesis_backends[backend.account_id][backend.region_name].streams.values()
-
-
-def _function_keeps_dead_letter_target(original):
-    def __init__(self, account_id, spec, region, version=1):  # noqa: N807 - replaces __init__
-        original(self, account_id, spec, region, version)
-        self.localcloud_dead_letter_arn = (spec.get("DeadLetterConfig") or {}).get("TargetArn")
-
-    return __init__
-
-
-def _sns_to_lambda_is_async(original):
-    def publish(self, message, message_id, subject=None, message_attributes=None, **kwargs):
-        if self.protocol != "lambda":
-            return original(
-                self,
-                message,
-                message_id,
-                subject=subject,
-                message_attributes=message_attributes,
-                **kwargs,
-            )
-        if self._filter_policy_matcher is not None and not self._filter_policy_matcher.matches(
-            message_attributes, message
-        ):
-            return None
-        if kwargs.get("message_structure") == "json":
-            message = self._parse_message_structure(message, self.protocol)
-        engine = active_engine()
-        event = lambda_delivery.sns_lambda_event(
-            subscription_arn=self.arn,
-            topic_arn=self.topic.arn,
-            message_id=message_id,
-            message=message,
-            subject=subject,
-            message_attributes=message_attributes,
-        )
-        engine.invoke_async(engine.function(self.endpoint), event, trigger=f"SNS {self.topic.name}")
-        return None
-
-    return publish
-
-
-def _retention_checked_directly(original):
-    # moto rebuilds every queue attribute (each a scan of the whole queue) to read the
-    # retention period of each message it receives; reading it directly keeps a receive
-    # linear in the queue's length instead of quadratic.
-    def is_message_valid_based_on_retention_period(self, queue_name, message):
-        queue = self.get_queue(queue_name)
-        retain_until = int(queue.message_retention_period) + message.sent_timestamp / 1000
-        return retain_until > unix_time()
-
-    return is_message_valid_based_on_retention_period
 
 
 def _handler_requests_carry_their_chain(original):
@@ -823,39 +399,6 @@ def serving_chain(chain: str | None) -> Iterator[None]:
         _serving.chain = saved
 
 
-_sending = threading.local()
-
-
-def _send_marks_its_queue(original):
-    def send_message(self, queue_name, *args, **kwargs):
-        _sending.queue = self.get_queue(queue_name)
-        try:
-            return original(self, queue_name, *args, **kwargs)
-        finally:
-            _sending.queue = None
-
-    return send_message
-
-
-def _attributes_cheap_while_sending(original):
-    # Sending a message reads one queue attribute, ContentBasedDeduplication, but moto builds
-    # them all, counting the whole queue three times; while a message is being sent to a
-    # queue, that queue answers the one attribute directly.
-    def attributes(self):
-        if getattr(_sending, "queue", None) is self:
-            if not self.fifo_queue:
-                return {}
-            value = self.content_based_deduplication
-            return {
-                "ContentBasedDeduplication": str(value).lower()
-                if isinstance(value, bool)
-                else value
-            }
-        return original.fget(self)
-
-    return property(attributes)
-
-
 HOOKS: tuple[Hook, ...] = (
     Hook(
         http.client.HTTPConnection,
@@ -863,83 +406,5 @@ HOOKS: tuple[Hook, ...] = (
         _handler_requests_carry_their_chain,
         why="A handler's call to the endpoint runs in its caller's chain",
         parameters=("self", "method", "url", "skip_host", "skip_accept_encoding"),
-    ),
-    Hook(
-        sqs_models.SQSBackend,
-        "send_message",
-        _send_marks_its_queue,
-        why="Marks the queue being sent to, for its cheap attributes",
-        parameters=(
-            "self",
-            "queue_name",
-            "message_body",
-            "message_attributes",
-            "delay_seconds",
-            "deduplication_id",
-            "group_id",
-            "system_attributes",
-            "validate_group_id",
-        ),
-    ),
-    Hook(
-        sqs_models.Queue,
-        "attributes",
-        _attributes_cheap_while_sending,
-        why="A send reads one attribute; moto builds all, scanning the queue",
-        parameters=("self",),
-    ),
-    Hook(
-        sqs_models.SQSBackend,
-        "is_message_valid_based_on_retention_period",
-        _retention_checked_directly,
-        why="A receive reads retention directly, not every attribute",
-        parameters=("self", "queue_name", "message"),
-        replaces=True,
-    ),
-    Hook(
-        lambda_models.LambdaBackend,
-        "invoke",
-        _invoke_through_engine,
-        why="Invoke runs the function's real code, sync or async",
-        parameters=("self", "function_name", "qualifier", "body", "headers", "response_headers"),
-        replaces=True,
-    ),
-    Hook(
-        lambda_models.LambdaFunction,
-        "_invoke_lambda",
-        _invoke_lambda_through_engine,
-        why="Moto's internal invokes run the function's real code",
-        parameters=("self", "event"),
-        replaces=True,
-    ),
-    Hook(
-        lambda_models.LambdaFunction,
-        "__init__",
-        _function_keeps_dead_letter_target,
-        why="Async failures need the function's dead-letter target",
-        parameters=("self", "account_id", "spec", "region", "version"),
-    ),
-    Hook(
-        lambda_models.LambdaBackend,
-        "create_event_source_mapping",
-        _mappings_polled_by_engine,
-        why="The engine polls event sources; moto's own firing is removed",
-        parameters=("self", "spec"),
-    ),
-    Hook(
-        sns_models.Subscription,
-        "publish",
-        _sns_to_lambda_is_async,
-        why="SNS invokes a function asynchronously, with Lambda's retries",
-        parameters=(
-            "self",
-            "message",
-            "message_id",
-            "subject",
-            "message_attributes",
-            "group_id",
-            "deduplication_id",
-            "message_structure",
-        ),
     ),
 )

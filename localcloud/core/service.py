@@ -9,9 +9,9 @@ A service is a `Service` subclass in its own package under `localcloud/services/
 - `MODELS`: CloudFormation models for resource types moto's CloudFormation skips (subclasses
   of `localcloud.core.cloudformation.OwnedResource`), used while the engine runs;
 - `pump()`: one delivery round of its own pending work, called by the engine's `pump`;
-- `deliver()`: for a service that can receive a message sent to one of its ARNs (a queue, a
-  topic, a bus, a function, a bucket), the dispatcher's way in (`DELIVERS` names the ARN
-  service prefixes it answers);
+- `deliver()`: for a service that takes a `Message` sent to one of its ARNs (a queue, a topic,
+  a function, a state machine, a log group), the engine's dispatcher's way in: `DELIVERS`
+  names the ARN service prefixes it answers (`"sqs"` for `arn:aws:sqs:...`);
 - for a service that serves APIs over HTTP, `apis()` and `handle_http()`.
 
 The services the engine runs are listed once, by import path, in `SERVICES`; a package is
@@ -22,22 +22,53 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from localcloud.core.apifront import HttpRequest, HttpResponse
+    from localcloud.core.clock import Clock
     from localcloud.core.hooks import Hook
     from localcloud.core.runner import Invocation
 
 #: Every service, in the order the engine pumps them: "package.module:Class".
 SERVICES: tuple[str, ...] = (
+    "localcloud.services.awslambda.service:Functions",
+    "localcloud.services.sqs.service:Queues",
+    "localcloud.services.sns.service:Topics",
+    "localcloud.services.apigatewayv2.service:HttpApis",
     "localcloud.services.streams.service:StreamEventSources",
     "localcloud.services.s3.service:S3Notifications",
     "localcloud.services.events.service:EventBridgeRules",
     "localcloud.services.stepfunctions.service:StepFunctions",
     "localcloud.services.apigateway.service:RestApis",
     "localcloud.services.cloudmap_glue.service:CloudMapAndGlue",
+    "localcloud.services.logs.service:LogGroups",
 )
+
+
+@dataclass(frozen=True)
+class Message:
+    """What one service sends another through the dispatcher (`Core.deliver`).
+
+    `attributes` are message attributes in SQS's shape (`{"Name": {"DataType": "String",
+    "StringValue": "..."}}`); `group_id` is a FIFO queue's message group; `trigger` names the
+    sender in a function's invocation history.
+    """
+
+    body: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+    subject: str | None = None
+    group_id: str | None = None
+    trigger: str = "destination"
+
+
+class DeliveryError(Exception):
+    """The target cannot take the message: `NO_RESOURCE` (it is gone) or `INVALID_PARAMETER`."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class EventBus(Protocol):
@@ -62,6 +93,7 @@ class Core(Protocol):
     region: str
     account_id: str
     time_scale: float
+    clock: Clock
     endpoint_url: str | None
     discarded_events: list[dict[str, Any]]
 
@@ -82,8 +114,15 @@ class Core(Protocol):
     def invoke_async(self, function: Any, event: Any, *, trigger: str) -> str:
         """Queue an asynchronous invocation, with Lambda's retries and destinations."""
 
+    def deliver(self, arn: str, message: Message) -> None:
+        """Hand `message` to the service that owns `arn`; raises `DeliveryError`."""
+
     def send_to_target(self, arn: str, body: str, attributes: dict[str, Any]) -> bool:
-        """Deliver a message to a queue, topic, function, bus or bucket by its ARN."""
+        """Deliver a record as Lambda does to a destination; what cannot go is kept as
+        discarded, never dropped; returns whether it went."""
+
+    def call_later(self, delay_seconds: float, run: Any) -> None:
+        """Run `run` once `delay_seconds` of AWS's time have passed."""
 
     def event_source_mappings(self) -> list[Any]:
         """The enabled Lambda event source mappings."""
@@ -113,9 +152,10 @@ class Service:
     def stop(self) -> None:
         """Release what the service holds (threads, timers) when the engine stops."""
 
-    def deliver(self, arn: str, body: str, attributes: dict[str, Any]) -> None:
-        """Take a message sent to `arn` (one of the prefixes in `DELIVERS`)."""
-        raise NotImplementedError(f"{type(self).__name__} receives nothing sent to {arn}")
+    def deliver(self, arn: str, message: Message) -> None:
+        """Take a message sent to `arn` (one of the prefixes in `DELIVERS`); raises
+        `DeliveryError` when the target is gone or cannot take it."""
+        raise DeliveryError("INVALID_PARAMETER", f"{self.NAME} takes no message for {arn}")
 
     def apis(self) -> list[dict[str, str]]:
         """The APIs this service serves: id, name and local URL."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -57,8 +56,8 @@ def test_a_queue_is_delivered_in_batches_of_the_mapping_batch_size(launch):
 
 
 def test_a_batching_window_holds_a_partial_batch_until_it_ends(launch):
-    cloud = launch(_consumer_app(batch_size=100, batching_window=1))
-    cloud.engine.time_scale = 1  # real time
+    cloud = launch(_consumer_app(batch_size=100, batching_window=20))
+    cloud.engine.time_scale = 1  # AWS's own timing
 
     # WHEN two messages (far fewer than the batch size) arrive
     _send(cloud, "first", "second")
@@ -67,7 +66,11 @@ def test_a_batching_window_holds_a_partial_batch_until_it_ends(launch):
     # THEN nothing is delivered inside the window...
     assert cloud.invocations == []
 
-    time.sleep(1.2)
+    cloud.engine.clock.advance(19)
+    cloud.engine.pump(fast_forward=False)
+    assert cloud.invocations == []
+
+    cloud.engine.clock.advance(2)
     cloud.engine.pump(fast_forward=False)
 
     # ...and both arrive together once it has passed
@@ -159,20 +162,21 @@ def test_processed_plus_dead_lettered_accounts_for_every_message_sent(launch):
 
 
 def test_a_failed_message_returns_only_after_the_queue_visibility_timeout(launch):
-    cloud = launch(_consumer_app(mode="raise", visibility_timeout=2))
-    cloud.engine.time_scale = 1  # real time
+    cloud = launch(_consumer_app(mode="raise", visibility_timeout=30))
+    cloud.engine.time_scale = 1  # AWS's own timing
     table = cloud.outputs("Stack")["DeliveriesName"]
 
     _send(cloud, "poison")
     cloud.engine.pump(fast_forward=False)
     assert deliveries(cloud, table) == {"poison": 1}
 
-    # WHEN polled again within the 2 s visibility timeout, it is still invisible
+    # WHEN polled again within the 30 s visibility timeout, it is still invisible
+    cloud.engine.clock.advance(29)
     cloud.engine.pump(fast_forward=False)
     assert deliveries(cloud, table) == {"poison": 1}
 
-    # THEN after the timeout it is delivered again
-    time.sleep(2.2)
+    # THEN once the timeout has passed on the engine's clock it is delivered again
+    cloud.engine.clock.advance(2)
     cloud.engine.pump(fast_forward=False)
     assert deliveries(cloud, table) == {"poison": 2}
 

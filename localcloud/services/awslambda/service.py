@@ -1,0 +1,428 @@
+"""Lambda: every invoke runs the function's real code, and async invocations follow Lambda's rules.
+
+moto holds the functions, their code and their event source mappings; the core's runner runs
+the code. This service makes moto's invoke paths (the Invoke API, and the invokes moto makes
+itself, such as a Step Functions Task) go to the runner, and owns asynchronous invocations:
+queued, retried (twice by default, one then two minutes apart, scaled by the clock) within the
+maximum event age, then sent to the on-failure destination and the dead-letter queue; a success
+goes to the on-success destination. The template's `AWS::Lambda::EventInvokeConfig` sets
+those. Destinations are queues, topics, functions (through the engine's dispatcher), and
+EventBridge buses and S3 buckets in the record's own form. moto's own firing of event source
+mappings is removed: the SQS and stream services poll them with Lambda's rules.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from moto.awslambda import models as lambda_models
+from moto.dynamodb.models import dynamodb_backends
+from moto.kinesis.models import kinesis_backends
+from moto.s3.models import s3_backends
+from moto.sqs.models import sqs_backends
+
+from localcloud.core.cloudformation import OwnedResource
+from localcloud.core.engine import active_engine
+from localcloud.core.hooks import Hook
+from localcloud.core.runner import Invocation
+from localcloud.core.service import DeliveryError, Message, Service
+from localcloud.rules import lambda_delivery
+
+logger = logging.getLogger("localcloud")
+
+
+@dataclass
+class _AsyncEvent:
+    """One event in a function's async queue."""
+
+    function_arn: str
+    event: Any
+    trigger: str
+    request_id: str
+    attempt: int = 1
+    # How long the event has waited in Lambda's queue, in AWS's time (retry delays so far).
+    age_seconds: float = 0.0
+
+
+class Functions(Service):
+    """Lambda's invoke paths and async invocations (see the module docstring)."""
+
+    NAME = "lambda"
+    DELIVERS = ("lambda",)
+
+    def invoke_async(self, function: Any, event: Any, *, trigger: str) -> str:
+        """Queue an asynchronous (Event) invocation; returns its request id."""
+        request_id = lambda_delivery.new_request_id()
+        self._queue(_AsyncEvent(function.function_arn, event, trigger, request_id), delay=0.0)
+        return request_id
+
+    def deliver(self, arn: str, message: Message) -> None:
+        try:
+            function = self.engine.function(arn)
+        except Exception as error:
+            raise DeliveryError("NO_RESOURCE", f"Function not found: {arn}") from error
+        try:
+            event: Any = json.loads(message.body)
+        except ValueError:
+            event = message.body
+        self.invoke_async(function, event, trigger=message.trigger)
+
+    def _queue(self, queued: _AsyncEvent, *, delay: float) -> None:
+        self.engine.call_later(delay, lambda: self._run(queued))
+
+    def _run(self, queued: _AsyncEvent) -> None:
+        try:
+            function = self.engine.function(queued.function_arn)
+        except Exception:
+            self.engine.discarded_events.append(
+                {"reason": "function not found", "job": queued.__dict__}
+            )
+            return
+        invocation = self.engine.invoke(
+            function, queued.event, trigger=queued.trigger, request_id=queued.request_id
+        )
+        config = _event_invoke_config(function)
+        destinations = config.get("DestinationConfig") or {}
+        if invocation.succeeded:
+            on_success = (destinations.get("OnSuccess") or {}).get("Destination")
+            if on_success:
+                self._send_record(on_success, function, queued, invocation, "Success")
+            return
+        retries = config.get("MaximumRetryAttempts", lambda_delivery.DEFAULT_ASYNC_RETRIES)
+        if queued.attempt > retries:
+            self._dispose(function, queued, invocation, config, "RetriesExhausted")
+            return
+        delay = lambda_delivery.ASYNC_RETRY_DELAYS_SECONDS[
+            min(queued.attempt - 1, len(lambda_delivery.ASYNC_RETRY_DELAYS_SECONDS) - 1)
+        ]
+        maximum_age = config.get(
+            "MaximumEventAgeInSeconds", lambda_delivery.DEFAULT_MAXIMUM_EVENT_AGE_SECONDS
+        )
+        if queued.age_seconds + delay > maximum_age:
+            # Lambda drops an event from its queue once it is older than the maximum age.
+            self._dispose(function, queued, invocation, config, "EventAgeExceeded")
+            return
+        queued.attempt += 1
+        queued.age_seconds += delay
+        self._queue(queued, delay=delay)
+
+    def _send_record(
+        self,
+        destination: str,
+        function: Any,
+        queued: _AsyncEvent,
+        invocation: Invocation,
+        why: str,
+    ) -> None:
+        record = lambda_delivery.async_invocation_record(
+            function_arn=function.function_arn,
+            request_id=queued.request_id,
+            event=queued.event,
+            attempts=queued.attempt,
+            invocation=invocation,
+            condition=why,
+        )
+        service = destination.split(":")[2]
+        try:
+            if service == "events":
+                self._put_record_event(destination, record)
+                return
+            if service == "s3":
+                self._put_record_object(destination, lambda_delivery.dumps(record))
+                return
+        except Exception as error:
+            logger.warning("cannot deliver to %s: %s", destination, error)
+            self.engine.discarded_events.append(
+                {"reason": f"destination {destination}: {error}", "body": record}
+            )
+            return
+        self.engine.send_to_target(destination, lambda_delivery.dumps(record), {})
+
+    def _dispose(
+        self, function: Any, queued: _AsyncEvent, invocation: Invocation, config: dict, why: str
+    ) -> None:
+        """After the last retry: the on-failure destination and the dead-letter queue, as Lambda
+        does (a function may have both: each gets the event in its own form)."""
+        destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
+            "Destination"
+        )
+        if destination:
+            self._send_record(destination, function, queued, invocation, why)
+        dead_letter = getattr(function, "localcloud_dead_letter_arn", None)
+        if dead_letter:
+            attributes = lambda_delivery.dead_letter_message_attributes(
+                queued.request_id, invocation
+            )
+            self.engine.send_to_target(dead_letter, lambda_delivery.dumps(queued.event), attributes)
+        if destination or dead_letter:
+            return
+        logger.warning(
+            "%s: event %s failed %d times and has no destination: Lambda discards it",
+            function.function_name,
+            queued.request_id,
+            queued.attempt,
+        )
+        self.engine.discarded_events.append(
+            {
+                "function": function.function_name,
+                "request_id": queued.request_id,
+                "event": queued.event,
+            }
+        )
+
+    def _put_record_event(self, bus_arn: str, record: dict[str, Any]) -> None:
+        condition = record.get("requestContext", {}).get("condition")
+        outcome = "Success" if condition == "Success" else "Failure"
+        function_arn = record.get("requestContext", {}).get("functionArn", "")
+        _, _, _, region, account, resource = bus_arn.split(":", 5)
+        self.engine.event_bus().put_event(
+            account_id=account,
+            region=region,
+            bus_name=resource.removeprefix("event-bus/"),
+            source="lambda",
+            detail_type=f"Lambda Function Invocation Result - {outcome}",
+            detail=record,
+            resources=[bus_arn, function_arn.removesuffix(":$LATEST")],
+        )
+
+    def _put_record_object(self, bucket_arn: str, body: str) -> None:
+        # The record is Lambda's; the object's key (date-partitioned, unique) is localcloud's.
+        bucket = bucket_arn.rsplit(":", 1)[1]
+        key = f"aws/lambda/{time.strftime('%Y/%m/%d/%Y-%m-%dT%H.%M.%S')}-{uuid.uuid4()}"
+        s3_backends[self.engine.account_id]["aws"].put_object(bucket, key, body.encode())
+
+
+class FunctionEventInvokeConfig(OwnedResource):
+    """A function's async settings: retries, maximum event age, success/failure destinations."""
+
+    resource_type = "AWS::Lambda::EventInvokeConfig"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **_
+    ) -> FunctionEventInvokeConfig:
+        props = cloudformation_json["Properties"]
+        config = {
+            key: props[key]
+            for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+            if key in props
+        }
+        backend = lambda_models.lambda_backends[account_id][region_name]
+        function = backend.get_function(props["FunctionName"])
+        # One configuration per function and qualifier: a new one replaces the old.
+        function.event_invoke_config = []
+        backend.put_function_event_invoke_config(props["FunctionName"], config)
+        physical_id = f"{function.function_name}:{props.get('Qualifier', '$LATEST')}"
+        return cls(physical_id, props, region_name, account_id)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = lambda_models.lambda_backends[account_id][region_name]
+        try:
+            function = backend.get_function(self.properties["FunctionName"])
+        except Exception:
+            return  # the function went first: its configuration went with it
+        function.event_invoke_config = []
+
+
+def _event_invoke_config(function: Any) -> dict[str, Any]:
+    return function.event_invoke_config[0].config if function.event_invoke_config else {}
+
+
+def _header(headers: Any, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _keep_settings(function: Any, properties: dict[str, Any]) -> None:
+    function.localcloud_dead_letter_arn = (properties.get("DeadLetterConfig") or {}).get(
+        "TargetArn"
+    )
+    function.logging_config = properties.get("LoggingConfig") or {}
+
+
+# -- moto hooks ---------------------------------------------------------------------------
+
+
+def _invoke_through_engine(original):
+    def invoke(self, function_name, qualifier, body, headers, response_headers):
+        engine = active_engine()
+        function = self.get_function(function_name, qualifier)
+        event = json.loads(body) if body else {}
+        invocation_type = _header(headers, "x-amz-invocation-type") or "RequestResponse"
+        if invocation_type == "Event":
+            engine.invoke_async(function, event, trigger="Invoke (Event)")
+            return b""
+        if invocation_type == "DryRun":
+            return b""
+        invocation = engine.invoke(function, event, trigger="Invoke")
+        if invocation.error is not None:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            payload = json.dumps(invocation.error)
+        else:
+            payload = json.dumps(invocation.payload)
+        response_headers["x-amz-executed-version"] = "$LATEST"
+        if (_header(headers, "x-amz-log-type") or "None") == "Tail":
+            tail = invocation.logs.encode()[-4096:]
+            response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
+        response_headers["Content-Length"] = str(len(payload.encode()))
+        return payload.encode()
+
+    return invoke
+
+
+def _invoke_lambda_through_engine(original):
+    # moto's internal invokes (e.g. a Step Functions Task) call this; it returns
+    # (payload, errored, logs).
+    def _invoke_lambda(self, event=None):
+        invocation = active_engine().invoke(
+            self, json.loads(event) if isinstance(event, str) else event, trigger="moto"
+        )
+        if invocation.error is not None:
+            return json.dumps(invocation.error), True, invocation.logs
+        return json.dumps(invocation.payload), False, invocation.logs
+
+    return _invoke_lambda
+
+
+def _mappings_polled_by_engine(original):
+    # moto fires a mapping synchronously on send, one record at a time and ignoring partial
+    # batch responses; localcloud polls it instead, so moto's trigger is removed.
+    def create_event_source_mapping(self, spec):
+        mapping = original(self, spec)
+        for owner in _trigger_owners(self):
+            owner.lambda_event_source_mappings.pop(mapping.function_arn, None)
+            owner.lambda_event_source_mappings.pop(mapping.event_source_arn, None)
+        return mapping
+
+    return create_event_source_mapping
+
+
+def _trigger_owners(backend: Any) -> Iterator[Any]:
+    yield from sqs_backends[backend.account_id][backend.region_name].queues.values()
+    yield from dynamodb_backends[backend.account_id][backend.region_name].tables.values()
+    yield from kinesis_backends[backend.account_id][backend.region_name].streams.values()
+
+
+def _function_keeps_dead_letter_target(original):
+    def __init__(self, account_id, spec, region, version=1):  # noqa: N807 - replaces __init__
+        original(self, account_id, spec, region, version)
+        self.localcloud_dead_letter_arn = (spec.get("DeadLetterConfig") or {}).get("TargetArn")
+
+    return __init__
+
+
+def _function_keeps_template_settings(original):
+    # moto's function model takes only some of the template's properties; the engine also
+    # needs the dead-letter target (async failures) and the log group (LoggingConfig).
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, *args, **kwargs):
+        function = original(resource_name, cloudformation_json, *args, **kwargs)
+        _keep_settings(function, cloudformation_json.get("Properties", {}))
+        return function
+
+    return classmethod(create_from_cloudformation_json)
+
+
+def _updated_function_keeps_template_settings(original):
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, *args, **kwargs
+    ):
+        function = original(
+            original_resource, new_resource_name, cloudformation_json, *args, **kwargs
+        )
+        _keep_settings(function, cloudformation_json.get("Properties", {}))
+        return function
+
+    return classmethod(update_from_cloudformation_json)
+
+
+def _public_layers_accepted(original):
+    # A layer published by another account (Powertools' public layer) is not in moto; on AWS
+    # it is readable by all. Locally its content comes from the environment localcloud runs
+    # in, so its ARN is kept as given, on updates as on creation.
+    def _get_layers_data(self, layers_versions_arns):
+        known = [arn for arn in layers_versions_arns if arn.split(":")[4] == self.account_id]
+        data = {layer["Arn"]: layer for layer in original(self, known)} if known else {}
+        return [data.get(arn, {"Arn": arn, "CodeSize": 0}) for arn in layers_versions_arns]
+
+    return _get_layers_data
+
+
+Functions.MODELS = (FunctionEventInvokeConfig,)
+
+
+Functions.HOOKS = (
+    Hook(
+        lambda_models.LambdaBackend,
+        "invoke",
+        _invoke_through_engine,
+        why="Invoke runs the function's real code, sync or async",
+        parameters=("self", "function_name", "qualifier", "body", "headers", "response_headers"),
+        replaces=True,
+    ),
+    Hook(
+        lambda_models.LambdaFunction,
+        "_invoke_lambda",
+        _invoke_lambda_through_engine,
+        why="Moto's internal invokes run the function's real code",
+        parameters=("self", "event"),
+        replaces=True,
+    ),
+    Hook(
+        lambda_models.LambdaFunction,
+        "__init__",
+        _function_keeps_dead_letter_target,
+        why="Async failures need the function's dead-letter target",
+        parameters=("self", "account_id", "spec", "region", "version"),
+    ),
+    Hook(
+        lambda_models.LambdaBackend,
+        "create_event_source_mapping",
+        _mappings_polled_by_engine,
+        why="The engine polls event sources; moto's own firing is removed",
+        parameters=("self", "spec"),
+    ),
+    Hook(
+        lambda_models.LambdaFunction,
+        "create_from_cloudformation_json",
+        _function_keeps_template_settings,
+        why="The engine needs template settings moto's model drops",
+        parameters=(
+            "cls",
+            "resource_name",
+            "cloudformation_json",
+            "account_id",
+            "region_name",
+            "**kwargs",
+        ),
+    ),
+    Hook(
+        lambda_models.LambdaFunction,
+        "update_from_cloudformation_json",
+        _updated_function_keeps_template_settings,
+        why="An updated function keeps its template settings",
+        parameters=(
+            "cls",
+            "original_resource",
+            "new_resource_name",
+            "cloudformation_json",
+            "account_id",
+            "region_name",
+        ),
+    ),
+    Hook(
+        lambda_models.LambdaFunction,
+        "_get_layers_data",
+        _public_layers_accepted,
+        why="AWS's public layers (Powertools) are accepted by ARN",
+        parameters=("self", "layers_versions_arns"),
+    ),
+)
