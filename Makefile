@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: help install demo test lint format synth ls openapi clean bench
+.PHONY: help install demo test lint format synth ls openapi clean bench moto-drift
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -55,6 +55,16 @@ openapi: install ## Regenerate docs/request_response/openapi.json from the API's
 
 bench: $(VENV)/.installed ## Time localcloud: invoke, SQS and Kinesis delivery, Step Functions, REST API (BENCH_ARGS=--help)
 	$(PY) -m bench.localcloud_bench $(BENCH_ARGS)
+
+MOTO_DRIFT_VENV := .venv-moto-drift
+
+moto-drift: ## Run localcloud's tests on the newest moto release (a separate venv; moto stays pinned)
+	@python="$$(scripts/find_python.sh)" && "$$python" -m venv --clear $(MOTO_DRIFT_VENV)
+	$(MOTO_DRIFT_VENV)/bin/python -m pip install --quiet --upgrade 'pip>=25.1'
+	$(MOTO_DRIFT_VENV)/bin/python -m pip install --quiet --group dev
+	$(MOTO_DRIFT_VENV)/bin/python -m pip install --quiet --upgrade 'moto[server]'
+	@$(MOTO_DRIFT_VENV)/bin/python -c 'import moto; print("localcloud against moto", moto.__version__)'
+	$(MOTO_DRIFT_VENV)/bin/pytest -p no:cacheprovider -p no:xdist tests/unit/localcloud tests/localcloud
 
 clean: ## Remove generated files (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache .ruff_cache

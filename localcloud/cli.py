@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.choices["invoke"].add_argument("--event", required=True, help="a JSON file, or -")
     commands.choices["run"].add_argument("pattern", metavar="PATTERN")
     commands.choices["run"].add_argument(
-        "--scenarios", default="demo", help="the package holding one scenario module per pattern"
+        "--scenarios",
+        help="the package holding one scenario module per pattern "
+        '(default: "localcloud": {"scenarios": ...} in ./cdk.json)',
     )
 
     diagram = commands.add_parser(
@@ -182,16 +184,31 @@ def invoke(args: argparse.Namespace) -> int:
     return 1 if "FunctionError" in response else 0
 
 
+def _scenario_package(cdk_json: Path) -> str:
+    """The package a project names for its scenarios in cdk.json (`"localcloud"` settings)."""
+    try:
+        settings = json.loads(cdk_json.read_text()).get("localcloud") or {}
+    except (OSError, ValueError):
+        settings = {}
+    if not settings.get("scenarios"):
+        raise CommandError(
+            "name the package of scenario modules with --scenarios, or in cdk.json as "
+            '"localcloud": {"scenarios": "<package>"}'
+        )
+    return str(settings["scenarios"])
+
+
 def run(args: argparse.Namespace) -> int:
     cloud = RemoteCloud(args.endpoint_url, region=args.region)
     cloud.health()
     # The scenarios belong to the project in the current directory, as cdk.json does.
+    package = args.scenarios or _scenario_package(Path.cwd() / "cdk.json")
     if str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))
     try:
-        scenario = importlib.import_module(f"{args.scenarios}.{args.pattern}")
+        scenario = importlib.import_module(f"{package}.{args.pattern}")
     except ModuleNotFoundError as error:
-        raise CommandError(f"no scenario {args.pattern!r} in {args.scenarios!r}") from error
+        raise CommandError(f"no scenario {args.pattern!r} in {package!r}") from error
     started = time.perf_counter()
     outcome = scenario.run(cloud)
     print(

@@ -26,27 +26,22 @@ moto's CloudFormation creates `AWS::Events::Rule` and `AWS::Events::EventBus`, a
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import json
 import logging
 import threading
-import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from moto.core.exceptions import ServiceException
 from moto.events import models as events_models
 from moto.events.models import events_backends
-from moto.sns.models import sns_backends
-from moto.sqs.models import sqs_backends
 from werkzeug.exceptions import HTTPException
 
 from localcloud.core.engine import active_engine
 from localcloud.core.hooks import Hook
-from localcloud.core.service import Service
+from localcloud.core.service import DeliveryError, Message, Service
 from localcloud.rules.event_patterns import pattern_matches
 from localcloud.rules.input_transformers import target_input
 from localcloud.rules.schedules import ScheduleError, next_fire_time
@@ -75,15 +70,15 @@ class TargetError(Exception):
 # -- the extension --------------------------------------------------------------------------
 
 
-@dataclass(order=True)
+@dataclass
 class _Delivery:
-    due: float
-    sequence: int
-    rule: Any = field(compare=False)
-    target: dict[str, Any] = field(compare=False)
-    event: dict[str, Any] = field(compare=False)
-    retries: int = field(compare=False, default=0)
-    age_seconds: float = field(compare=False, default=0.0)
+    """One event on its way to one target."""
+
+    rule: Any
+    target: dict[str, Any]
+    event: dict[str, Any]
+    retries: int = 0
+    age_seconds: float = 0.0
 
 
 @dataclass
@@ -111,14 +106,11 @@ class EventBridgeRules(Service):
 
     def __init__(self, engine: Any) -> None:
         super().__init__(engine)
-        self._deliveries: list[_Delivery] = []
         # Events arrive on API threads while the background thread delivers.
-        self._lock = threading.Lock()
         self._schedule_lock = threading.RLock()
-        self._sequence = itertools.count()
         self._schedules: dict[str, _Schedule] = {}
         self._clock_start = datetime.now(UTC).replace(microsecond=0)
-        self._real_start = time.monotonic()
+        self._real_start = self.engine.clock.monotonic()
         self._advanced_seconds = 0.0
 
     # -- events in ------------------------------------------------------------------------
@@ -158,7 +150,7 @@ class EventBridgeRules(Service):
         if not pattern_matches(rule.event_pattern.get_pattern(), event):
             return False
         for target in list(rule.targets):
-            self._queue(_Delivery(0.0, 0, rule, target, event), delay=0.0)
+            self._queue(_Delivery(rule, target, event), delay=0.0)
         return True
 
     # -- schedules ------------------------------------------------------------------------
@@ -166,7 +158,7 @@ class EventBridgeRules(Service):
     def now(self) -> datetime:
         """The schedules' clock (see the class docstring)."""
         scale = self.engine.time_scale
-        real = (time.monotonic() - self._real_start) / scale if scale > 0 else 0.0
+        real = (self.engine.clock.monotonic() - self._real_start) / scale if scale > 0 else 0.0
         return self._clock_start + timedelta(seconds=self._advanced_seconds + real)
 
     def advance_schedules(self, seconds: float) -> list[dict[str, Any]]:
@@ -238,27 +230,15 @@ class EventBridgeRules(Service):
     # -- delivery -------------------------------------------------------------------------
 
     def pump(self, *, fast_forward: bool) -> int:
-        done = 0
+        # Deliveries are the engine's scheduled work; a round here fires due schedules only.
         if not fast_forward and self.engine.time_scale > 0:
-            done += len(self._fire_due_schedules(limit=MAXIMUM_CATCH_UP_FIRINGS))
-        else:
-            with self._schedule_lock:
-                self._refresh_schedules()
-        while True:
-            with self._lock:
-                if not self._deliveries or (
-                    not fast_forward and self._deliveries[0].due > time.monotonic()
-                ):
-                    return done
-                delivery = heapq.heappop(self._deliveries)
-            self._deliver(delivery)
-            done += 1
+            return len(self._fire_due_schedules(limit=MAXIMUM_CATCH_UP_FIRINGS))
+        with self._schedule_lock:
+            self._refresh_schedules()
+        return 0
 
     def _queue(self, delivery: _Delivery, *, delay: float) -> None:
-        delivery.due = time.monotonic() + delay * self.engine.time_scale
-        delivery.sequence = next(self._sequence)
-        with self._lock:
-            heapq.heappush(self._deliveries, delivery)
+        self.engine.call_later(delay, lambda: self._deliver(delivery))
 
     def _deliver(self, delivery: _Delivery) -> None:
         try:
@@ -341,87 +321,27 @@ def scheduled_event(rule: Any, at: datetime) -> dict[str, Any]:
 
 
 def send_to_target(rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
-    """Hand one event to one target; raises `TargetError` when the target cannot take it."""
+    """Hand one event to one target; raises `TargetError` when the target cannot take it.
+
+    A bus or an archive is this service's own; every other target (a function, a queue, a
+    topic, a state machine, a log group) is reached through the engine's dispatcher.
+    """
     engine = active_engine()
     arn = target["Arn"]
-    service, region, account = arn.split(":")[2:5]
     payload = target_input(target, event, rule)
-    if service == "lambda":
-        try:
-            function = engine.function(arn)
-        except Exception as error:
-            raise TargetError("NO_RESOURCE", f"Function not found: {arn}", retryable=False) from (
-                error
-            )
-        try:
-            body: Any = json.loads(payload)
-        except ValueError:
-            body = payload
-        engine.invoke_async(function, body, trigger=f"EventBridge {rule.name}")
-    elif service == "sqs":
-        _send_to_queue(arn, target, payload, event)
-    elif service == "sns":
-        backend = sns_backends[account][region]
-        if arn not in backend.topics:
-            raise TargetError("NO_RESOURCE", f"Topic not found: {arn}", retryable=False)
-        backend.publish(payload, arn=arn)
-    elif service == "states":
-        _start_execution(arn, payload)
-    elif service == "events" and ":event-bus/" in arn:
+    if arn.startswith("arn:aws:events:") and ":event-bus/" in arn:
         _put_on_bus(arn, event)
-    elif service == "events" and arn.endswith(":::"):
+        return
+    if arn.startswith("arn:aws:events:") and arn.endswith(":::"):
         # The target moto gives an archive's rule: its input names the archive.
         archive_arn = json.loads(payload)["archive-arn"]
         rule._send_to_events_archive(archive_arn.split(":archive/", 1)[1], event)
-    elif service == "logs":
-        _write_to_log_group(arn, payload)
-    else:
-        raise TargetError(
-            "INVALID_PARAMETER",
-            f"localcloud does not deliver to {service} targets",
-            retryable=False,
-        )
-
-
-def _send_to_queue(arn: str, target: dict[str, Any], payload: str, event: dict[str, Any]) -> None:
-    _, _, _, region, account, name = arn.split(":", 5)
-    backend = sqs_backends[account][region]
-    if name not in backend.queues:
-        raise TargetError("NO_RESOURCE", f"Queue not found: {arn}", retryable=False)
-    queue = backend.queues[name]
+        return
     group_id = (target.get("SqsParameters") or {}).get("MessageGroupId")
-    if queue.fifo_queue:
-        if not group_id:
-            raise TargetError(
-                "INVALID_PARAMETER",
-                "A FIFO queue target needs SqsParameters.MessageGroupId",
-                retryable=False,
-            )
-        if str(queue.content_based_deduplication).lower() != "true":
-            raise TargetError(
-                "INVALID_PARAMETER",
-                "A FIFO queue target must have content-based deduplication enabled",
-                retryable=False,
-            )
-    backend.send_message(name, payload, group_id=group_id if queue.fifo_queue else None)
-
-
-def _start_execution(arn: str, payload: str) -> None:
-    # The backend the Step Functions API answers from (the executing one, when it runs).
-    from moto.stepfunctions import responses as sfn_responses
-
-    region, account = arn.split(":")[3:5]
-    backend = sfn_responses.get_backend(account, region)
     try:
-        backend.describe_state_machine(arn)
-    except Exception as error:
-        raise TargetError("NO_RESOURCE", f"State machine not found: {arn}", retryable=False) from (
-            error
-        )
-    try:
-        backend.start_execution(arn, name=str(uuid.uuid4()), execution_input=payload)
-    except Exception as error:
-        raise TargetError("INVALID_PARAMETER", str(error), retryable=False) from error
+        engine.deliver(arn, Message(payload, group_id=group_id, trigger=f"EventBridge {rule.name}"))
+    except DeliveryError as error:
+        raise TargetError(error.code, str(error), retryable=False) from error
 
 
 def _put_on_bus(arn: str, event: dict[str, Any]) -> None:
@@ -437,21 +357,6 @@ def _put_on_bus(arn: str, event: dict[str, Any]) -> None:
     rules = active_engine().service(EventBridgeRules)
     for rule in list(bus.rules.values()):
         rules.route(rule, event)
-
-
-def _write_to_log_group(arn: str, payload: str) -> None:
-    from moto.logs.models import logs_backends
-
-    region, account = arn.split(":")[3:5]
-    group = arn.split(":log-group:", 1)[1].removesuffix(":*")
-    backend = logs_backends[account][region]
-    if group not in backend.groups:
-        raise TargetError("NO_RESOURCE", f"Log group not found: {arn}", retryable=False)
-    stream = str(uuid.uuid4())
-    backend.create_log_stream(group, stream)
-    backend.put_log_events(
-        group, stream, [{"timestamp": int(time.time() * 1000), "message": payload}]
-    )
 
 
 def _iso(moment: datetime) -> str:

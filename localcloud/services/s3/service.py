@@ -46,14 +46,12 @@ from moto.s3 import notifications as s3_notifications
 from moto.s3 import responses as s3_responses
 from moto.s3.exceptions import InvalidArgumentError
 from moto.s3.models import s3_backends
-from moto.sns.models import sns_backends
-from moto.sqs.models import sqs_backends
 from moto.utilities.utils import get_partition
 
 from localcloud.core.cloudformation import OwnedResource
 from localcloud.core.engine import active_engine
 from localcloud.core.hooks import Hook
-from localcloud.core.service import Service
+from localcloud.core.service import Message, Service
 
 logger = logging.getLogger("localcloud")
 
@@ -144,28 +142,19 @@ class S3Notifications(Service):
             self._to_topic(arn, message)
 
     def _to_queue(self, queue_arn: str, message: dict[str, Any]) -> None:
-        _, _, _, region, account, name = queue_arn.split(":", 5)
-        try:
-            sqs_backends[account][region].send_message(name, json.dumps(message))
-        except Exception as error:
-            self._discard(queue_arn, message, error)
+        self._send(queue_arn, message, Message(json.dumps(message)))
 
     def _to_topic(self, topic_arn: str, message: dict[str, Any]) -> None:
-        _, _, _, region, account, _ = topic_arn.split(":", 5)
-        try:
-            sns_backends[account][region].publish(
-                json.dumps(message), arn=topic_arn, subject=SNS_SUBJECT
-            )
-        except Exception as error:
-            self._discard(topic_arn, message, error)
+        self._send(topic_arn, message, Message(json.dumps(message), subject=SNS_SUBJECT))
 
     def _to_function(self, function_arn: str, event: dict[str, Any], bucket_name: str) -> None:
+        self._send(function_arn, event, Message(json.dumps(event), trigger=f"S3 {bucket_name}"))
+
+    def _send(self, arn: str, record: dict[str, Any], message: Message) -> None:
         try:
-            function = self.engine.function(function_arn)
+            self.engine.deliver(arn, message)
         except Exception as error:
-            self._discard(function_arn, event, error)
-            return
-        self.engine.invoke_async(function, event, trigger=f"S3 {bucket_name}")
+            self._discard(arn, record, error)
 
     def _to_event_bridge(self, event_name: str, bucket: Any, key: Any, sequencer: str) -> None:
         family = event_name.split(":")[1]

@@ -83,7 +83,7 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from localcloud.core.cloudformation import OwnedResource
 from localcloud.core.engine import EngineError, active_engine
 from localcloud.core.hooks import Hook
-from localcloud.core.service import Service
+from localcloud.core.service import DeliveryError, Message, Service
 
 # How long an execution that looks idle must stay unchanged before settle takes it as idle:
 # a Parallel branch passing from one state to the next is briefly neither in a Task nor done.
@@ -189,6 +189,7 @@ class StepFunctions(Service):
     """Runs executions on moto's interpreter with the engine's time (see the module)."""
 
     NAME = "stepfunctions"
+    DELIVERS = ("states",)
 
     MODELS = (StateMachine,)
 
@@ -205,6 +206,20 @@ class StepFunctions(Service):
         self._counts_lock = threading.Lock()
 
     # -- delivery ---------------------------------------------------------------------------
+
+    def deliver(self, arn: str, message: Message) -> None:
+        """Start an execution with the message as its input, under a name of its own."""
+        region, account = arn.split(":")[3:5]
+        # The backend the Step Functions API answers from (the executing one, when it runs).
+        backend = sfn_responses.get_backend(account, region)
+        try:
+            backend.describe_state_machine(arn)
+        except Exception as error:
+            raise DeliveryError("NO_RESOURCE", f"State machine not found: {arn}") from error
+        try:
+            backend.start_execution(arn, name=str(uuid.uuid4()), execution_input=message.body)
+        except Exception as error:
+            raise DeliveryError("INVALID_PARAMETER", str(error)) from error
 
     def pump(self, *, fast_forward: bool) -> int:
         """Executions run in their own threads; settling waits until each is idle or done."""
@@ -320,7 +335,7 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(tz=datetime.UTC)
 
 
-def _extension() -> StepFunctions | None:
+def _running_service() -> StepFunctions | None:
     # moto's threads may outlive the engine by a moment; they then run as moto would.
     try:
         return active_engine().service(StepFunctions)
@@ -401,9 +416,9 @@ def _stop_ends_token_waits(original):
         if env is not None:
             for endpoint in list(env.callback_pool_manager._pool.values()):
                 endpoint.interrupt_all()
-        extension = _extension()
-        if extension is not None:
-            extension.wake_pauses()
+        service = _running_service()
+        if service is not None:
+            service.wake_pauses()
 
     return stop
 
@@ -504,10 +519,10 @@ def _step_functions_lambda_error(ex: Exception) -> tuple[str, str] | None:
 
 def _wait_on_engine_time(original):
     def _wait_interval(self, env, wait_seconds):
-        extension = _extension()
-        if extension is None:
+        service = _running_service()
+        if service is None:
             return original(self, env, wait_seconds)
-        return extension.pause(env, wait_seconds)
+        return service.pause(env, wait_seconds)
 
     return _wait_interval
 
@@ -516,8 +531,8 @@ def _retry_interval_on_engine_time(original):
     # moto's retrier sleeps its interval with time.sleep; this is the same evaluation with the
     # interval taken on the engine's time.
     def _eval_body(self, env):
-        extension = _extension()
-        if extension is None:
+        service = _running_service()
+        if service is None:
             return original(self, env)
         self.error_equals.eval(env)
         if not env.stack.pop():
@@ -531,7 +546,7 @@ def _retry_interval_on_engine_time(original):
         self.backoff_rate.eval(env=env)
         self.max_delay_seconds.eval(env=env)
         self.jitter_strategy.eval(env=env)
-        extension.pause(env, env.stack.pop())
+        service.pause(env, env.stack.pop())
         env.stack.append(RetrierOutcome.Executed)
         return None
 
@@ -541,10 +556,10 @@ def _retry_interval_on_engine_time(original):
 def _task_counted(original):
     # settle() tells a Task in progress from one only waiting for its token by counting both.
     def _evaluate_with_timeout(self, env):
-        extension = _extension()
-        if extension is None or not isinstance(self, StateTask):
+        service = _running_service()
+        if service is None or not isinstance(self, StateTask):
             return original(self, env)
-        with extension.task_in_progress(env):
+        with service.task_in_progress(env):
             return original(self, env)
 
     return _evaluate_with_timeout
@@ -594,8 +609,8 @@ def _server_port_of_engine(original):
     # A Task calls AWS through a boto3 client; outside the in-process mock moto points it at
     # its own server's default port, and localcloud's endpoint is the engine's.
     def moto_server_port() -> str:
-        extension = _extension()
-        endpoint = extension.engine.endpoint_url if extension is not None else None
+        service = _running_service()
+        endpoint = service.engine.endpoint_url if service is not None else None
         port = urlsplit(endpoint).port if endpoint else None
         return str(port) if port else original()
 

@@ -1,7 +1,7 @@
 """Kinesis and DynamoDB Streams event sources, delivered with Lambda's rules.
 
 moto keeps the streams (Kinesis shards, a table's stream shard) and the event source mappings;
-this extension is the poller Lambda runs for each enabled mapping:
+this service is the poller Lambda runs for each enabled mapping:
 
 - one lane per shard (`ParallelizationFactor` lanes, partition keys hashed onto them), one
   batch in flight per lane, so the records of a partition key are delivered in order;
@@ -541,8 +541,8 @@ class StreamEventSources(Service):
                 done += lanes.advance(lane)
         return done
 
-    @staticmethod
     def _read(
+        self,
         shards: _KinesisShards | _DynamoDbShards,
         shard_id: str,
         shard: _Shard,
@@ -554,7 +554,7 @@ class StreamEventSources(Service):
             return
         # The checkpoint moves past every record read, those the filters drop included.
         shard.read_after = records[-1].position
-        now = time.monotonic()
+        now = self.engine.clock.monotonic()
         for record in records:
             if not record_passes(patterns, record.event_record, kind):
                 continue
@@ -611,7 +611,7 @@ def _starting_position(
 class _Delivery:
     """Delivers one lane's next batch of one mapping, applying the mapping's settings."""
 
-    extension: StreamEventSources
+    source: StreamEventSources
     mapping: Any
     function: Any
     shards: _KinesisShards | _DynamoDbShards
@@ -621,17 +621,17 @@ class _Delivery:
 
     @property
     def engine(self) -> Any:
-        return self.extension.engine
+        return self.source.engine
 
     def advance(self, lane: _Lane) -> int:
         """Deliver the lane's next batch if it is due; returns the work done (0 or 1)."""
         batch = lane.batches[0] if lane.batches else self._next_batch(lane)
         if batch is None:
             return 0
-        if batch.due > time.monotonic() and not self.fast_forward:
+        if batch.due > self.engine.clock.monotonic() and not self.fast_forward:
             return 0
         if batch.backoff_seconds:
-            waited = time.time() - batch.failed_at
+            waited = self.engine.clock.time() - batch.failed_at
             lane.skipped_seconds += max(batch.backoff_seconds - waited, 0.0)
             batch.backoff_seconds = 0.0
         if not lane.batches:
@@ -650,7 +650,7 @@ class _Delivery:
                 ends_here = _window_of(lane.pending[0], window_seconds) != lane.window
             else:
                 # Settling takes the window's end as reached once its records are delivered.
-                ends_here = self.fast_forward or time.time() >= lane.window[1]
+                ends_here = self.fast_forward or self.engine.clock.time() >= lane.window[1]
             if ends_here or lane.window_full:
                 return _Batch(
                     records=[],
@@ -674,13 +674,13 @@ class _Delivery:
             records.append(record)
             size += record.size
         complete = len(records) < len(lane.pending) or len(records) == settings.batch_size
-        waited = time.monotonic() - lane.first_pending_seen
+        waited = self.engine.clock.monotonic() - lane.first_pending_seen
         window_over = waited >= settings.batching_window_seconds * self.engine.time_scale
         if not (complete or window_over or self.fast_forward):
             return None
         for _ in records:
             lane.pending.popleft()
-        lane.first_pending_seen = time.monotonic()
+        lane.first_pending_seen = self.engine.clock.monotonic()
         if window is not None:
             lane.window = window
         return _Batch(records=records, window=window)
@@ -695,7 +695,7 @@ class _Delivery:
         limit = self.settings.maximum_record_age_seconds
         if limit < 0:
             limit = self.shards.retention_seconds
-        now = time.time() + lane.skipped_seconds
+        now = self.engine.clock.time() + lane.skipped_seconds
         if batch.final_for_window and batch.window is not None:
             if now - batch.skipped_at_creation - batch.window[1] < limit:
                 return False
@@ -764,8 +764,8 @@ class _Delivery:
         batch.backoff_seconds = (
             backoff if self.fast_forward else min(backoff, RETRY_BACKOFF_MAX_SECONDS)
         )
-        batch.failed_at = time.time()
-        batch.due = time.monotonic() + batch.backoff_seconds * self.engine.time_scale
+        batch.failed_at = self.engine.clock.time()
+        batch.due = self.engine.clock.monotonic() + batch.backoff_seconds * self.engine.time_scale
 
     def _succeeded(self, lane: _Lane, batch: _Batch, invocation: Invocation) -> None:
         lane.batches.popleft()
