@@ -21,6 +21,7 @@ backend. While the engine runs, localcloud:
   `SendTaskFailure` on to the execution, and describes an execution's output as JSON text;
 - ends a stopped execution at once, even one waiting for a task token, keeping the error and
   cause `StopExecution` gave; deleting a state machine stops its running executions.
+- evaluates the JSONata query language and variables (`stepfunctions_jsonata.py`).
 
 `settle()` waits for every running execution to end or to wait for a task token: a token wait
 is idle (only `SendTaskSuccess`, `SendTaskFailure` or a timeout ends it), not pending work.
@@ -83,6 +84,7 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from localcloud.cloudformation import OwnedResource
 from localcloud.engine import EngineError, active_engine
 from localcloud.extension import Extension
+from localcloud.stepfunctions_jsonata import PATCHES as JSONATA_PATCHES
 
 # How long an execution that looks idle must stay unchanged before settle takes it as idle:
 # a Parallel branch passing from one state to the next is briefly neither in a Task nor done.
@@ -631,4 +633,5 @@ StepFunctions.PATCHES = (
     (CallbackEndpoint, "notify", _notify_ends_token_wait),
     (boto_client, "moto_server_port", _server_port_of_engine),
     (lambda_eval_utils, "boto_client_for", _lambda_client_reused),
+    *JSONATA_PATCHES,
 )
