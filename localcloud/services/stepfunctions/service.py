@@ -21,6 +21,7 @@ backend. While the engine runs, localcloud:
   `SendTaskFailure` on to the execution, and describes an execution's output as JSON text;
 - ends a stopped execution at once, even one waiting for a task token, keeping the error and
   cause `StopExecution` gave; deleting a state machine stops its running executions.
+- evaluates the JSONata query language and variables (`jsonata.py`).
 
 `settle()` waits for every running execution to end or to wait for a task token: a token wait
 is idle (only `SendTaskSuccess`, `SendTaskFailure` or a timeout ends it), not pending work.
@@ -84,6 +85,7 @@ from localcloud.core.cloudformation import OwnedResource
 from localcloud.core.engine import EngineError, active_engine
 from localcloud.core.hooks import Hook
 from localcloud.core.service import DeliveryError, Message, Service
+from localcloud.services.stepfunctions.jsonata import HOOKS as JSONATA_HOOKS
 
 # How long an execution that looks idle must stay unchanged before settle takes it as idle:
 # a Parallel branch passing from one state to the next is briefly neither in a Task nor done.
@@ -754,4 +756,5 @@ StepFunctions.HOOKS = (
         why="One Lambda client serves every Task, not one per invocation",
         parameters=("region", "service", "state_credentials"),
     ),
+    *JSONATA_HOOKS,
 )
