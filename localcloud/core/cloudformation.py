@@ -14,6 +14,7 @@ resolve, and KMS keys take CloudFormation's tags.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from moto.cloudformation import models as cfn_models
@@ -25,6 +26,25 @@ from moto.kms import models as kms_models
 from localcloud.core.hooks import Hook
 
 logger = logging.getLogger("localcloud")
+
+#: The parameters of moto's `create_from_cloudformation_json` and
+#: `update_from_cloudformation_json`, which several services' hooks wrap.
+CREATE_FROM_TEMPLATE = (
+    "cls",
+    "resource_name",
+    "cloudformation_json",
+    "account_id",
+    "region_name",
+    "**kwargs",
+)
+UPDATE_FROM_TEMPLATE = (
+    "cls",
+    "original_resource",
+    "new_resource_name",
+    "cloudformation_json",
+    "account_id",
+    "region_name",
+)
 
 
 class OwnedResource(CloudFormationModel):
@@ -97,6 +117,41 @@ class OwnedResource(CloudFormationModel):
 #: CloudFormation models localcloud owns, by resource type: each service's `MODELS`, registered
 #: while an engine runs.
 OWNED_MODELS: dict[str, type[CloudFormationModel]] = {}
+
+
+def applied_after_create(apply: Callable[[Any, dict[str, Any]], None]) -> Callable[[Any], Any]:
+    """A hook's wrap for a moto model's `create_from_cloudformation_json`: moto creates the
+    resource, then `apply(resource, properties)` adds what moto's model leaves out."""
+
+    def wrap(original):
+        def create_from_cloudformation_json(
+            cls, resource_name, cloudformation_json, *args, **kwargs
+        ):
+            resource = original(resource_name, cloudformation_json, *args, **kwargs)
+            apply(resource, cloudformation_json.get("Properties") or {})
+            return resource
+
+        return classmethod(create_from_cloudformation_json)
+
+    return wrap
+
+
+def applied_after_update(apply: Callable[[Any, dict[str, Any]], None]) -> Callable[[Any], Any]:
+    """The same as `applied_after_create`, for `update_from_cloudformation_json`."""
+
+    def wrap(original):
+        def update_from_cloudformation_json(
+            cls, original_resource, new_resource_name, cloudformation_json, *args, **kwargs
+        ):
+            resource = original(
+                original_resource, new_resource_name, cloudformation_json, *args, **kwargs
+            )
+            apply(resource, cloudformation_json.get("Properties") or {})
+            return resource
+
+        return classmethod(update_from_cloudformation_json)
+
+    return wrap
 
 
 def _execute_change_set_with_outputs(original):
@@ -216,14 +271,7 @@ HOOKS: tuple[Hook, ...] = (
         "create_from_cloudformation_json",
         _kms_key_takes_cloudformation_tags,
         why="CloudFormation's Key/Value tags for moto's KMS model",
-        parameters=(
-            "cls",
-            "resource_name",
-            "cloudformation_json",
-            "account_id",
-            "region_name",
-            "**kwargs",
-        ),
+        parameters=CREATE_FROM_TEMPLATE,
     ),
     Hook(
         cfn_parsing.ResourceMap,

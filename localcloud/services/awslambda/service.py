@@ -28,7 +28,13 @@ from moto.kinesis.models import kinesis_backends
 from moto.s3.models import s3_backends
 from moto.sqs.models import sqs_backends
 
-from localcloud.core.cloudformation import OwnedResource
+from localcloud.core.cloudformation import (
+    CREATE_FROM_TEMPLATE,
+    UPDATE_FROM_TEMPLATE,
+    OwnedResource,
+    applied_after_create,
+    applied_after_update,
+)
 from localcloud.core.engine import active_engine
 from localcloud.core.hooks import Hook
 from localcloud.core.runner import Invocation
@@ -320,28 +326,10 @@ def _function_keeps_dead_letter_target(original):
     return __init__
 
 
-def _function_keeps_template_settings(original):
-    # moto's function model takes only some of the template's properties; the engine also
-    # needs the dead-letter target (async failures) and the log group (LoggingConfig).
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, *args, **kwargs):
-        function = original(resource_name, cloudformation_json, *args, **kwargs)
-        _keep_settings(function, cloudformation_json.get("Properties", {}))
-        return function
-
-    return classmethod(create_from_cloudformation_json)
-
-
-def _updated_function_keeps_template_settings(original):
-    def update_from_cloudformation_json(
-        cls, original_resource, new_resource_name, cloudformation_json, *args, **kwargs
-    ):
-        function = original(
-            original_resource, new_resource_name, cloudformation_json, *args, **kwargs
-        )
-        _keep_settings(function, cloudformation_json.get("Properties", {}))
-        return function
-
-    return classmethod(update_from_cloudformation_json)
+# moto's function model takes only some of the template's properties; the engine also needs
+# the dead-letter target (async failures) and the log group (LoggingConfig).
+_function_keeps_template_settings = applied_after_create(_keep_settings)
+_updated_function_keeps_template_settings = applied_after_update(_keep_settings)
 
 
 def _public_layers_accepted(original):
@@ -395,28 +383,14 @@ Functions.HOOKS = (
         "create_from_cloudformation_json",
         _function_keeps_template_settings,
         why="The engine needs template settings moto's model drops",
-        parameters=(
-            "cls",
-            "resource_name",
-            "cloudformation_json",
-            "account_id",
-            "region_name",
-            "**kwargs",
-        ),
+        parameters=CREATE_FROM_TEMPLATE,
     ),
     Hook(
         lambda_models.LambdaFunction,
         "update_from_cloudformation_json",
         _updated_function_keeps_template_settings,
         why="An updated function keeps its template settings",
-        parameters=(
-            "cls",
-            "original_resource",
-            "new_resource_name",
-            "cloudformation_json",
-            "account_id",
-            "region_name",
-        ),
+        parameters=UPDATE_FROM_TEMPLATE,
     ),
     Hook(
         lambda_models.LambdaFunction,

@@ -48,7 +48,13 @@ from moto.s3.exceptions import InvalidArgumentError
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
-from localcloud.core.cloudformation import OwnedResource
+from localcloud.core.cloudformation import (
+    CREATE_FROM_TEMPLATE,
+    UPDATE_FROM_TEMPLATE,
+    OwnedResource,
+    applied_after_create,
+    applied_after_update,
+)
 from localcloud.core.engine import active_engine
 from localcloud.core.hooks import Hook
 from localcloud.core.service import Message, Service
@@ -528,33 +534,15 @@ def _family(event_name: str) -> str:
     return event_name.rsplit(":", 1)[0] + ":*"
 
 
-def _bucket_applies_notifications(original):
+def _apply_bucket_property(bucket: Any, properties: dict[str, Any]) -> None:
     # moto's CloudFormation ignores a bucket's NotificationConfiguration property.
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, *args, **kwargs):
-        bucket = original(resource_name, cloudformation_json, *args, **kwargs)
-        _apply_bucket_property(bucket, cloudformation_json)
-        return bucket
-
-    return classmethod(create_from_cloudformation_json)
-
-
-def _updated_bucket_applies_notifications(original):
-    def update_from_cloudformation_json(
-        cls, original_resource, new_resource_name, cloudformation_json, *args, **kwargs
-    ):
-        bucket = original(
-            original_resource, new_resource_name, cloudformation_json, *args, **kwargs
-        )
-        _apply_bucket_property(bucket, cloudformation_json)
-        return bucket
-
-    return classmethod(update_from_cloudformation_json)
-
-
-def _apply_bucket_property(bucket: Any, cloudformation_json: dict[str, Any]) -> None:
-    configuration = (cloudformation_json.get("Properties") or {}).get("NotificationConfiguration")
+    configuration = properties.get("NotificationConfiguration")
     if configuration is not None:
         bucket.set_notification_configuration(moto_configuration(configuration, from_bucket=True))
+
+
+_bucket_applies_notifications = applied_after_create(_apply_bucket_property)
+_updated_bucket_applies_notifications = applied_after_update(_apply_bucket_property)
 
 
 S3Notifications.HOOKS = (
@@ -607,28 +595,14 @@ S3Notifications.HOOKS = (
         "create_from_cloudformation_json",
         _bucket_applies_notifications,
         why="Moto's CloudFormation ignores a bucket's NotificationConfiguration",
-        parameters=(
-            "cls",
-            "resource_name",
-            "cloudformation_json",
-            "account_id",
-            "region_name",
-            "**kwargs",
-        ),
+        parameters=CREATE_FROM_TEMPLATE,
     ),
     Hook(
         s3_models.FakeBucket,
         "update_from_cloudformation_json",
         _updated_bucket_applies_notifications,
         why="An updated bucket's NotificationConfiguration applies too",
-        parameters=(
-            "cls",
-            "original_resource",
-            "new_resource_name",
-            "cloudformation_json",
-            "account_id",
-            "region_name",
-        ),
+        parameters=UPDATE_FROM_TEMPLATE,
     ),
 )
 S3Notifications.MODELS = (BucketNotifications,)

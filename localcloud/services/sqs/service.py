@@ -18,6 +18,7 @@ from typing import Any
 from moto.sqs import models as sqs_models
 from moto.sqs.models import sqs_backends
 
+from localcloud.core.cloudformation import CREATE_FROM_TEMPLATE
 from localcloud.core.engine import active_engine_or_none
 from localcloud.core.hooks import Hook
 from localcloud.core.service import DeliveryError, Message, Service
@@ -295,13 +296,6 @@ Queues.HOOKS = (
         "create_from_cloudformation_json",
         _fifo_queue_named_as_fifo,
         why="An unnamed FIFO queue's generated name ends in .fifo",
-        parameters=(
-            "cls",
-            "resource_name",
-            "cloudformation_json",
-            "account_id",
-            "region_name",
-            "**kwargs",
-        ),
+        parameters=CREATE_FROM_TEMPLATE,
     ),
 )
