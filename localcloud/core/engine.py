@@ -283,9 +283,7 @@ class Engine:
             done = self.scheduler.run_due(fast_forward=fast_forward)
             for service in self.services:
                 done += service.pump(fast_forward=fast_forward)
-            # What the services' rounds queued with no delay (an event a rule routed to its
-            # targets) goes out in this round too, as each service's own queue once did.
-            return done + self.scheduler.run_due(fast_forward=fast_forward, due_now_only=True)
+            return done
 
     def settle(self, *, max_rounds: int = 100_000) -> int:
         """Deliver everything pending, taking every wait as elapsed; returns invocations made."""
@@ -296,11 +294,10 @@ class Engine:
                     return len(self.invocations) - before
         raise EngineError(f"work still pending after {max_rounds} delivery rounds")
 
-    def event_source_mappings(self) -> list[Any]:
-        backend = lambda_backends[self.account_id][self.region]
-        # A copy first: API threads may create mappings while the delivery thread reads them.
-        mappings = list(backend._event_source_mappings.values())
-        return [mapping for mapping in mappings if mapping.enabled]
+    def event_source(self, arn: str) -> Service | None:
+        """The service that polls sources of this ARN's kind (`Service.SOURCES`), if any."""
+        prefix = arn.split(":")[2] if arn.count(":") >= 5 else ""
+        return next((service for service in self.services if prefix in service.SOURCES), None)
 
     def deliver(self, arn: str, message: Message) -> None:
         """Hand `message` to the service that owns `arn` (`Service.DELIVERS`); raises

@@ -34,12 +34,11 @@ class Scheduler:
         with self._lock:
             heapq.heappush(self._jobs, job)
 
-    def run_due(self, *, fast_forward: bool, due_now_only: bool = False) -> int:
+    def run_due(self, *, fast_forward: bool) -> int:
         """Run the jobs that are due (all of them, with `fast_forward`); returns how many ran.
 
         A round runs only the jobs queued before it: a job that queues another (a retry, a
-        function invoking itself) leaves it for the next round, so every round ends. With
-        `due_now_only`, only jobs queued with no delay run, even when fast-forwarding.
+        function invoking itself) leaves it for the next round, so every round ends.
         """
         queued_before = next(self._sequence)
         done = 0
@@ -47,9 +46,7 @@ class Scheduler:
             with self._lock:
                 if not self._jobs or self._jobs[0].sequence > queued_before:
                     return done
-                if (due_now_only or not fast_forward) and self._jobs[
-                    0
-                ].due > self.clock.monotonic():
+                if not fast_forward and self._jobs[0].due > self.clock.monotonic():
                     return done
                 job = heapq.heappop(self._jobs)
             job.run()

@@ -9,6 +9,8 @@ A service is a `Service` subclass in its own package under `localcloud/services/
 - `MODELS`: CloudFormation models for resource types moto's CloudFormation skips (subclasses
   of `localcloud.core.cloudformation.OwnedResource`), used while the engine runs;
 - `pump()`: one delivery round of its own pending work, called by the engine's `pump`;
+- `poll()`: for a service that owns a kind of event source (`SOURCES` names the ARN prefixes),
+  one polling round for one `Subscription` (`localcloud.core.event_sources`);
 - `deliver()`: for a service that takes a `Message` sent to one of its ARNs (a queue, a topic,
   a function, a state machine, a log group), the engine's dispatcher's way in: `DELIVERS`
   names the ARN service prefixes it answers (`"sqs"` for `arn:aws:sqs:...`);
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 if TYPE_CHECKING:
     from localcloud.core.apifront import HttpRequest, HttpResponse
     from localcloud.core.clock import Clock
+    from localcloud.core.event_sources import Subscription
     from localcloud.core.hooks import Hook
     from localcloud.core.runner import Invocation
 
@@ -124,8 +127,8 @@ class Core(Protocol):
     def call_later(self, delay_seconds: float, run: Any) -> None:
         """Run `run` once `delay_seconds` of AWS's time have passed."""
 
-    def event_source_mappings(self) -> list[Any]:
-        """The enabled Lambda event source mappings."""
+    def event_source(self, arn: str) -> Service | None:
+        """The service that polls sources of this ARN's kind (`Service.SOURCES`), if any."""
 
     def service(self, kind: Any) -> Any:
         """The running instance of a service, by class or by `NAME`."""
@@ -141,6 +144,7 @@ class Service:
     HOOKS: ClassVar[Sequence[Hook]] = ()
     MODELS: ClassVar[Sequence[type]] = ()
     DELIVERS: ClassVar[Sequence[str]] = ()
+    SOURCES: ClassVar[Sequence[str]] = ()
 
     def __init__(self, engine: Core) -> None:
         self.engine = engine
@@ -156,6 +160,11 @@ class Service:
         """Take a message sent to `arn` (one of the prefixes in `DELIVERS`); raises
         `DeliveryError` when the target is gone or cannot take it."""
         raise DeliveryError("INVALID_PARAMETER", f"{self.NAME} takes no message for {arn}")
+
+    def poll(self, subscription: Subscription, *, fast_forward: bool) -> int:
+        """One polling round of a source of this service's kind (`SOURCES`) for one
+        subscription; returns the batches delivered (`localcloud.core.event_sources`)."""
+        return 0
 
     def apis(self) -> list[dict[str, str]]:
         """The APIs this service serves: id, name and local URL."""

@@ -8,7 +8,8 @@ maximum event age, then sent to the on-failure destination and the dead-letter q
 goes to the on-success destination. The template's `AWS::Lambda::EventInvokeConfig` sets
 those. Destinations are queues, topics, functions (through the engine's dispatcher), and
 EventBridge buses and S3 buckets in the record's own form. moto's own firing of event source
-mappings is removed: the SQS and stream services poll them with Lambda's rules.
+mappings is removed: each round, every enabled mapping becomes a `Subscription` polled by the
+service that owns its source (SQS, Kinesis, DynamoDB Streams), with Lambda's rules.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from localcloud.core.cloudformation import (
     applied_after_update,
 )
 from localcloud.core.engine import active_engine
+from localcloud.core.event_sources import Subscription
 from localcloud.core.hooks import Hook
 from localcloud.core.runner import Invocation
 from localcloud.core.service import DeliveryError, Message, Service
@@ -58,10 +60,52 @@ class _AsyncEvent:
 
 
 class Functions(Service):
-    """Lambda's invoke paths and async invocations (see the module docstring)."""
+    """Lambda's invoke paths, event source mappings and async invocations (see the module
+    docstring)."""
 
     NAME = "lambda"
     DELIVERS = ("lambda",)
+
+    def pump(self, *, fast_forward: bool) -> int:
+        """One polling round of every enabled event source mapping, by its source's service."""
+        done = 0
+        for mapping in self.event_source_mappings():
+            source = self.engine.event_source(mapping.event_source_arn)
+            if source is None:
+                continue
+            function = self._function_or_none(mapping.function_arn)
+            if function is not None:
+                subscription = self._subscription(mapping, function)
+                done += source.poll(subscription, fast_forward=fast_forward)
+        return done
+
+    def _function_or_none(self, arn: str) -> Any:
+        # A deleted function's mapping stays, as Lambda keeps it, with nothing to call.
+        try:
+            return self.engine.function(arn)
+        except lambda_models.UnknownFunctionException:
+            return None
+
+    def event_source_mappings(self) -> list[Any]:
+        """The enabled event source mappings."""
+        backend = lambda_models.lambda_backends[self.engine.account_id][self.engine.region]
+        # A copy first: API threads may create mappings while the delivery thread reads them.
+        mappings = list(backend._event_source_mappings.values())
+        return [mapping for mapping in mappings if mapping.enabled]
+
+    def _subscription(self, mapping: Any, function: Any) -> Subscription:
+        def consume(event: dict[str, Any], trigger: str) -> Invocation:
+            return self.engine.invoke(function, event, trigger=trigger)
+
+        return Subscription(
+            key=mapping.uuid,
+            source_arn=mapping.event_source_arn,
+            settings=mapping,
+            consumer_name=function.function_name,
+            consumer_arn=function.function_arn,
+            identity_arn=function.role,
+            consume=consume,
+        )
 
     def invoke_async(self, function: Any, event: Any, *, trigger: str) -> str:
         """Queue an asynchronous (Event) invocation; returns its request id."""

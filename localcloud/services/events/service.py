@@ -30,6 +30,7 @@ import json
 import logging
 import threading
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -108,6 +109,8 @@ class EventBridgeRules(Service):
         super().__init__(engine)
         # Events arrive on API threads while the background thread delivers.
         self._schedule_lock = threading.RLock()
+        # Events routed to targets, for their first attempt in this delivery round.
+        self._ready: deque[_Delivery] = deque()
         self._schedules: dict[str, _Schedule] = {}
         self._clock_start = datetime.now(UTC).replace(microsecond=0)
         self._real_start = self.engine.clock.monotonic()
@@ -150,7 +153,7 @@ class EventBridgeRules(Service):
         if not pattern_matches(rule.event_pattern.get_pattern(), event):
             return False
         for target in list(rule.targets):
-            self._queue(_Delivery(rule, target, event), delay=0.0)
+            self._ready.append(_Delivery(rule, target, event))
         return True
 
     # -- schedules ------------------------------------------------------------------------
@@ -230,14 +233,20 @@ class EventBridgeRules(Service):
     # -- delivery -------------------------------------------------------------------------
 
     def pump(self, *, fast_forward: bool) -> int:
-        # Deliveries are the engine's scheduled work; a round here fires due schedules only.
+        # A first attempt goes out in the round that routed the event; a retry waits on the
+        # engine's scheduler for its backoff.
+        done = 0
         if not fast_forward and self.engine.time_scale > 0:
-            return len(self._fire_due_schedules(limit=MAXIMUM_CATCH_UP_FIRINGS))
-        with self._schedule_lock:
-            self._refresh_schedules()
-        return 0
+            done += len(self._fire_due_schedules(limit=MAXIMUM_CATCH_UP_FIRINGS))
+        else:
+            with self._schedule_lock:
+                self._refresh_schedules()
+        while self._ready:
+            self._deliver(self._ready.popleft())
+            done += 1
+        return done
 
-    def _queue(self, delivery: _Delivery, *, delay: float) -> None:
+    def _retry_later(self, delivery: _Delivery, *, delay: float) -> None:
         self.engine.call_later(delay, lambda: self._deliver(delivery))
 
     def _deliver(self, delivery: _Delivery) -> None:
@@ -265,7 +274,7 @@ class EventBridgeRules(Service):
             else:
                 delivery.retries += 1
                 delivery.age_seconds += delay
-                self._queue(delivery, delay=delay)
+                self._retry_later(delivery, delay=delay)
                 return
         self._dead_letter(delivery, error, exhausted)
 

@@ -20,6 +20,7 @@ from moto.sqs.models import sqs_backends
 
 from localcloud.core.cloudformation import CREATE_FROM_TEMPLATE
 from localcloud.core.engine import active_engine_or_none
+from localcloud.core.event_sources import Subscription
 from localcloud.core.hooks import Hook
 from localcloud.core.service import DeliveryError, Message, Service
 from localcloud.rules import lambda_delivery
@@ -39,17 +40,11 @@ class Queues(Service):
 
     NAME = "sqs"
     DELIVERS = ("sqs",)
+    SOURCES = ("sqs",)
 
     def __init__(self, engine: Any) -> None:
         super().__init__(engine)
         self._pending: dict[str, _PendingBatch] = {}
-
-    def pump(self, *, fast_forward: bool) -> int:
-        done = 0
-        for mapping in self.engine.event_source_mappings():
-            if ":sqs:" in mapping.event_source_arn:
-                done += self._poll(mapping, fast_forward)
-        return done
 
     def deliver(self, arn: str, message: Message) -> None:
         _, _, _, region, account, name = arn.split(":", 5)
@@ -72,16 +67,18 @@ class Queues(Service):
             group_id=message.group_id if queue.fifo_queue else None,
         )
 
-    def _poll(self, mapping: Any, fast_forward: bool) -> int:
-        queue_name = mapping.event_source_arn.rsplit(":", 1)[1]
-        backend = sqs_backends[mapping.account_id][mapping.region]
+    def poll(self, subscription: Subscription, *, fast_forward: bool) -> int:
+        """One round of Lambda's SQS poller for one subscription (see the module docstring)."""
+        mapping = subscription.settings
+        queue_name = subscription.source_arn.rsplit(":", 1)[1]
+        backend = sqs_backends[subscription.account_id][subscription.region]
         try:
             queue = backend.get_queue(queue_name)
         except Exception:
             return 0  # the queue was deleted: Lambda keeps the mapping, with nothing to read
         batch_size = int(mapping.batch_size or 10)
         window = float(mapping.max_batch_window or 0)
-        pending = self._pending.setdefault(mapping.uuid, _PendingBatch())
+        pending = self._pending.setdefault(subscription.key, _PendingBatch())
         if fast_forward and not pending.messages:
             # Settling takes every wait as over: messages back from a failed batch (still in
             # their visibility timeout) and delayed messages are receivable now.
@@ -98,7 +95,7 @@ class Queues(Service):
                 message_attribute_names=["All"],
             )
             # Filters apply to each message as it is received, before it joins the batch.
-            passed = self._filter(mapping, queue, received)
+            passed = self._filter(subscription, queue, received)
             if passed and not pending.messages:
                 pending.first_received = self.engine.clock.monotonic()
             pending.messages.extend(passed)
@@ -114,26 +111,31 @@ class Queues(Service):
         )
         if not (fast_forward or full or window_over):
             return 0
-        messages, self._pending[mapping.uuid] = pending.messages, _PendingBatch()
-        self._deliver_batch(mapping, queue, messages, fast_forward)
+        messages, self._pending[subscription.key] = pending.messages, _PendingBatch()
+        self._deliver_batch(subscription, queue, messages, fast_forward)
         return 1
 
-    def _filter(self, mapping: Any, queue: Any, messages: list) -> list:
-        """The messages the mapping's FilterCriteria let through; Lambda deletes the others."""
-        patterns = filter_patterns(mapping.filter_criteria, "sqs")
+    def _filter(self, subscription: Subscription, queue: Any, messages: list) -> list:
+        """The messages the FilterCriteria let through; Lambda deletes the others."""
+        patterns = filter_patterns(subscription.settings.filter_criteria, "sqs")
         if not patterns:
             return messages
-        backend = sqs_backends[mapping.account_id][mapping.region]
+        backend = sqs_backends[subscription.account_id][subscription.region]
         passed = []
         for message in messages:
-            record = lambda_delivery.sqs_record(message, mapping.event_source_arn, mapping.region)
+            record = lambda_delivery.sqs_record(
+                message, subscription.source_arn, subscription.region
+            )
             if record_passes(patterns, record, "sqs"):
                 passed.append(message)
             else:
                 backend.delete_message(queue.name, message.receipt_handle)
         return passed
 
-    def _deliver_batch(self, mapping: Any, queue: Any, messages: list, fast: bool) -> None:
+    def _deliver_batch(
+        self, subscription: Subscription, queue: Any, messages: list, fast: bool
+    ) -> None:
+        mapping = subscription.settings
         settings = lambda_delivery.SqsSourceSettings(
             batch_size=int(mapping.batch_size or 10),
             batching_window_seconds=float(mapping.max_batch_window or 0),
@@ -142,14 +144,13 @@ class Queues(Service):
         )
         event = {
             "Records": [
-                lambda_delivery.sqs_record(message, mapping.event_source_arn, mapping.region)
+                lambda_delivery.sqs_record(message, subscription.source_arn, subscription.region)
                 for message in messages
             ]
         }
-        function = self.engine.function(mapping.function_arn)
-        invocation = self.engine.invoke(function, event, trigger=f"SQS {queue.name}")
+        invocation = subscription.consume(event, f"SQS {queue.name}")
         failed = lambda_delivery.failed_message_ids(invocation, settings, {m.id for m in messages})
-        backend = sqs_backends[mapping.account_id][mapping.region]
+        backend = sqs_backends[subscription.account_id][subscription.region]
         for message in messages:
             if message.id not in failed:
                 backend.delete_message(queue.name, message.receipt_handle)

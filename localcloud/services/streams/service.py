@@ -50,6 +50,7 @@ from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.dynamodb.models import dynamodb_backends
 from moto.kinesis.models import kinesis_backends
 
+from localcloud.core.event_sources import Subscription
 from localcloud.core.hooks import Hook
 from localcloud.core.runner import Invocation
 from localcloud.core.service import Service
@@ -98,8 +99,9 @@ class _KinesisShards:
 
     batch_info_key = "KinesisBatchInfo"
 
-    def __init__(self, mapping: Any, stream: Any, invoke_identity_arn: str) -> None:
-        self.mapping = mapping
+    def __init__(self, source_arn: str, stream: Any, invoke_identity_arn: str) -> None:
+        self.source_arn = source_arn
+        self.region = source_arn.split(":")[3]
         self.stream = stream
         self.invoke_identity_arn = invoke_identity_arn
 
@@ -151,8 +153,8 @@ class _KinesisShards:
             "eventID": f"{shard_id}:{sequence_number}",
             "eventName": "aws:kinesis:record",
             "invokeIdentityArn": self.invoke_identity_arn,
-            "awsRegion": self.mapping.region,
-            "eventSourceARN": self.mapping.event_source_arn,
+            "awsRegion": self.region,
+            "eventSourceARN": self.source_arn,
         }
         return StreamRecord(
             position=int(record.sequence_number),
@@ -170,8 +172,9 @@ class _DynamoDbShards:
     batch_info_key = "DDBStreamBatchInfo"
     retention_seconds = float(DYNAMODB_STREAM_RETENTION_SECONDS)
 
-    def __init__(self, mapping: Any, table: Any) -> None:
-        self.mapping = mapping
+    def __init__(self, source_arn: str, table: Any) -> None:
+        self.source_arn = source_arn
+        self.region = source_arn.split(":")[3]
         self.shard = table.stream_shard
         self.key_names = [table.hash_key_attr, table.range_key_attr]
 
@@ -211,9 +214,9 @@ class _DynamoDbShards:
             "eventName": record["eventName"],
             "eventVersion": "1.1",
             "eventSource": "aws:dynamodb",
-            "awsRegion": self.mapping.region,
+            "awsRegion": self.region,
             "dynamodb": dynamodb,
-            "eventSourceARN": self.mapping.event_source_arn,
+            "eventSourceARN": self.source_arn,
         }
         return StreamRecord(
             position=int(change["SequenceNumber"]),
@@ -231,24 +234,19 @@ def _epoch(moment: datetime) -> float:
     return moment.replace(tzinfo=UTC).timestamp() if moment.tzinfo is None else moment.timestamp()
 
 
-def _shards_of(mapping: Any, invoke_identity_arn: str) -> _KinesisShards | _DynamoDbShards | None:
-    """The shards a mapping reads, or None when its stream no longer exists."""
-    arn = mapping.event_source_arn
+def _shards_of(arn: str, invoke_identity_arn: str) -> _KinesisShards | _DynamoDbShards | None:
+    """The shards of the stream with this ARN, or None when it no longer exists."""
+    region, account = arn.split(":")[3:5]
     if ":kinesis:" in arn:
-        streams = kinesis_backends[mapping.account_id][mapping.region].streams
-        for stream in streams.values():
+        for stream in kinesis_backends[account][region].streams.values():
             if stream.arn == arn:
-                return _KinesisShards(mapping, stream, invoke_identity_arn)
+                return _KinesisShards(arn, stream, invoke_identity_arn)
         return None
     table_name, _, label = arn.split(":", 5)[5].removeprefix("table/").partition("/stream/")
-    table = dynamodb_backends[mapping.account_id][mapping.region].tables.get(table_name)
+    table = dynamodb_backends[account][region].tables.get(table_name)
     if table is None or table.stream_shard is None or table.latest_stream_label != label:
         return None  # the table, or this stream of it, is gone: there is nothing to read
-    return _DynamoDbShards(mapping, table)
-
-
-def is_stream_mapping(mapping: Any) -> bool:
-    return ":kinesis:" in mapping.event_source_arn or ":dynamodb:" in mapping.event_source_arn
+    return _DynamoDbShards(arn, table)
 
 
 # -- the settings of a mapping -------------------------------------------------------------
@@ -410,7 +408,8 @@ def _mapping_remembers_shard_ends(original: Callable[..., Any]) -> Callable[...,
     def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
         _check_filter_criteria(spec.get("EventSourceArn", ""), spec.get("FilterCriteria"))
         mapping = original(self, spec)
-        shards = _shards_of(mapping, "") if is_stream_mapping(mapping) else None
+        arn = mapping.event_source_arn
+        shards = _shards_of(arn, "") if ":kinesis:" in arn or ":dynamodb:" in arn else None
         if shards is not None:
             mapping.localcloud_shard_ends = {
                 shard_id: shards.last_position(shard_id) for shard_id in shards.shard_ids()
@@ -484,6 +483,7 @@ class StreamEventSources(Service):
     """Kinesis and DynamoDB Streams event sources, delivered with Lambda's rules."""
 
     NAME = "streams"
+    SOURCES = ("kinesis", "dynamodb")
 
     HOOKS = (
         Hook(
@@ -506,25 +506,16 @@ class StreamEventSources(Service):
         super().__init__(engine)
         self._sources: dict[str, _Source] = {}
 
-    def pump(self, *, fast_forward: bool) -> int:
-        done = 0
-        for mapping in self.engine.event_source_mappings():
-            if is_stream_mapping(mapping):
-                done += self._poll(mapping, fast_forward)
-        return done
-
-    def _poll(self, mapping: Any, fast_forward: bool) -> int:
-        try:
-            function = self.engine.function(mapping.function_arn)
-        except Exception:
-            return 0  # the function was deleted: Lambda keeps the mapping, with nothing to call
-        shards = _shards_of(mapping, function.role)
+    def poll(self, subscription: Subscription, *, fast_forward: bool) -> int:
+        """One round of Lambda's stream poller for one subscription: every shard's lanes."""
+        mapping = subscription.settings
+        shards = _shards_of(subscription.source_arn, subscription.identity_arn)
         if shards is None:
             return 0
         settings = StreamSourceSettings.of(mapping)
-        kind = source_kind(mapping.event_source_arn)
+        kind = source_kind(subscription.source_arn)
         patterns = filter_patterns(mapping.filter_criteria, kind)
-        source = self._sources.setdefault(mapping.uuid, _Source())
+        source = self._sources.setdefault(subscription.key, _Source())
         done = 0
         for shard_id in shards.shard_ids():
             shard = source.shards.get(shard_id)
@@ -536,7 +527,7 @@ class StreamEventSources(Service):
             if len(shard.lanes) != settings.parallelization_factor:
                 _relane(shard, settings.parallelization_factor)
             self._read(shards, shard_id, shard, patterns, kind)
-            lanes = _Delivery(self, mapping, function, shards, shard_id, settings, fast_forward)
+            lanes = _Delivery(self, subscription, shards, shard_id, settings, fast_forward)
             for lane in shard.lanes:
                 done += lanes.advance(lane)
         return done
@@ -612,8 +603,7 @@ class _Delivery:
     """Delivers one lane's next batch of one mapping, applying the mapping's settings."""
 
     source: StreamEventSources
-    mapping: Any
-    function: Any
+    subscription: Subscription
     shards: _KinesisShards | _DynamoDbShards
     shard_id: str
     settings: StreamSourceSettings
@@ -715,9 +705,7 @@ class _Delivery:
         event: dict[str, Any] = {"Records": [record.event_record for record in batch.records]}
         if batch.window is not None:
             event.update(self._window_fields(lane, batch))
-        invocation = self.engine.invoke(
-            self.function, event, trigger=f"{self._source_name()} {self.shard_id}"
-        )
+        invocation = self.subscription.consume(event, f"{self._source_name()} {self.shard_id}")
         batch.invoke_count += 1
         batch.last_invocation = invocation
         failed_at = first_failed_index(invocation, batch.records, self.settings)
@@ -794,7 +782,7 @@ class _Delivery:
             },
             "state": lane.window_state if lane.window == batch.window else {},
             "shardId": self.shard_id,
-            "eventSourceARN": self.mapping.event_source_arn,
+            "eventSourceARN": self.subscription.source_arn,
             "isFinalInvokeForWindow": batch.final_for_window,
             "isWindowTerminatedEarly": batch.terminated_early,
         }
@@ -804,13 +792,13 @@ class _Delivery:
         last = batch.last_invocation
         record = failure_record(
             condition=condition,
-            function_arn=self.function.function_arn,
+            function_arn=self.subscription.consumer_arn,
             request_id=last.request_id if last is not None else lambda_delivery.new_request_id(),
             invoke_count=batch.invoke_count,
             last_invocation=last,
             batch_info_key=self.shards.batch_info_key,
             shard_id=self.shard_id,
-            stream_arn=self.mapping.event_source_arn,
+            stream_arn=self.subscription.source_arn,
             records=records,
         )
         destination = self.settings.on_failure_destination
@@ -820,16 +808,16 @@ class _Delivery:
         logger.warning(
             "%s: %d records of %s (%s) failed (%s) and the mapping has no on-failure "
             "destination: Lambda discards them",
-            self.function.function_name,
+            self.subscription.consumer_name,
             len(records),
             self.shard_id,
-            self.mapping.event_source_arn,
+            self.subscription.source_arn,
             condition,
         )
         self.engine.discarded_events.append(
             {
-                "function": self.function.function_name,
-                "event_source_arn": self.mapping.event_source_arn,
+                "function": self.subscription.consumer_name,
+                "event_source_arn": self.subscription.source_arn,
                 "condition": condition,
                 "failure_record": record,
                 "records": [stream_record.event_record for stream_record in records],
@@ -842,15 +830,15 @@ class _Delivery:
         logger.warning(
             "%s: the final invocation of tumbling window %s failed %d times (%s); its state "
             "is discarded",
-            self.function.function_name,
+            self.subscription.consumer_name,
             batch.window,
             batch.invoke_count,
             condition,
         )
         self.engine.discarded_events.append(
             {
-                "function": self.function.function_name,
-                "event_source_arn": self.mapping.event_source_arn,
+                "function": self.subscription.consumer_name,
+                "event_source_arn": self.subscription.source_arn,
                 "condition": condition,
                 "window_state": lane.window_state,
             }

@@ -69,13 +69,3 @@ def test_a_job_queued_by_a_job_waits_for_the_next_round() -> None:
     assert ran == ["first"]
     assert scheduler.run_due(fast_forward=True) == 1
     assert ran == ["first", "second"]
-
-
-def test_due_now_only_leaves_delayed_jobs_even_when_fast_forwarding() -> None:
-    scheduler = Scheduler(Clock())
-    ran: list[str] = []
-    scheduler.call_later(30, lambda: ran.append("later"))
-    scheduler.call_later(0, lambda: ran.append("now"))
-
-    assert scheduler.run_due(fast_forward=True, due_now_only=True) == 1
-    assert ran == ["now"]
