@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 
+from pub_sub.contract import EventType, SubscriberName
 from pub_sub.errors import InvalidOrderEventError, UnexpectedEventError
-from pub_sub.logic import EFFECTS, LedgerUpdate, effects_for
-from pub_sub.models import EventType, OrderEvent, SubscriberName
+from pub_sub.logic import EFFECTS, effects_for
+from pub_sub.models import LedgerUpdate, OrderEvent
 
 AUDIT = {
     "last_event_id": "3f1c2a9e-7b4d-4e21-9c55-0d8f6a1b2c01",
