@@ -7,18 +7,24 @@ every run; `localcloud up` delivers continuously instead.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 import time
 import warnings
 from pathlib import Path
 
-from demo import pub_sub, request_response
+from infra import registry
 from localcloud import cli
 from localcloud.remote import RemoteCloud
 from localcloud.server import LocalCloudServer
 
-SCENARIOS = {"request_response": request_response.run, "pub_sub": pub_sub.run}
+#: Pattern name -> its scenario's `run(cloud)`, for every registered pattern that has one.
+SCENARIOS = {
+    pattern.name: importlib.import_module(pattern.scenario).run
+    for pattern in registry.PATTERNS
+    if pattern.scenario
+}
 REGION = "eu-west-1"
 
 

@@ -8,9 +8,20 @@ from dataclasses import dataclass
 
 from demo import trace
 from demo.cloud import Cloud
+from infra import registry
+from pub_sub.contract import (
+    EVENT_TYPE_ATTRIBUTE,
+    OUTPUT_LEDGER_TABLE_NAME,
+    OUTPUT_PUBLISHER_FUNCTION_NAME,
+    OUTPUT_TOPIC_ARN,
+    EventType,
+    SubscriberName,
+    output_dead_letter_queue_url,
+    output_queue_url,
+    subscriber_id,
+)
 
-STACK = "PubSub"
-SUBSCRIBERS = ("Fulfilment", "Notifications", "FraudReview")
+STACK = registry.pattern("pub_sub").stack_name
 
 
 @dataclass(frozen=True)
@@ -34,16 +45,16 @@ class Outcome:
 def _order_events() -> list[dict]:
     """25 events (three PublishBatch calls): a mix every filter policy has something to match."""
     kinds = [
-        ("order_placed", 120),
-        ("order_placed", 2500),  # fraud_review takes placed orders of 1000 or more
-        ("order_shipped", 120),
-        ("order_cancelled", 60),
-        ("order_placed", 999.99),
+        (EventType.ORDER_PLACED, 120),
+        (EventType.ORDER_PLACED, 2500),  # fraud_review takes placed orders of 1000 or more
+        (EventType.ORDER_SHIPPED, 120),
+        (EventType.ORDER_CANCELLED, 60),
+        (EventType.ORDER_PLACED, 999.99),
     ]
     return [
         {
             "event_id": str(uuid.uuid4()),
-            "event_type": kind,
+            "event_type": kind.value,
             "order_id": f"order-{n:03d}",
             "amount": amount,
             "currency": "EUR",
@@ -59,7 +70,7 @@ def run(cloud: Cloud) -> Outcome:
     trace.heading("Pub-sub: publisher -> SNS topic -> filtered SQS queues -> consumers")
     outputs = cloud.outputs(STACK)
     first_invocation = len(cloud.invocations)
-    publisher = outputs["PublisherFunctionName"]
+    publisher = outputs[OUTPUT_PUBLISHER_FUNCTION_NAME]
 
     events = _order_events()
     trace.step(f"Invoke the publisher with {len(events)} order events")
@@ -72,18 +83,25 @@ def run(cloud: Cloud) -> Outcome:
 
     trace.step("A poison message reaches the topic past the publisher (not an order event)")
     cloud.client("sns").publish(
-        TopicArn=outputs["TopicArn"],
-        Message='{"event_type": "order_placed", "this is": "not an order"}',
-        MessageAttributes={"event_type": {"DataType": "String", "StringValue": "order_placed"}},
+        TopicArn=outputs[OUTPUT_TOPIC_ARN],
+        Message=json.dumps({"event_type": EventType.ORDER_PLACED.value, "this is": "not an order"}),
+        MessageAttributes={
+            EVENT_TYPE_ATTRIBUTE: {
+                "DataType": "String",
+                "StringValue": EventType.ORDER_PLACED.value,
+            }
+        },
     )
-    trace.line("published straight to the topic with event_type=order_placed")
+    trace.line(
+        f"published straight to the topic with {EVENT_TYPE_ATTRIBUTE}={EventType.ORDER_PLACED}"
+    )
 
     sqs = cloud.client("sqs")
     delivered = {}
     trace.step("What each subscriber's queue holds before delivery (its filtered share)")
-    for name in SUBSCRIBERS:
-        queue_url = outputs[f"{name}QueueUrl"]
-        count = _depth(sqs, queue_url)
+    for subscriber in SubscriberName:
+        name = subscriber_id(subscriber)
+        count = _depth(sqs, outputs[output_queue_url(subscriber)])
         delivered[name] = count
         trace.line(f"{name:<14} {count:3d} message(s)")
 
@@ -92,8 +110,8 @@ def run(cloud: Cloud) -> Outcome:
     trace.line(f"{rounds} consumer invocation(s)")
 
     trace.step("Redeliver one processed message to fulfilment: idempotency stops a second effect")
-    fulfilment_url = outputs["FulfilmentQueueUrl"]
-    placed = next(e for e in events if e["event_type"] == "order_placed")
+    fulfilment_url = outputs[output_queue_url(SubscriberName.FULFILMENT)]
+    placed = next(e for e in events if e["event_type"] == EventType.ORDER_PLACED)
     envelope = {
         "Type": "Notification",
         "MessageId": str(uuid.uuid4()),
@@ -101,10 +119,13 @@ def run(cloud: Cloud) -> Outcome:
     }
     sqs.send_message(QueueUrl=fulfilment_url, MessageBody=json.dumps(envelope))
     cloud.settle()
-    ledger = outputs["LedgerTableName"]
+    ledger = outputs[OUTPUT_LEDGER_TABLE_NAME]
     reservation = cloud.client("dynamodb").get_item(
         TableName=ledger,
-        Key={"pk": {"S": f"ORDER#{placed['order_id']}"}, "sk": {"S": "fulfilment"}},
+        Key={
+            "pk": {"S": f"ORDER#{placed['order_id']}"},
+            "sk": {"S": SubscriberName.FULFILMENT.value},
+        },
     )["Item"]
     trace.line(
         f"{placed['order_id']} delivered twice to fulfilment; reservations recorded: "
@@ -121,8 +142,9 @@ def run(cloud: Cloud) -> Outcome:
 
     dead_letters = {}
     trace.step("Messages left in dead-letter queues")
-    for name in SUBSCRIBERS:
-        dlq_url = outputs[f"{name}DeadLetterQueueUrl"]
+    for subscriber in SubscriberName:
+        name = subscriber_id(subscriber)
+        dlq_url = outputs[output_dead_letter_queue_url(subscriber)]
         dead_letters[name] = _depth(sqs, dlq_url)
         trace.line(f"{name:<14} {dead_letters[name]} message(s)")
         for message in sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get(

@@ -8,8 +8,10 @@ from urllib.parse import urlencode
 
 from demo import trace
 from demo.cloud import Cloud
+from infra import registry
+from request_response.contract import OUTPUT_API_URL, OUTPUT_ITEMS_TABLE_NAME
 
-STACK = "RequestResponse"
+STACK = registry.pattern("request_response").stack_name
 
 
 @dataclass(frozen=True)
@@ -28,10 +30,10 @@ class Outcome:
 
 
 def run(cloud: Cloud) -> Outcome:
-    """Drive the deployed RequestResponse stack through the URL its `ApiUrl` output gives."""
+    """Drive the deployed RequestResponse stack through the URL its API URL output gives."""
     trace.heading("Request-response: HTTP API -> Lambda -> DynamoDB")
     outputs = cloud.outputs(STACK)
-    api_url = outputs["ApiUrl"].rstrip("/")
+    api_url = outputs[OUTPUT_API_URL].rstrip("/")
     first_invocation = len(cloud.invocations)
     statuses: dict[str, int] = {}
 
@@ -89,7 +91,7 @@ def run(cloud: Cloud) -> Outcome:
     call("delete", "DELETE", f"/items/{item_id}")
     call("route the API does not have", "GET", "/orders")
 
-    table = outputs["ItemsTableName"]
+    table = outputs[OUTPUT_ITEMS_TABLE_NAME]
     items = cloud.client("dynamodb").scan(TableName=table)["Items"]
     trace.step("Invocations")
     trace.invocations(cloud.invocations[first_invocation:])

@@ -1,4 +1,4 @@
-"""Builds the CDK app: one stack per pattern, project tags, and cdk-nag on every synth."""
+"""Builds the CDK app: one stack per registered pattern, project tags, cdk-nag on every synth."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 from aws_cdk import App, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from infra import registry
 from infra.config import AppConfig
-from infra.stacks import STACKS
 
 #: The context keys AppConfig reads; cdk.json holds their defaults.
 CONFIG_CONTEXT_KEYS = ("stage", "alarm_email")
@@ -38,8 +38,9 @@ def build_app(*, context: dict[str, Any] | None = None, outdir: str | None = Non
     )
     Tags.of(app).add("project", "serverless-patterns")
     Tags.of(app).add("stage", config.stage.value)
-    for stack_name, stack_class in STACKS.items():
-        stack = stack_class(app, stack_name, config=config, description=stack_class.__doc__)
-        Tags.of(stack).add("pattern", stack_name)
+    for pattern in registry.deployable():
+        stack_class = pattern.stack_class()
+        stack = stack_class(app, pattern.stack_name, config=config, description=stack_class.__doc__)
+        Tags.of(stack).add("pattern", pattern.stack_name)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app

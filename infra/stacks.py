@@ -2,60 +2,95 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from infra import registry
 from infra.config import AppConfig
 from infra.constructs import AlarmTopic
 from infra.patterns.pub_sub import PubSub
 from infra.patterns.request_response import RequestResponse
+from pub_sub import contract as pub_sub_contract
+from request_response import contract as request_response_contract
 
 
-class RequestResponseStack(Stack):
+@dataclass(frozen=True)
+class Output:
+    """A stack output's value, and what it is for when its name does not say."""
+
+    value: str
+    description: str | None = None
+
+
+class PatternStack(Stack):
+    """One pattern's stack: its alarm topic, the pattern, and the outputs its registry entry lists.
+
+    A subclass names its pattern (`pattern_name`, its registry name) and builds it in `build`,
+    returning its outputs; a stack whose outputs differ from the registry's fails at synth.
+    """
+
+    pattern_name: ClassVar[str]
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any):
+        super().__init__(scope, construct_id, **kwargs)
+        self.alarms = AlarmTopic(self, "Alarms", config=config)
+        outputs = {
+            **self.build(config=config, alarms=self.alarms),
+            registry.OUTPUT_ALARM_TOPIC_ARN: Output(self.alarms.topic.topic_arn),
+        }
+        expected = registry.pattern(self.pattern_name).outputs
+        if sorted(outputs) != sorted(expected):
+            raise ValueError(
+                f"{construct_id} outputs {sorted(outputs)}; the registry lists {sorted(expected)}"
+            )
+        for name in expected:
+            CfnOutput(self, name, value=outputs[name].value, description=outputs[name].description)
+
+    def build(self, *, config: AppConfig, alarms: AlarmTopic) -> dict[str, Output]:
+        """Create the pattern; return its outputs but the alarm topic's, by output name."""
+        raise NotImplementedError
+
+
+class RequestResponseStack(PatternStack):
     """`cdk deploy RequestResponse`: HTTP API -> Lambda -> DynamoDB."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any):
-        super().__init__(scope, construct_id, **kwargs)
-        alarms = AlarmTopic(self, "Alarms", config=config)
+    pattern_name = "request_response"
+
+    def build(self, *, config: AppConfig, alarms: AlarmTopic) -> dict[str, Output]:
         self.pattern = RequestResponse(self, "RequestResponse", config=config, alarms=alarms)
-        CfnOutput(self, "ApiUrl", value=self.pattern.url, description="Invoke URL of the API")
-        CfnOutput(self, "ItemsTableName", value=self.pattern.items_table.table_name)
-        CfnOutput(self, "AlarmTopicArn", value=alarms.topic.topic_arn)
+        return {
+            request_response_contract.OUTPUT_API_URL: Output(
+                self.pattern.url, "Invoke URL of the API"
+            ),
+            request_response_contract.OUTPUT_ITEMS_TABLE_NAME: Output(
+                self.pattern.items_table.table_name
+            ),
+        }
 
 
-class PubSubStack(Stack):
+class PubSubStack(PatternStack):
     """`cdk deploy PubSub`: publisher -> SNS topic -> filtered SQS queues -> consumers."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any):
-        super().__init__(scope, construct_id, **kwargs)
-        alarms = AlarmTopic(self, "Alarms", config=config)
+    pattern_name = "pub_sub"
+
+    def build(self, *, config: AppConfig, alarms: AlarmTopic) -> dict[str, Output]:
         self.pattern = PubSub(self, "PubSub", config=config, alarms=alarms)
-        CfnOutput(self, "TopicArn", value=self.pattern.topic.topic_arn)
-        CfnOutput(
-            self, "PublisherFunctionName", value=self.pattern.publisher.function.function_name
-        )
-        CfnOutput(self, "LedgerTableName", value=self.pattern.ledger_table.table_name)
+        outputs = {
+            pub_sub_contract.OUTPUT_TOPIC_ARN: Output(self.pattern.topic.topic_arn),
+            pub_sub_contract.OUTPUT_PUBLISHER_FUNCTION_NAME: Output(
+                self.pattern.publisher.function.function_name
+            ),
+            pub_sub_contract.OUTPUT_LEDGER_TABLE_NAME: Output(self.pattern.ledger_table.table_name),
+        }
         for name, pipeline in self.pattern.pipelines.items():
-            prefix = pipeline.node.id
-            CfnOutput(
-                self,
-                f"{prefix}QueueUrl",
-                value=pipeline.queue.queue.queue_url,
-                description=f"Inbox of the {name} subscriber",
+            outputs[pub_sub_contract.output_queue_url(name)] = Output(
+                pipeline.inbox.queue.queue_url, f"Inbox of the {name} subscriber"
             )
-            CfnOutput(
-                self,
-                f"{prefix}DeadLetterQueueUrl",
-                value=pipeline.queue.dead_letter_queue.queue_url,
-                description=f"Dead-letter queue of the {name} subscriber",
+            outputs[pub_sub_contract.output_dead_letter_queue_url(name)] = Output(
+                pipeline.inbox.dead_letter_queue.queue_url,
+                f"Dead-letter queue of the {name} subscriber",
             )
-        CfnOutput(self, "AlarmTopicArn", value=alarms.topic.topic_arn)
-
-
-#: Stack name (what `cdk deploy X` takes) -> stack class, in the order the README lists them.
-STACKS: dict[str, type[Stack]] = {
-    "RequestResponse": RequestResponseStack,
-    "PubSub": PubSubStack,
-}
+        return outputs

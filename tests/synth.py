@@ -9,8 +9,8 @@ from typing import Any
 
 from aws_cdk.assertions import Template
 
+from infra import registry
 from infra.application import build_app
-from infra.stacks import STACKS
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ def synth(outdir: Path, stage: str) -> CloudAssembly:
     # A cdk-nag finding makes synth() raise, so every test below fails if one appears.
     build_app(context={"stage": stage}, outdir=str(outdir)).synth()
     templates = {
-        name: json.loads((outdir / f"{name}.template.json").read_text()) for name in STACKS
+        pattern.stack_name: json.loads((outdir / f"{pattern.stack_name}.template.json").read_text())
+        for pattern in registry.deployable()
     }
     report = json.loads((outdir / "validation-report.json").read_text())
     return CloudAssembly(outdir=outdir, templates=templates, validation_report=report)

@@ -1,40 +1,34 @@
-"""boto3 adapters of the pub-sub pattern: the topic, the ledger table, the idempotency store.
+"""boto3 adapters of the pub-sub pattern: the topic and the ledger table.
 
-Every client and adapter is built on first use (`functools.cache`), never at import time, so
-tests can point them at moto or swap them for fakes.
+Every adapter is built on first use through `shared.aws`'s cached clients, never at import
+time, so tests can point them at moto or swap them for fakes.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from boto3.dynamodb.types import TypeSerializer
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from shared import aws
+from shared.cache import cached
 
+from pub_sub.contract import EVENT_TYPE_ATTRIBUTE
 from pub_sub.errors import PublishBatchRefusedError
-from pub_sub.logic import BatchOutcome, EntryFailure, LedgerUpdate, PublishEntry
+from pub_sub.models import BatchOutcome, EntryFailure, LedgerUpdate, PublishEntry
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_sns.client import SNSClient
 
-#: Standard retry mode backs off on throttling and 5xx before a call is reported as failed.
-_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3})
 
-
-@functools.cache
 def sns_client() -> SNSClient:
-    return boto3.client("sns", config=_BOTO_CONFIG)
+    return aws.client("sns")
 
 
-@functools.cache
 def dynamodb_client() -> DynamoDBClient:
-    return boto3.client("dynamodb", config=_BOTO_CONFIG)
+    return aws.client("dynamodb")
 
 
 class Topic:
@@ -78,12 +72,15 @@ def _batch_entry(entry: PublishEntry) -> dict[str, Any]:
         "Message": entry.event.to_message(),
         # The attribute-scoped filter policies (fulfilment, notifications) match on this.
         "MessageAttributes": {
-            "event_type": {"DataType": "String", "StringValue": entry.event.event_type.value}
+            EVENT_TYPE_ATTRIBUTE: {
+                "DataType": "String",
+                "StringValue": entry.event.event_type.value,
+            }
         },
     }
 
 
-@functools.cache
+@cached
 def topic(topic_arn: str) -> Topic:
     return Topic(sns_client(), topic_arn)
 
@@ -125,16 +122,6 @@ class Ledger:
         }
 
 
-@functools.cache
+@cached
 def ledger(table_name: str) -> Ledger:
     return Ledger(dynamodb_client(), table_name)
-
-
-@functools.cache
-def idempotency_store(table_name: str) -> DynamoDBPersistenceLayer:
-    """The Powertools idempotency persistence layer, sharing this module's DynamoDB client.
-
-    DynamoDBPersistenceLayer creates its own boto3 client in `__init__` unless given one, which
-    is why it is built here, on first use, and not at import time.
-    """
-    return DynamoDBPersistenceLayer(table_name=table_name, boto3_client=dynamodb_client())

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from pub_sub.logic import PublishSummary
+from pub_sub.models import PublishSummary
 
 
 class PubSubError(Exception):

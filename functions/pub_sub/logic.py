@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import ValidationError
 
+from pub_sub.contract import EventType, SubscriberName
 from pub_sub.errors import (
     InvalidOrderEventError,
     InvalidPublishRequestError,
@@ -18,7 +18,15 @@ from pub_sub.errors import (
     PublishFailedError,
     UnexpectedEventError,
 )
-from pub_sub.models import EventType, OrderEvent, PublishRequest, SubscriberName
+from pub_sub.models import (
+    BatchOutcome,
+    FailedEvent,
+    LedgerUpdate,
+    OrderEvent,
+    PublishEntry,
+    PublishRequest,
+    PublishSummary,
+)
 
 T = TypeVar("T")
 
@@ -27,67 +35,6 @@ MAX_ENTRIES_PER_PUBLISH_BATCH = 10
 
 
 # --- publisher ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class PublishEntry:
-    """One event ready to publish; `entry_id` is unique within the request, and so per batch."""
-
-    entry_id: str
-    index: int
-    event: OrderEvent
-
-
-@dataclass(frozen=True, kw_only=True)
-class EntryFailure:
-    """A PublishBatch entry that SNS did not accept (its `Failed` list)."""
-
-    entry_id: str
-    code: str
-    message: str
-    sender_fault: bool
-
-
-@dataclass(frozen=True, kw_only=True)
-class BatchOutcome:
-    """What one PublishBatch call returned: entry id -> SNS message id, and the failures."""
-
-    message_ids: Mapping[str, str]
-    failures: Sequence[EntryFailure] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class FailedEvent:
-    index: int
-    event_id: str
-    code: str
-    message: str
-    sender_fault: bool
-
-
-@dataclass(frozen=True, kw_only=True)
-class PublishSummary:
-    """The publisher's answer: which events are on the topic and which are not."""
-
-    message_ids: Mapping[str, str] = field(default_factory=dict)
-    failed: Sequence[FailedEvent] = ()
-
-    def to_response(self) -> dict[str, Any]:
-        return {
-            "published_count": len(self.message_ids),
-            "failed_count": len(self.failed),
-            "message_ids": dict(self.message_ids),
-            "failed": [
-                {
-                    "index": failure.index,
-                    "event_id": failure.event_id,
-                    "code": failure.code,
-                    "message": failure.message,
-                    "sender_fault": failure.sender_fault,
-                }
-                for failure in self.failed
-            ],
-        }
 
 
 PublishBatch = Callable[[Sequence[PublishEntry]], BatchOutcome]
@@ -223,20 +170,6 @@ def parse_order_event(body: str) -> OrderEvent:
         raise InvalidOrderEventError(
             f"not an order event: {describe_validation_error(error)}"
         ) from None
-
-
-@dataclass(frozen=True, kw_only=True)
-class LedgerUpdate:
-    """One ledger item change: counters to ADD to and attributes to SET, in one write.
-
-    ADD is deliberately not idempotent: applying an update twice counts twice, so only the
-    idempotency layer stands between a redelivered message and a double effect.
-    """
-
-    pk: str
-    sk: str
-    add: Mapping[str, int | Decimal] = field(default_factory=dict)
-    set: Mapping[str, str | int | Decimal] = field(default_factory=dict)
 
 
 Effect = Callable[[OrderEvent], tuple[LedgerUpdate, ...]]

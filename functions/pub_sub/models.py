@@ -1,11 +1,12 @@
-"""The order events the publisher sends and every subscriber receives, validated with pydantic."""
+"""The pub-sub data shapes: order events (validated with pydantic) and the values logic computes."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AwareDatetime,
@@ -16,14 +17,7 @@ from pydantic import (
     field_serializer,
 )
 
-
-class EventType(StrEnum):
-    """The event types on the topic; the subscriptions' filter policies select on these."""
-
-    ORDER_PLACED = "order_placed"
-    ORDER_SHIPPED = "order_shipped"
-    ORDER_CANCELLED = "order_cancelled"
-
+from pub_sub.contract import EventType
 
 #: Short identifiers keep ten events far below PublishBatch's 256 KiB aggregate payload limit.
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -73,9 +67,79 @@ class PublishRequest(BaseModel):
     events: Annotated[list[OrderEvent], Field(min_length=1, max_length=100)]
 
 
-class SubscriberName(StrEnum):
-    """The subscribers the stack defines; a consumer reads its own from SUBSCRIBER_NAME."""
+# --- what the publisher and subscribers compute (plain values, no validation) ---------------
 
-    FULFILMENT = "fulfilment"
-    NOTIFICATIONS = "notifications"
-    FRAUD_REVIEW = "fraud_review"
+
+@dataclass(frozen=True, kw_only=True)
+class PublishEntry:
+    """One event ready to publish; `entry_id` is unique within the request, and so per batch."""
+
+    entry_id: str
+    index: int
+    event: OrderEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class EntryFailure:
+    """A PublishBatch entry that SNS did not accept (its `Failed` list)."""
+
+    entry_id: str
+    code: str
+    message: str
+    sender_fault: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchOutcome:
+    """What one PublishBatch call returned: entry id -> SNS message id, and the failures."""
+
+    message_ids: Mapping[str, str]
+    failures: Sequence[EntryFailure] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailedEvent:
+    index: int
+    event_id: str
+    code: str
+    message: str
+    sender_fault: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishSummary:
+    """The publisher's answer: which events are on the topic and which are not."""
+
+    message_ids: Mapping[str, str] = field(default_factory=dict)
+    failed: Sequence[FailedEvent] = ()
+
+    def to_response(self) -> dict[str, Any]:
+        return {
+            "published_count": len(self.message_ids),
+            "failed_count": len(self.failed),
+            "message_ids": dict(self.message_ids),
+            "failed": [
+                {
+                    "index": failure.index,
+                    "event_id": failure.event_id,
+                    "code": failure.code,
+                    "message": failure.message,
+                    "sender_fault": failure.sender_fault,
+                }
+                for failure in self.failed
+            ],
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class LedgerUpdate:
+    """One ledger item change: counters to ADD to and attributes to SET, in one write.
+
+    ADD is deliberately not idempotent: applying an update twice counts twice, so only the
+    idempotency layer stands between a redelivered message and a double effect.
+    """
+
+    pk: str
+    sk: str
+    add: Mapping[str, int | Decimal] = field(default_factory=dict)
+    set: Mapping[str, str | int | Decimal] = field(default_factory=dict)

@@ -9,7 +9,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pub_sub import adapters, logic
+from pub_sub.contract import EVENTS_NOT_PUBLISHED_METRIC
 from pub_sub.errors import InvalidPublishRequestError, PublishFailedError
+from pub_sub.models import PublishSummary
 from pub_sub.settings import publisher_settings
 
 logger = Logger()
@@ -47,14 +49,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return summary.to_response()
 
 
-def _record(summary: logic.PublishSummary) -> None:
+def _record(summary: PublishSummary) -> None:
     metrics.add_metric(
         name="EventsPublished", unit=MetricUnit.Count, value=len(summary.message_ids)
     )
     # Entry-level failures do not fail the invoke: this metric is where they show.
-    metrics.add_metric(name="EventsNotPublished", unit=MetricUnit.Count, value=len(summary.failed))
+    metrics.add_metric(
+        name=EVENTS_NOT_PUBLISHED_METRIC, unit=MetricUnit.Count, value=len(summary.failed)
+    )
 
 
-def _failures(summary: logic.PublishSummary) -> dict[str, Any]:
+def _failures(summary: PublishSummary) -> dict[str, Any]:
     response = summary.to_response()
     return {key: response[key] for key in ("published_count", "failed_count", "failed")}

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
+from shared.cache import cached
 from shared.settings import require_env
 
+from pub_sub.contract import (
+    ENV_IDEMPOTENCY_TABLE_NAME,
+    ENV_LEDGER_TABLE_NAME,
+    ENV_SUBSCRIBER_NAME,
+    ENV_TOPIC_ARN,
+    SubscriberName,
+)
 from pub_sub.errors import InvalidSettingError
-from pub_sub.models import SubscriberName
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,23 +29,25 @@ class SubscriberSettings:
     idempotency_table_name: str
 
 
-@functools.cache
+@cached
 def publisher_settings() -> PublisherSettings:
-    return PublisherSettings(topic_arn=require_env("TOPIC_ARN"))
+    """The publisher's settings (read on first use, not at import)."""
+    return PublisherSettings(topic_arn=require_env(ENV_TOPIC_ARN))
 
 
-@functools.cache
+@cached
 def subscriber_settings() -> SubscriberSettings:
-    name = require_env("SUBSCRIBER_NAME")
+    """A consumer's settings (read on first use, not at import); its subscriber is checked."""
+    name = require_env(ENV_SUBSCRIBER_NAME)
     try:
         subscriber = SubscriberName(name)
     except ValueError:
         known = ", ".join(member.value for member in SubscriberName)
         raise InvalidSettingError(
-            f"SUBSCRIBER_NAME is {name!r}; this code has effects for: {known}"
+            f"{ENV_SUBSCRIBER_NAME} is {name!r}; this code has effects for: {known}"
         ) from None
     return SubscriberSettings(
         subscriber=subscriber,
-        ledger_table_name=require_env("LEDGER_TABLE_NAME"),
-        idempotency_table_name=require_env("IDEMPOTENCY_TABLE_NAME"),
+        ledger_table_name=require_env(ENV_LEDGER_TABLE_NAME),
+        idempotency_table_name=require_env(ENV_IDEMPOTENCY_TABLE_NAME),
     )

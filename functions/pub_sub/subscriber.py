@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,10 +16,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from shared import aws
+from shared.cache import cached
 
 from pub_sub import adapters, logic
 from pub_sub.errors import PoisonMessageError
-from pub_sub.models import OrderEvent
+from pub_sub.models import LedgerUpdate, OrderEvent
 from pub_sub.settings import subscriber_settings
 
 logger = Logger()
@@ -43,7 +44,7 @@ idempotency_config = IdempotencyConfig(
 )
 
 
-def apply_updates(updates: Sequence[logic.LedgerUpdate], *, event: OrderEvent) -> dict[str, Any]:
+def apply_updates(updates: Sequence[LedgerUpdate], *, event: OrderEvent) -> dict[str, Any]:
     """Write `event`'s ledger updates; run only through `apply_updates_once()`."""
     settings = subscriber_settings()
     adapters.ledger(settings.ledger_table_name).apply(updates)
@@ -55,7 +56,7 @@ def apply_updates(updates: Sequence[logic.LedgerUpdate], *, event: OrderEvent) -
     return {"event_id": str(event.event_id), "updates": len(updates)}
 
 
-@functools.cache
+@cached
 def apply_updates_once() -> Callable[..., dict[str, Any]]:
     """`apply_updates` keyed on the event's `event_id` in the idempotency table.
 
@@ -63,7 +64,7 @@ def apply_updates_once() -> Callable[..., dict[str, Any]]:
     the environment. Keys carry the function name (Lambda's AWS_LAMBDA_FUNCTION_NAME), so the
     three subscribers can share one table and each still applies its own effect once.
     """
-    store = adapters.idempotency_store(subscriber_settings().idempotency_table_name)
+    store = aws.idempotency_store(subscriber_settings().idempotency_table_name)
     return idempotent_function(
         apply_updates,
         data_keyword_argument="event",

@@ -21,6 +21,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from request_response import idempotency, logic
+from request_response.adapters import item_store
 from request_response.errors import (
     BodyTooLargeError,
     IdempotencyKeyReusedError,
@@ -33,7 +34,6 @@ from request_response.errors import (
     VersionConflictError,
 )
 from request_response.models import ErrorBody, Item, ItemCreate, ItemPage, ItemUpdate
-from request_response.store import item_store
 
 API_TITLE = "Items API"
 API_VERSION = "1.0.0"

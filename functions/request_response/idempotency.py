@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from shared import aws
+from shared.cache import cached
+
 from request_response.errors import IdempotencyKeyReusedError, RequestInProgressError
-from request_response.settings import get_settings
+from request_response.settings import api_settings
 
 #: How long a key's first answer is replayed. A day covers any sane client retry loop;
 #: after that the key may be reused for a new request.
@@ -30,7 +32,7 @@ def _create(request: dict[str, Any], create: Callable[[dict[str, Any]], dict[str
     return create(request["payload"])
 
 
-@functools.cache
+@cached
 def idempotent_creator() -> tuple[Callable[..., Any], Any]:
     """The idempotent wrapper of `_create` and its config, built on first use.
 
@@ -38,7 +40,6 @@ def idempotent_creator() -> tuple[Callable[..., Any], Any]:
     the read routes never pay.
     """
     from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
         IdempotencyConfig,
         idempotent_function,
     )
@@ -52,7 +53,7 @@ def idempotent_creator() -> tuple[Callable[..., Any], Any]:
         expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
         response_hook=_mark_replay,
     )
-    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)
+    persistence = aws.idempotency_store(api_settings().idempotency_table_name)
     wrapped = idempotent_function(
         data_keyword_argument="request", persistence_store=persistence, config=config
     )(_create)

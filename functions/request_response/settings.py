@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
+from shared.cache import cached
 from shared.settings import require_env
 
+from request_response.contract import ENV_IDEMPOTENCY_TABLE_NAME, ENV_TABLE_NAME
 
-@dataclass(frozen=True)
-class Settings:
+
+@dataclass(frozen=True, kw_only=True)
+class ApiSettings:
     table_name: str
     idempotency_table_name: str
 
 
-@functools.cache
-def get_settings() -> Settings:
-    """The settings of this execution environment (read on first use, not at import)."""
-    return Settings(
-        table_name=require_env("TABLE_NAME"),
-        idempotency_table_name=require_env("IDEMPOTENCY_TABLE_NAME"),
+@cached
+def api_settings() -> ApiSettings:
+    """The API function's settings (read on first use, not at import)."""
+    return ApiSettings(
+        table_name=require_env(ENV_TABLE_NAME),
+        idempotency_table_name=require_env(ENV_IDEMPOTENCY_TABLE_NAME),
     )

@@ -1,4 +1,9 @@
-"""Reads a function's settings from its environment, failing clearly when one is missing."""
+"""Reads a function's settings from its environment, failing clearly when one is missing.
+
+Every pattern's `settings.py` builds frozen dataclasses from `require_env(...)` inside
+accessors decorated with `shared.cache.cached`: read once per execution environment, on first
+use, never at import.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""Shared building blocks with secure defaults; every pattern builds on these."""
+"""Shared building blocks with secure defaults, and the joins between services built on them."""
 
 from infra.constructs.alarm_topic import AlarmTopic
+from infra.constructs.encrypted_topic import EncryptedTopic, topic_key
+from infra.constructs.log_group import StageLogGroup
 from infra.constructs.python_function import (
     LAMBDA_ARCHITECTURE,
     LAMBDA_RUNTIME,
@@ -8,16 +10,33 @@ from infra.constructs.python_function import (
     PythonFunction,
     powertools_layer_parameter,
 )
-from infra.constructs.queue_with_dlq import QueueWithDlq
+from infra.constructs.queue_to_function import QueueToFunction
+from infra.constructs.queue_with_dlq import DeadLetterQueue, QueueWithDlq
+from infra.constructs.stream_to_function import (
+    StreamSourceOptions,
+    StreamToFunction,
+    TableStreamToFunction,
+)
 from infra.constructs.table import Table
+from infra.constructs.topic_to_queues import QueueSubscription, TopicToQueues
 
 __all__ = [
     "LAMBDA_ARCHITECTURE",
     "LAMBDA_RUNTIME",
     "POWERTOOLS_VERSION",
     "AlarmTopic",
+    "DeadLetterQueue",
+    "EncryptedTopic",
     "PythonFunction",
+    "QueueSubscription",
+    "QueueToFunction",
     "QueueWithDlq",
+    "StageLogGroup",
+    "StreamSourceOptions",
+    "StreamToFunction",
     "Table",
+    "TableStreamToFunction",
+    "TopicToQueues",
     "powertools_layer_parameter",
+    "topic_key",
 ]

@@ -6,21 +6,19 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.config import AppConfig
+from infra.constructs.encrypted_topic import EncryptedTopic, topic_key
 
 
 class AlarmTopic(Construct):
     """An encrypted SNS topic that receives every alarm of its stack.
 
     Defaults:
-    - encrypted with a customer-managed KMS key (rotation on) whose policy lets CloudWatch
-      publish; AWS-managed SNS keys cannot grant that.
-    - TLS-only topic policy (`enforce_ssl`).
+    - an `EncryptedTopic` (customer-managed KMS key with rotation, TLS-only policy) whose key
+      policy also lets CloudWatch publish; AWS-managed SNS keys cannot grant that.
     - an e-mail subscription when `config.alarm_email` is set.
 
     Attributes: `topic`, `key`, `action` (the alarm action to attach to alarms).
@@ -29,17 +27,13 @@ class AlarmTopic(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig) -> None:
         super().__init__(scope, construct_id)
-        self.key = kms.Key(
-            self,
-            "Key",
-            description="Encrypts the alarm notifications topic",
-            enable_key_rotation=True,
-            removal_policy=config.removal_policy,
+        self.key = topic_key(
+            self, "Key", config=config, description="Encrypts the alarm notifications topic"
         )
         self.key.grant(
             iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*"
         )
-        self.topic = sns.Topic(self, "Topic", master_key=self.key, enforce_ssl=True)
+        self.topic = EncryptedTopic(self, "Topic", config=config, key=self.key)
         if config.alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
         self.action = cloudwatch_actions.SnsAction(self.topic)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from infra import FUNCTIONS_ROOT
 from infra.config import AppConfig
 from infra.constructs.alarm_topic import AlarmTopic
+from infra.constructs.log_group import StageLogGroup
 
 #: The one place the Lambda runtime is chosen; local tests run on the same Python (.python-version).
 LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -23,8 +23,7 @@ LAMBDA_ARCHITECTURE = lambda_.Architecture.ARM_64
 #: release as the `aws-lambda-powertools` pin in pyproject.toml (a test keeps the two equal).
 POWERTOOLS_VERSION = "3.37.0"
 
-#: The Lambda asset root: `functions/<pattern>/` plus the packages every pattern may share.
-FUNCTIONS_ROOT = Path(__file__).resolve().parents[2] / "functions"
+#: The packages of the Lambda asset root (`FUNCTIONS_ROOT`) every pattern's asset holds.
 SHARED_PACKAGES = ("shared",)
 
 
@@ -61,7 +60,7 @@ class PythonFunction(Construct):
     - memory 256 MB, timeout 10 s;
     - X-Ray active tracing;
     - JSON logs (Lambda advanced logging, application level INFO, system level WARN) into a
-      log group owned by this construct, with the stage's retention and removal policy;
+      `StageLogGroup` owned by this construct (the stage's retention and removal policy);
     - Powertools from the official public layer of release `POWERTOOLS_VERSION` (its ARN read
       from the public SSM parameter `powertools_layer_parameter()` at deploy time), with
       `POWERTOOLS_SERVICE_NAME` (default: the pattern name) and
@@ -95,12 +94,7 @@ class PythonFunction(Construct):
         if not (FUNCTIONS_ROOT / pattern).is_dir():
             raise ValueError(f"no handler package functions/{pattern}/ for pattern {pattern!r}")
 
-        self.log_group = logs.LogGroup(
-            self,
-            "LogGroup",
-            retention=config.log_retention,
-            removal_policy=config.removal_policy,
-        )
+        self.log_group = StageLogGroup(self, "LogGroup", config=config)
         self.role = iam.Role(
             self,
             "Role",

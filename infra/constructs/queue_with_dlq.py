@@ -5,11 +5,47 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import AppConfig
 from infra.constructs.alarm_topic import AlarmTopic
+
+
+class DeadLetterQueue(sqs.Queue):
+    """An `sqs.Queue` that holds what failed: for a redrive policy or an on-failure destination.
+
+    Defaults:
+    - SSE with SQS-managed keys (works as an SNS subscription target and as a Lambda
+      on-failure destination, which an AWS-managed KMS key does not);
+    - a TLS-only queue policy (`enforce_ssl`);
+    - retention 14 days (the maximum), so failures can be inspected and redriven;
+    - the stage's removal policy; a generated name.
+
+    It is the queue itself; `alarm_on_depth(...)` adds the alarm every DLQ needs.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=config.removal_policy,
+        )
+
+    def alarm_on_depth(
+        self, scope: Construct, construct_id: str, *, alarms: AlarmTopic, description: str
+    ) -> cloudwatch.Alarm:
+        """An alarm, routed to `alarms`, when any message is visible in this queue."""
+        return alarms.alarm_on(
+            scope,
+            construct_id,
+            metric=self.metric_approximate_number_of_messages_visible(statistic="Maximum"),
+            description=description,
+        )
 
 
 class QueueWithDlq(Construct):
@@ -22,9 +58,10 @@ class QueueWithDlq(Construct):
     - `max_receive_count` 5: a message received five times without being deleted moves to
       the DLQ (AWS advises at least 5 for Lambda sources, so throttling alone does not
       dead-letter a message);
-    - `visibility_timeout` 60 s: set it to at least six times the consumer's timeout;
-    - DLQ retention 14 days (the maximum), so failures can be inspected and redriven;
-    - an alarm when any message is visible in the DLQ.
+    - `visibility_timeout` 60 s: set it to at least six times the consumer's timeout
+      (`QueueToFunction` does);
+    - the DLQ is a `DeadLetterQueue` (14 days' retention), with an alarm when any message is
+      visible in it.
 
     Attributes: `queue`, `dead_letter_queue`, `dlq_alarm`.
     """
@@ -41,14 +78,7 @@ class QueueWithDlq(Construct):
         **overrides: Any,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=config.removal_policy,
-        )
+        self.dead_letter_queue = DeadLetterQueue(self, "DeadLetterQueue", config=config)
         props: dict[str, Any] = {
             "encryption": sqs.QueueEncryption.SQS_MANAGED,
             "enforce_ssl": True,
@@ -60,11 +90,9 @@ class QueueWithDlq(Construct):
         }
         props.update(overrides)
         self.queue = sqs.Queue(self, "Queue", **props)
-        self.dlq_alarm = alarms.alarm_on(
+        self.dlq_alarm = self.dead_letter_queue.alarm_on_depth(
             self,
             "DeadLetterQueueDepthAlarm",
-            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                statistic="Maximum"
-            ),
+            alarms=alarms,
             description=f"Messages dead-lettered from {self.node.path}",
         )

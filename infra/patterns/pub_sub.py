@@ -6,14 +6,36 @@ from dataclasses import dataclass
 
 from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.config import AppConfig
-from infra.constructs import AlarmTopic, PythonFunction, QueueWithDlq, Table
+from infra.constructs import (
+    AlarmTopic,
+    EncryptedTopic,
+    PythonFunction,
+    QueueSubscription,
+    QueueToFunction,
+    Table,
+    TopicToQueues,
+)
+from pub_sub.contract import (
+    ENV_IDEMPOTENCY_TABLE_NAME,
+    ENV_LEDGER_TABLE_NAME,
+    ENV_SUBSCRIBER_NAME,
+    ENV_TOPIC_ARN,
+    EVENT_TYPE_ATTRIBUTE,
+    EVENTS_NOT_PUBLISHED_METRIC,
+    PUBLISHER_HANDLER,
+    PUBLISHER_SERVICE_NAME,
+    SUBSCRIBER_HANDLER,
+    EventType,
+    SubscriberName,
+    subscriber_id,
+    subscriber_service_name,
+)
+
+PATTERN = "pub_sub"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,7 +46,7 @@ class Subscriber:
     body (`FilterPolicyScope: MessageBody`). Exactly one of the two is set.
     """
 
-    name: str
+    name: SubscriberName
     description: str
     attribute_filter: dict[str, sns.SubscriptionFilter] | None = None
     body_filter: dict[str, sns.FilterOrPolicy] | None = None
@@ -35,33 +57,37 @@ class Subscriber:
             raise ValueError(f"subscriber {self.name!r} needs exactly one filter policy")
 
 
-#: The default subscribers: event types are those `pub_sub.models.EventType` defines.
+def _event_types(*event_types: EventType) -> list[str]:
+    return [event_type.value for event_type in event_types]
+
+
+#: The default subscribers, one per `SubscriberName` the functions have effects for.
 DEFAULT_SUBSCRIBERS: tuple[Subscriber, ...] = (
     Subscriber(
-        name="fulfilment",
+        name=SubscriberName.FULFILMENT,
         description="Reserves and releases stock for placed and cancelled orders",
         attribute_filter={
-            "event_type": sns.SubscriptionFilter.string_filter(
-                allowlist=["order_placed", "order_cancelled"]
+            EVENT_TYPE_ATTRIBUTE: sns.SubscriptionFilter.string_filter(
+                allowlist=_event_types(EventType.ORDER_PLACED, EventType.ORDER_CANCELLED)
             )
         },
     ),
     Subscriber(
-        name="notifications",
+        name=SubscriberName.NOTIFICATIONS,
         description="Tells customers that their order shipped or was cancelled",
         attribute_filter={
-            "event_type": sns.SubscriptionFilter.string_filter(
-                allowlist=["order_shipped", "order_cancelled"]
+            EVENT_TYPE_ATTRIBUTE: sns.SubscriptionFilter.string_filter(
+                allowlist=_event_types(EventType.ORDER_SHIPPED, EventType.ORDER_CANCELLED)
             )
         },
         raw_message_delivery=True,
     ),
     Subscriber(
-        name="fraud_review",
+        name=SubscriberName.FRAUD_REVIEW,
         description="Reviews every placed order worth 1000 or more",
         body_filter={
             "event_type": sns.FilterOrPolicy.filter(
-                sns.SubscriptionFilter.string_filter(allowlist=["order_placed"])
+                sns.SubscriptionFilter.string_filter(allowlist=_event_types(EventType.ORDER_PLACED))
             ),
             "amount": sns.FilterOrPolicy.filter(
                 sns.SubscriptionFilter.numeric_filter(greater_than_or_equal_to=1000)
@@ -72,14 +98,14 @@ DEFAULT_SUBSCRIBERS: tuple[Subscriber, ...] = (
 
 
 #: Powertools publishes the publisher's metrics under this namespace with a `service` dimension.
-PUBLISHER_SERVICE_NAME = "pub_sub-publisher"
 PUBLISHER_METRICS_NAMESPACE = "ServerlessPatterns"
 
 
 class SubscriberPipeline(Construct):
-    """Topic subscription -> queue (+ DLQ) -> consumer function with partial batch responses.
+    """One subscriber's queue (+ DLQ) feeding its consumer function, partial batch responses on.
 
-    Attributes: `queue` (a `QueueWithDlq`), `consumer` (a `PythonFunction`), `subscription`.
+    Attributes: `consumer` (a `PythonFunction`), `inbox` (a `QueueToFunction`: `queue`,
+    `dead_letter_queue`, `dlq_alarm`), `subscriber`.
     """
 
     def __init__(
@@ -89,7 +115,6 @@ class SubscriberPipeline(Construct):
         *,
         config: AppConfig,
         alarms: AlarmTopic,
-        topic: sns.ITopic,
         subscriber: Subscriber,
         ledger_table_name: str,
         idempotency_table_name: str,
@@ -97,47 +122,40 @@ class SubscriberPipeline(Construct):
         max_receive_count: int,
     ) -> None:
         super().__init__(scope, construct_id)
-        consumer_timeout = Duration.seconds(30)
+        self.subscriber = subscriber
         self.consumer = PythonFunction(
             self,
             "Consumer",
             config=config,
             alarms=alarms,
-            pattern="pub_sub",
-            handler="pub_sub.subscriber.handler",
+            pattern=PATTERN,
+            handler=SUBSCRIBER_HANDLER,
             description=subscriber.description,
-            service_name=f"pub_sub-{subscriber.name}",
-            timeout=consumer_timeout,
+            service_name=subscriber_service_name(subscriber.name),
+            timeout=Duration.seconds(30),
             environment={
-                "SUBSCRIBER_NAME": subscriber.name,
-                "LEDGER_TABLE_NAME": ledger_table_name,
-                "IDEMPOTENCY_TABLE_NAME": idempotency_table_name,
+                ENV_SUBSCRIBER_NAME: subscriber.name.value,
+                ENV_LEDGER_TABLE_NAME: ledger_table_name,
+                ENV_IDEMPOTENCY_TABLE_NAME: idempotency_table_name,
             },
         )
-        self.queue = QueueWithDlq(
+        self.inbox = QueueToFunction(
             self,
             "Inbox",
             config=config,
             alarms=alarms,
+            function=self.consumer.function,
+            batch_size=batch_size,
             max_receive_count=max_receive_count,
-            # AWS advises six times the consumer's timeout, so a slow batch is not redelivered
-            # while it is still being processed.
-            visibility_timeout=Duration.seconds(consumer_timeout.to_seconds() * 6),
         )
-        self.subscription = topic.add_subscription(
-            subscriptions.SqsSubscription(
-                self.queue.queue,
-                raw_message_delivery=subscriber.raw_message_delivery,
-                filter_policy=subscriber.attribute_filter,
-                filter_policy_with_message_body=subscriber.body_filter,
-            )
-        )
-        self.consumer.function.add_event_source(
-            event_sources.SqsEventSource(
-                self.queue.queue,
-                batch_size=batch_size,
-                report_batch_item_failures=True,
-            )
+
+    def subscription(self) -> QueueSubscription:
+        """How this pipeline's queue subscribes to the topic."""
+        return QueueSubscription(
+            queue=self.inbox.queue,
+            attribute_filter=self.subscriber.attribute_filter,
+            body_filter=self.subscriber.body_filter,
+            raw_message_delivery=self.subscriber.raw_message_delivery,
         )
 
 
@@ -145,7 +163,7 @@ class PubSub(Construct):
     """Publisher function -> encrypted SNS topic -> one filtered pipeline per subscriber.
 
     Defaults:
-    - the topic is encrypted with a customer-managed KMS key (rotation on) and TLS-only;
+    - the topic is an `EncryptedTopic` (customer-managed KMS key with rotation, TLS only);
     - `DEFAULT_SUBSCRIBERS` (three: two attribute filters, one message-body filter, one with
       raw delivery); pass `subscribers=` to define your own;
     - consumers take batches of `batch_size` (10) and report partial batch failures; a message
@@ -154,7 +172,7 @@ class PubSub(Construct):
       idempotency table shared by all subscribers (its keys carry the function name).
 
     Attributes: `topic`, `topic_key`, `publisher`, `ledger_table`, `idempotency_table`,
-    `pipelines` (subscriber name -> `SubscriberPipeline`).
+    `pipelines` (subscriber name -> `SubscriberPipeline`), `fan_out` (a `TopicToQueues`).
     """
 
     def __init__(
@@ -169,14 +187,10 @@ class PubSub(Construct):
         max_receive_count: int = 5,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.topic_key = kms.Key(
-            self,
-            "TopicKey",
-            description="Encrypts the pub-sub events topic",
-            enable_key_rotation=True,
-            removal_policy=config.removal_policy,
+        self.topic = EncryptedTopic(
+            self, "Topic", config=config, key_description="Encrypts the pub-sub events topic"
         )
-        self.topic = sns.Topic(self, "Topic", master_key=self.topic_key, enforce_ssl=True)
+        self.topic_key = self.topic.key
         self.ledger_table = Table(
             self, "LedgerTable", config=config, partition_key_name="pk", sort_key_name="sk"
         ).table
@@ -189,12 +203,12 @@ class PubSub(Construct):
             "Publisher",
             config=config,
             alarms=alarms,
-            pattern="pub_sub",
-            handler="pub_sub.publisher.handler",
+            pattern=PATTERN,
+            handler=PUBLISHER_HANDLER,
             description="Publishes a list of order events to the topic, ten per call",
             service_name=PUBLISHER_SERVICE_NAME,
             metrics_namespace=PUBLISHER_METRICS_NAMESPACE,
-            environment={"TOPIC_ARN": self.topic.topic_arn},
+            environment={ENV_TOPIC_ARN: self.topic.topic_arn},
         )
         self.topic.grant_publish(self.publisher.function)
         Validations.of(self.publisher.role).acknowledge(
@@ -212,21 +226,20 @@ class PubSub(Construct):
             "EventsNotPublishedAlarm",
             metric=cloudwatch.Metric(
                 namespace=PUBLISHER_METRICS_NAMESPACE,
-                metric_name="EventsNotPublished",
+                metric_name=EVENTS_NOT_PUBLISHED_METRIC,
                 dimensions_map={"service": PUBLISHER_SERVICE_NAME},
                 statistic="Sum",
             ),
             description="The publisher could not publish some events to the topic",
         )
 
-        self.pipelines: dict[str, SubscriberPipeline] = {}
+        self.pipelines: dict[SubscriberName, SubscriberPipeline] = {}
         for subscriber in subscribers:
             pipeline = SubscriberPipeline(
                 self,
-                _construct_id(subscriber.name),
+                subscriber_id(subscriber.name),
                 config=config,
                 alarms=alarms,
-                topic=self.topic,
                 subscriber=subscriber,
                 ledger_table_name=self.ledger_table.table_name,
                 idempotency_table_name=self.idempotency_table.table_name,
@@ -236,8 +249,9 @@ class PubSub(Construct):
             self.ledger_table.grant_read_write_data(pipeline.consumer.function)
             self.idempotency_table.grant_read_write_data(pipeline.consumer.function)
             self.pipelines[subscriber.name] = pipeline
-
-
-def _construct_id(name: str) -> str:
-    """`fraud_review` -> `FraudReview`: construct ids in the project's PascalCase."""
-    return "".join(part.capitalize() for part in name.split("_"))
+        self.fan_out = TopicToQueues(
+            self,
+            "FanOut",
+            topic=self.topic,
+            queues={name: pipeline.subscription() for name, pipeline in self.pipelines.items()},
+        )

@@ -7,11 +7,11 @@ from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_apigateway as apigw_v1
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.config import AppConfig
-from infra.constructs import AlarmTopic, PythonFunction, Table
+from infra.constructs import AlarmTopic, PythonFunction, StageLogGroup, Table
+from request_response.contract import API_HANDLER, ENV_IDEMPOTENCY_TABLE_NAME, ENV_TABLE_NAME
 
 #: Every route the API serves; anything else gets API Gateway's own 404 without invoking Lambda.
 ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
@@ -48,7 +48,7 @@ class RequestResponse(Construct):
 
     Defaults:
     - stage `$default`, auto-deployed, throttled to `rate_limit` requests/s with bursts of
-      `burst_limit`, JSON access logs in a log group with the stage's retention;
+      `burst_limit`, JSON access logs in a `StageLogGroup` (the stage's retention);
     - an items table (`id` key) and a Powertools idempotency table for `Idempotency-Key`;
     - the function may only read/write those two tables.
 
@@ -78,12 +78,12 @@ class RequestResponse(Construct):
             config=config,
             alarms=alarms,
             pattern="request_response",
-            handler="request_response.api.handler",
+            handler=API_HANDLER,
             description="Items resource API behind the HTTP API",
             timeout=Duration.seconds(10),
             environment={
-                "TABLE_NAME": self.items_table.table_name,
-                "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
+                ENV_TABLE_NAME: self.items_table.table_name,
+                ENV_IDEMPOTENCY_TABLE_NAME: self.idempotency_table.table_name,
             },
         )
         self.items_table.grant_read_write_data(self.handler.function)
@@ -95,12 +95,7 @@ class RequestResponse(Construct):
             description="Items resource API (request-response pattern)",
             create_default_stage=False,
         )
-        self.access_log_group = logs.LogGroup(
-            self,
-            "AccessLogs",
-            retention=config.log_retention,
-            removal_policy=config.removal_policy,
-        )
+        self.access_log_group = StageLogGroup(self, "AccessLogs", config=config)
         self.stage = apigw.HttpStage(
             self,
             "DefaultStage",

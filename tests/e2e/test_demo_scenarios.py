@@ -1,12 +1,19 @@
-"""Each pattern's scenario runs end to end on localcloud (in-process) from the synthesized app."""
+"""Each registered pattern's scenario runs end to end on localcloud (in-process) from the app."""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
-from demo import pub_sub, request_response
+from infra import registry
 from localcloud import LocalCloud
+from pub_sub.contract import SubscriberName, subscriber_id
 from tests.synth import CloudAssembly
+
+SCENARIO_PATTERNS = [pattern for pattern in registry.PATTERNS if pattern.scenario]
 
 
 @pytest.fixture
@@ -14,9 +21,7 @@ def cloud(localcloud: LocalCloud) -> LocalCloud:
     return localcloud
 
 
-def test_request_response_scenario_answers_every_request_as_documented(cloud: LocalCloud):
-    outcome = request_response.run(cloud)
-
+def _request_response_answers_every_request_as_documented(outcome: Any) -> None:
     assert outcome.statuses == {
         "create": 201,
         "retried create (same Idempotency-Key)": 201,
@@ -41,19 +46,45 @@ def test_request_response_scenario_answers_every_request_as_documented(cloud: Lo
     assert outcome.invocations == len(outcome.statuses) - 1
 
 
-def test_pub_sub_scenario_delivers_filtered_shares_once_and_dead_letters_the_poison(
-    cloud: LocalCloud,
-):
-    outcome = pub_sub.run(cloud)
-
+def _pub_sub_delivers_filtered_shares_once_and_dead_letters_the_poison(outcome: Any) -> None:
+    fulfilment, notifications, fraud_review = (
+        subscriber_id(SubscriberName.FULFILMENT),
+        subscriber_id(SubscriberName.NOTIFICATIONS),
+        subscriber_id(SubscriberName.FRAUD_REVIEW),
+    )
     assert outcome.published == 25
     # 15 placed + 5 cancelled + the poison message; 5 shipped + 5 cancelled; placed >= 1000.
-    assert outcome.delivered == {"Fulfilment": 21, "Notifications": 10, "FraudReview": 5}
-    assert outcome.dead_letters == {"Fulfilment": 1, "Notifications": 0, "FraudReview": 0}
+    assert outcome.delivered == {fulfilment: 21, notifications: 10, fraud_review: 5}
+    assert outcome.dead_letters == {fulfilment: 1, notifications: 0, fraud_review: 0}
     assert outcome.reservations_after_redelivery == 1
     # Nothing lost: every delivered message but the poison one left its mark in the ledger.
     order_effects = outcome.ledger_items - 1  # one daily fraud-review total
     assert order_effects == sum(outcome.delivered.values()) - 1
+
+
+#: What each scenario must show, by pattern; a registered scenario without an entry fails.
+EXPECTED_OUTCOMES: dict[str, Callable[[Any], None]] = {
+    "request_response": _request_response_answers_every_request_as_documented,
+    "pub_sub": _pub_sub_delivers_filtered_shares_once_and_dead_letters_the_poison,
+}
+
+#: `make demo`'s summary row per pattern: invocations, items processed, items in DLQs.
+EXPECTED_SUMMARY = {"request_response": ["15", "16", "0"], "pub_sub": ["12", "35", "1"]}
+
+
+def test_every_registered_scenario_has_its_expected_outcome_and_summary():
+    names = {pattern.name for pattern in SCENARIO_PATTERNS}
+    assert set(EXPECTED_OUTCOMES) == names
+    assert set(EXPECTED_SUMMARY) == names
+
+
+@pytest.mark.parametrize("pattern", SCENARIO_PATTERNS, ids=lambda pattern: pattern.name)
+def test_scenario_runs_on_its_deployed_stack_as_documented(
+    cloud: LocalCloud, pattern: registry.Pattern
+):
+    outcome = importlib.import_module(pattern.scenario).run(cloud)
+
+    EXPECTED_OUTCOMES[pattern.name](outcome)
 
 
 def test_demo_command_runs_every_scenario_and_prints_the_summary(
@@ -65,11 +96,8 @@ def test_demo_command_runs_every_scenario_and_prints_the_summary(
 
     summary = capsys.readouterr().out.split("pattern ", 1)[1]
     assert exit_code == 0
-    assert "request_response" in summary
     rows = {line.split()[0]: line.split()[1:4] for line in summary.splitlines()[1:] if line}
-    # invocations, items processed, items in DLQs
-    assert rows["request_response"] == ["15", "16", "0"]
-    assert rows["pub_sub"] == ["12", "35", "1"]
+    assert rows == EXPECTED_SUMMARY
 
 
 def test_demo_command_rejects_a_pattern_it_has_no_scenario_for(capsys: pytest.CaptureFixture[str]):

@@ -12,9 +12,15 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from infra import registry
 from localcloud import cli
 from localcloud.server import LocalCloudServer
+from pub_sub import contract as pub_sub_contract
+from request_response import contract as request_response_contract
 from tests.synth import CloudAssembly
+
+PUB_SUB = registry.pattern("pub_sub").stack_name
+REQUEST_RESPONSE = registry.pattern("request_response").stack_name
 
 REGION = "eu-west-1"
 
@@ -26,8 +32,7 @@ def deployed(dev_assembly: CloudAssembly) -> Iterator[LocalCloudServer]:
         exit_code = cli.main(
             [
                 "deploy",
-                "PubSub",
-                "RequestResponse",
+                *(pattern.stack_name for pattern in registry.deployable()),
                 "--endpoint-url",
                 server.endpoint_url,
                 "--app",
@@ -65,35 +70,46 @@ def _wait_for(condition, timeout: float = 60.0):
 def test_published_events_reach_the_real_subscribers_and_the_poison_reaches_the_dlq(
     deployed: LocalCloudServer,
 ):
-    outputs = _outputs(deployed, "PubSub")
+    outputs = _outputs(deployed, PUB_SUB)
     sns, sqs = _client(deployed, "sns"), _client(deployed, "sqs")
     order = {
         "event_id": str(uuid.uuid4()),
-        "event_type": "order_placed",
+        "event_type": pub_sub_contract.EventType.ORDER_PLACED.value,
         "order_id": "order-up-1",
         "amount": 1500,
         "currency": "EUR",
         "occurred_at": "2026-11-27T09:00:00Z",
         "customer_id": "customer-1",
     }
-    attributes = {"event_type": {"DataType": "String", "StringValue": "order_placed"}}
+    attributes = {
+        pub_sub_contract.EVENT_TYPE_ATTRIBUTE: {
+            "DataType": "String",
+            "StringValue": pub_sub_contract.EventType.ORDER_PLACED.value,
+        }
+    }
 
     sns.publish(
-        TopicArn=outputs["TopicArn"], Message=json.dumps(order), MessageAttributes=attributes
+        TopicArn=outputs[pub_sub_contract.OUTPUT_TOPIC_ARN],
+        Message=json.dumps(order),
+        MessageAttributes=attributes,
     )
-    sns.publish(TopicArn=outputs["TopicArn"], Message="not an order", MessageAttributes=attributes)
+    sns.publish(
+        TopicArn=outputs[pub_sub_contract.OUTPUT_TOPIC_ARN],
+        Message="not an order",
+        MessageAttributes=attributes,
+    )
 
     ledger = _client(deployed, "dynamodb")
     items = _wait_for(
         lambda: (
             ledger.query(
-                TableName=outputs["LedgerTableName"],
+                TableName=outputs[pub_sub_contract.OUTPUT_LEDGER_TABLE_NAME],
                 KeyConditionExpression="pk = :pk",
                 ExpressionAttributeValues={":pk": {"S": "ORDER#order-up-1"}},
             )["Items"]
             if len(
                 ledger.query(
-                    TableName=outputs["LedgerTableName"],
+                    TableName=outputs[pub_sub_contract.OUTPUT_LEDGER_TABLE_NAME],
                     KeyConditionExpression="pk = :pk",
                     ExpressionAttributeValues={":pk": {"S": "ORDER#order-up-1"}},
                 )["Items"]
@@ -103,11 +119,19 @@ def test_published_events_reach_the_real_subscribers_and_the_poison_reaches_the_
         )
     )
     # fulfilment reserved stock and fraud_review (amount >= 1000) asked for a review.
-    assert {item["sk"]["S"] for item in items} == {"fulfilment", "fraud_review"}
+    assert {item["sk"]["S"] for item in items} == {
+        pub_sub_contract.SubscriberName.FULFILMENT,
+        pub_sub_contract.SubscriberName.FRAUD_REVIEW,
+    }
 
     dead_letters = _wait_for(
         lambda: sqs.receive_message(
-            QueueUrl=outputs["FulfilmentDeadLetterQueueUrl"], MaxNumberOfMessages=10
+            QueueUrl=outputs[
+                pub_sub_contract.output_dead_letter_queue_url(
+                    pub_sub_contract.SubscriberName.FULFILMENT
+                )
+            ],
+            MaxNumberOfMessages=10,
         ).get("Messages")
     )
     assert [json.loads(message["Body"])["Message"] for message in dead_letters] == ["not an order"]
@@ -116,12 +140,12 @@ def test_published_events_reach_the_real_subscribers_and_the_poison_reaches_the_
 def test_deploying_a_deployed_stack_again_updates_it_in_place(
     deployed: LocalCloudServer, dev_assembly: CloudAssembly
 ):
-    before = _outputs(deployed, "RequestResponse")
+    before = _outputs(deployed, REQUEST_RESPONSE)
 
     exit_code = cli.main(
         [
             "deploy",
-            "RequestResponse",
+            REQUEST_RESPONSE,
             "--endpoint-url",
             deployed.endpoint_url,
             "--app",
@@ -132,14 +156,15 @@ def test_deploying_a_deployed_stack_again_updates_it_in_place(
     # The CLI sends an update (its parameters keep their previous values); the API, its URL
     # and the table stay.
     assert exit_code == 0
-    assert _outputs(deployed, "RequestResponse") == before
+    assert _outputs(deployed, REQUEST_RESPONSE) == before
 
 
 def test_the_printed_api_url_creates_and_reads_an_item(deployed: LocalCloudServer):
     api = next(
         api
         for api in deployed.engine.apis()
-        if api["id"] in _outputs(deployed, "RequestResponse")["ApiUrl"]
+        if api["id"]
+        in _outputs(deployed, REQUEST_RESPONSE)[request_response_contract.OUTPUT_API_URL]
     )
     request = urllib.request.Request(
         f"{api['url']}items",

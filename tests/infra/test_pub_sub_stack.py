@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Match, Template
 
+from pub_sub import contract
 from tests.synth import CloudAssembly, resources_of_type
 
 STATEFUL_LOGICAL_IDS = {
@@ -82,24 +83,29 @@ def test_each_consumer_reads_its_own_queue_in_batches_of_ten(dev_assembly: Cloud
         props = mapping["Properties"]
         assert props["BatchSize"] == 10
         function = functions[props["FunctionName"]["Ref"]]
-        subscriber = function["Properties"]["Environment"]["Variables"]["SUBSCRIBER_NAME"]
+        subscriber = function["Properties"]["Environment"]["Variables"][
+            contract.ENV_SUBSCRIBER_NAME
+        ]
         queue = props["EventSourceArn"]["Fn::GetAtt"][0]
-        assert queue.startswith("PubSub" + subscriber.title().replace("_", "")), (subscriber, queue)
+        prefix = "PubSub" + contract.subscriber_id(contract.SubscriberName(subscriber))
+        assert queue.startswith(prefix), (subscriber, queue)
 
 
 def test_consumers_share_one_handler_and_differ_by_subscriber_name(pub_sub: Template):
-    for name in ("fulfilment", "notifications", "fraud_review"):
+    for name in contract.SubscriberName:
         pub_sub.has_resource_properties(
             "AWS::Lambda::Function",
             {
-                "Handler": "pub_sub.subscriber.handler",
+                "Handler": contract.SUBSCRIBER_HANDLER,
                 "Timeout": 30,
                 "Environment": {
                     "Variables": Match.object_like(
                         {
-                            "SUBSCRIBER_NAME": name,
-                            "LEDGER_TABLE_NAME": {"Ref": "PubSubLedgerTableB41CC6F7"},
-                            "IDEMPOTENCY_TABLE_NAME": {"Ref": "PubSubIdempotencyTable7EC7F47B"},
+                            contract.ENV_SUBSCRIBER_NAME: name.value,
+                            contract.ENV_LEDGER_TABLE_NAME: {"Ref": "PubSubLedgerTableB41CC6F7"},
+                            contract.ENV_IDEMPOTENCY_TABLE_NAME: {
+                                "Ref": "PubSubIdempotencyTable7EC7F47B"
+                            },
                         }
                     )
                 },
@@ -153,13 +159,11 @@ def test_consumer_may_only_read_its_own_queue_and_write_the_tables(dev_assembly:
 
 def test_stack_outputs_what_a_user_needs_to_drive_it(pub_sub: Template):
     for output in (
-        "TopicArn",
-        "PublisherFunctionName",
-        "LedgerTableName",
-        "FulfilmentQueueUrl",
-        "FulfilmentDeadLetterQueueUrl",
-        "NotificationsDeadLetterQueueUrl",
-        "FraudReviewDeadLetterQueueUrl",
+        contract.OUTPUT_TOPIC_ARN,
+        contract.OUTPUT_PUBLISHER_FUNCTION_NAME,
+        contract.OUTPUT_LEDGER_TABLE_NAME,
+        *(contract.output_queue_url(name) for name in contract.SubscriberName),
+        *(contract.output_dead_letter_queue_url(name) for name in contract.SubscriberName),
     ):
         pub_sub.has_output(output, {"Value": Match.any_value()})
 
@@ -168,11 +172,11 @@ def test_events_the_publisher_could_not_publish_raise_an_alarm(pub_sub: Template
     pub_sub.has_resource_properties(
         "AWS::Lambda::Function",
         {
-            "Handler": "pub_sub.publisher.handler",
+            "Handler": contract.PUBLISHER_HANDLER,
             "Environment": {
                 "Variables": Match.object_like(
                     {
-                        "POWERTOOLS_SERVICE_NAME": "pub_sub-publisher",
+                        "POWERTOOLS_SERVICE_NAME": contract.PUBLISHER_SERVICE_NAME,
                         "POWERTOOLS_METRICS_NAMESPACE": "ServerlessPatterns",
                     }
                 )
@@ -183,8 +187,8 @@ def test_events_the_publisher_could_not_publish_raise_an_alarm(pub_sub: Template
         "AWS::CloudWatch::Alarm",
         {
             "Namespace": "ServerlessPatterns",
-            "MetricName": "EventsNotPublished",
-            "Dimensions": [{"Name": "service", "Value": "pub_sub-publisher"}],
+            "MetricName": contract.EVENTS_NOT_PUBLISHED_METRIC,
+            "Dimensions": [{"Name": "service", "Value": contract.PUBLISHER_SERVICE_NAME}],
             "Statistic": "Sum",
             "Threshold": 1,
         },

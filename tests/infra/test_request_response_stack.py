@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
 
+from request_response import contract
 from tests.synth import CloudAssembly, resources_of_type
 
 ITEMS_TABLE = "RequestResponseItemsTable1518F41E"
@@ -78,12 +79,12 @@ def test_function_gets_the_table_names_from_the_stack(request_response: Template
     request_response.has_resource_properties(
         "AWS::Lambda::Function",
         {
-            "Handler": "request_response.api.handler",
+            "Handler": contract.API_HANDLER,
             "Environment": {
                 "Variables": Match.object_like(
                     {
-                        "TABLE_NAME": {"Ref": ITEMS_TABLE},
-                        "IDEMPOTENCY_TABLE_NAME": {"Ref": IDEMPOTENCY_TABLE},
+                        contract.ENV_TABLE_NAME: {"Ref": ITEMS_TABLE},
+                        contract.ENV_IDEMPOTENCY_TABLE_NAME: {"Ref": IDEMPOTENCY_TABLE},
                     }
                 )
             },
@@ -112,7 +113,7 @@ def _as_list(value):
 
 def test_stack_outputs_the_api_url(request_response: Template):
     url = Capture()
-    request_response.has_output("ApiUrl", {"Value": url})
+    request_response.has_output(contract.OUTPUT_API_URL, {"Value": url})
     assert "execute-api" in str(url.as_object())
 
 

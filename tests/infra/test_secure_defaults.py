@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from infra import registry
 from infra.constructs import POWERTOOLS_VERSION
-from infra.stacks import STACKS
 from tests.synth import CloudAssembly, resources_of_type
 
-STACK_NAMES = list(STACKS)
+STACK_NAMES = [pattern.stack_name for pattern in registry.deployable()]
 #: The only actions allowed on a "*" resource: X-Ray has no resource-level permissions.
 ACTIONS_WITHOUT_RESOURCES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 

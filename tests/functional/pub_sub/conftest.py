@@ -14,8 +14,9 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from moto import mock_aws
+from shared.cache import reset_caches
 
-from pub_sub import adapters, settings, subscriber
+from pub_sub import contract, subscriber
 from tests.functional.pub_sub.stack_wiring import MAX_RECEIVE_COUNT, SUBSCRIPTIONS
 from tests.samples import load_event
 
@@ -37,24 +38,10 @@ class PubSubResources:
     idempotency_table: str
 
 
-def _clear_caches() -> None:
-    for cached in (
-        adapters.sns_client,
-        adapters.dynamodb_client,
-        adapters.topic,
-        adapters.ledger,
-        adapters.idempotency_store,
-        settings.publisher_settings,
-        settings.subscriber_settings,
-        subscriber.apply_updates_once,
-    ):
-        cached.cache_clear()
-
-
 @pytest.fixture(autouse=True)
 def fresh_caches() -> None:
     """Clients and settings are cached per process, as on Lambda: each test gets new ones."""
-    _clear_caches()
+    reset_caches()
 
 
 @pytest.fixture
@@ -211,9 +198,9 @@ def pub_sub(aws: None, monkeypatch: pytest.MonkeyPatch) -> PubSubResources:
         TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
     )
 
-    monkeypatch.setenv("TOPIC_ARN", topic_arn)
-    monkeypatch.setenv("LEDGER_TABLE_NAME", "pub-sub-ledger")
-    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", "pub-sub-idempotency")
+    monkeypatch.setenv(contract.ENV_TOPIC_ARN, topic_arn)
+    monkeypatch.setenv(contract.ENV_LEDGER_TABLE_NAME, "pub-sub-ledger")
+    monkeypatch.setenv(contract.ENV_IDEMPOTENCY_TABLE_NAME, "pub-sub-idempotency")
     return PubSubResources(
         topic_arn=topic_arn,
         inboxes=inboxes,
@@ -227,7 +214,7 @@ def as_publisher(monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Any:
     """The Lambda context of the publisher function (Lambda also sets its name in the env)."""
     lambda_context.function_name = "PubSub-Publisher"
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", lambda_context.function_name)
-    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "pub_sub-publisher")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", contract.PUBLISHER_SERVICE_NAME)
     return lambda_context
 
 
@@ -240,11 +227,12 @@ def as_subscriber(monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Calla
     """
 
     def become(name: str) -> Any:
-        _clear_caches()
+        reset_caches()
         lambda_context.function_name = f"PubSub-{name}-Consumer"
-        monkeypatch.setenv("SUBSCRIBER_NAME", name)
+        monkeypatch.setenv(contract.ENV_SUBSCRIBER_NAME, name)
         monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", lambda_context.function_name)
-        monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", f"pub_sub-{name}")
+        service = contract.subscriber_service_name(contract.SubscriberName(name))
+        monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", service)
         return lambda_context
 
     return become

@@ -11,6 +11,7 @@ import pytest
 from shared.settings import MissingSettingError
 
 from pub_sub import adapters, publisher
+from pub_sub.contract import ENV_TOPIC_ARN, EventType, SubscriberName
 from pub_sub.errors import InvalidPublishRequestError, PublishFailedError
 
 
@@ -45,9 +46,9 @@ def test_25_events_fan_out_to_each_subscriber_by_its_filter(
     # AND each subscriber received exactly its filtered share
     received = {name: receive_all(inbox.url) for name, inbox in pub_sub.inboxes.items()}
     assert {name: len(messages) for name, messages in received.items()} == {
-        "fulfilment": 13 + 6,  # placed + cancelled
-        "notifications": 6 + 6,  # shipped + cancelled
-        "fraud_review": 6,  # placed with amount >= 1000
+        SubscriberName.FULFILMENT: 13 + 6,  # placed + cancelled
+        SubscriberName.NOTIFICATIONS: 6 + 6,  # shipped + cancelled
+        SubscriberName.FRAUD_REVIEW: 6,  # placed with amount >= 1000
     }
 
 
@@ -55,33 +56,33 @@ def test_fulfilment_gets_envelopes_and_notifications_gets_raw_messages(
     pub_sub, as_publisher, orders, receive_all
 ):
     # GIVEN one cancelled order, which both fulfilment and notifications subscribe to
-    [event] = orders(1, event_type="order_cancelled")
+    [event] = orders(1, event_type=EventType.ORDER_CANCELLED)
 
     # WHEN it is published
     response = publisher.handler({"events": [event]}, as_publisher)
 
     # THEN fulfilment's body is an SNS envelope carrying the message and its attribute
-    [enveloped] = receive_all(pub_sub.inboxes["fulfilment"].url)
+    [enveloped] = receive_all(pub_sub.inboxes[SubscriberName.FULFILMENT].url)
     envelope = json.loads(enveloped["Body"])
     assert envelope["Type"] == "Notification"
     assert envelope["MessageId"] == response["message_ids"][event["event_id"]]
     assert json.loads(envelope["Message"])["event_id"] == event["event_id"]
     assert envelope["MessageAttributes"]["event_type"] == {
         "Type": "String",
-        "Value": "order_cancelled",
+        "Value": EventType.ORDER_CANCELLED,
     }
     # AND notifications' body is the message itself, the attribute an SQS message attribute
-    [raw] = receive_all(pub_sub.inboxes["notifications"].url)
+    [raw] = receive_all(pub_sub.inboxes[SubscriberName.NOTIFICATIONS].url)
     assert json.loads(raw["Body"]) == json.loads(envelope["Message"])
     assert raw["MessageAttributes"]["event_type"] == {
-        "StringValue": "order_cancelled",
+        "StringValue": EventType.ORDER_CANCELLED,
         "DataType": "String",
     }
 
 
 def test_fraud_review_filters_on_the_amount_in_the_body(pub_sub, as_publisher, orders, receive_all):
     # GIVEN placed orders on both sides of the 1000 threshold
-    events = orders(4, event_type="order_placed")
+    events = orders(4, event_type=EventType.ORDER_PLACED)
     for event, amount in zip(events, [999.99, 1000, 1000.01, 5], strict=True):
         event["amount"] = amount
 
@@ -89,7 +90,9 @@ def test_fraud_review_filters_on_the_amount_in_the_body(pub_sub, as_publisher, o
     publisher.handler({"events": events}, as_publisher)
 
     # THEN only those of 1000 or more reach fraud_review
-    bodies = [json.loads(m["Body"]) for m in receive_all(pub_sub.inboxes["fraud_review"].url)]
+    bodies = [
+        json.loads(m["Body"]) for m in receive_all(pub_sub.inboxes[SubscriberName.FRAUD_REVIEW].url)
+    ]
     amounts = sorted(json.loads(body["Message"])["amount"] for body in bodies)
     assert amounts == [1000, 1000.01]
 
@@ -142,7 +145,7 @@ def test_entries_sns_fails_are_returned_with_their_code(
 ):
     # GIVEN SNS fails two entries of the second batch of 12 placed orders (PublishBatch may
     # partially fail)
-    events = orders(12, event_type="order_placed", amount=10)
+    events = orders(12, event_type=EventType.ORDER_PLACED, amount=10)
     real_client = adapters.sns_client()
     dropping = DroppingClient(real_client, failing_ids={"event-10", "event-3"})
     monkeypatch.setattr(adapters, "sns_client", lambda: dropping)
@@ -158,7 +161,7 @@ def test_entries_sns_fails_are_returned_with_their_code(
     ]
     assert events[3]["event_id"] not in response["message_ids"]
     # AND the subscribers got only the published ones
-    assert len(receive_all(pub_sub.inboxes["fulfilment"].url)) == 10
+    assert len(receive_all(pub_sub.inboxes[SubscriberName.FULFILMENT].url)) == 10
 
 
 def test_a_refused_publish_batch_raises_and_says_what_was_not_published(
@@ -185,9 +188,9 @@ def test_a_request_of_a_hundred_events_is_the_largest_accepted(
 def test_publisher_needs_its_topic_arn(
     pub_sub, as_publisher, orders, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.delenv("TOPIC_ARN")
+    monkeypatch.delenv(ENV_TOPIC_ARN)
 
-    with pytest.raises(MissingSettingError, match="TOPIC_ARN"):
+    with pytest.raises(MissingSettingError, match=ENV_TOPIC_ARN):
         publisher.handler({"events": orders(1)}, as_publisher)
 
 
@@ -198,4 +201,8 @@ def test_sample_request_publishes_each_event_once(
 
     assert response["published_count"] == 4
     counts = {name: len(receive_all(inbox.url)) for name, inbox in pub_sub.inboxes.items()}
-    assert counts == {"fulfilment": 3, "notifications": 2, "fraud_review": 1}
+    assert counts == {
+        SubscriberName.FULFILMENT: 3,
+        SubscriberName.NOTIFICATIONS: 2,
+        SubscriberName.FRAUD_REVIEW: 1,
+    }

@@ -12,19 +12,14 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from shared.cache import reset_caches
 
-from request_response import api, idempotency, settings, store
+from request_response import api
+from request_response.contract import ENV_IDEMPOTENCY_TABLE_NAME, ENV_TABLE_NAME
 from tests.samples import load_event
 
 TABLE_NAME = "items-test"
 IDEMPOTENCY_TABLE_NAME = "idempotency-test"
-
-
-def _clear_caches() -> None:
-    settings.get_settings.cache_clear()
-    store.dynamodb_resource.cache_clear()
-    store.item_store.cache_clear()
-    idempotency.idempotent_creator.cache_clear()
 
 
 @dataclass
@@ -44,14 +39,14 @@ class Tables:
 @pytest.fixture
 def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tables]:
     """Both tables in moto, the function's environment pointing at them, caches fresh."""
-    monkeypatch.setenv("TABLE_NAME", TABLE_NAME)
-    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", IDEMPOTENCY_TABLE_NAME)
+    monkeypatch.setenv(ENV_TABLE_NAME, TABLE_NAME)
+    monkeypatch.setenv(ENV_IDEMPOTENCY_TABLE_NAME, IDEMPOTENCY_TABLE_NAME)
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "request_response")
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "request-response-api")
     # Metrics() read its namespace when pytest imported the handler, before the autouse
     # environment existed; in Lambda the environment is there before the import.
     monkeypatch.setattr(api.metrics, "namespace", os.environ["POWERTOOLS_METRICS_NAMESPACE"])
-    _clear_caches()
+    reset_caches()
     with mock_aws():
         dynamodb = boto3.resource("dynamodb")
         created = []
@@ -65,7 +60,7 @@ def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tables]:
                 )
             )
         yield Tables(items=created[0], idempotency=created[1])
-    _clear_caches()
+    reset_caches()
 
 
 EventFactory = Callable[..., dict[str, Any]]

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 from botocore.stub import Stubber
-
-from request_response import store
+from shared import aws
 
 pytestmark = pytest.mark.usefixtures("tables")
 
@@ -165,7 +164,7 @@ def test_overlong_page_token_is_422(make_event, invoke):
 
 def test_throttled_table_is_503_with_retry_after(make_event, invoke):
     # GIVEN DynamoDB throttling every attempt at a Scan
-    client = store.dynamodb_resource().meta.client
+    client = aws.resource("dynamodb").meta.client
     with Stubber(client) as stubber:
         stubber.add_client_error(
             "scan",

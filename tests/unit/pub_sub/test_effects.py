@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 
+from pub_sub.contract import EventType, SubscriberName
 from pub_sub.errors import InvalidOrderEventError, UnexpectedEventError
-from pub_sub.logic import EFFECTS, LedgerUpdate, effects_for
-from pub_sub.models import EventType, OrderEvent, SubscriberName
+from pub_sub.logic import EFFECTS, effects_for
+from pub_sub.models import LedgerUpdate, OrderEvent
 
 AUDIT = {
     "last_event_id": "3f1c2a9e-7b4d-4e21-9c55-0d8f6a1b2c01",
@@ -23,13 +24,13 @@ def test_fulfilment_reserves_stock_for_a_placed_order(order_event: Callable[...,
     assert updates == (
         LedgerUpdate(
             pk="ORDER#ORD-1001",
-            sk="fulfilment",
+            sk=SubscriberName.FULFILMENT,
             add={"reservations": 1},
             set={
                 "status": "stock_reserved",
                 "amount": Decimal("42.5"),
                 "currency": "EUR",
-                "last_event_type": "order_placed",
+                "last_event_type": EventType.ORDER_PLACED,
                 **AUDIT,
             },
         ),
@@ -37,14 +38,16 @@ def test_fulfilment_reserves_stock_for_a_placed_order(order_event: Callable[...,
 
 
 def test_fulfilment_releases_stock_for_a_cancelled_order(order_event: Callable[..., OrderEvent]):
-    updates = effects_for(SubscriberName.FULFILMENT, order_event(event_type="order_cancelled"))
+    updates = effects_for(
+        SubscriberName.FULFILMENT, order_event(event_type=EventType.ORDER_CANCELLED)
+    )
 
     assert updates == (
         LedgerUpdate(
             pk="ORDER#ORD-1001",
-            sk="fulfilment",
+            sk=SubscriberName.FULFILMENT,
             add={"releases": 1},
-            set={"status": "stock_released", "last_event_type": "order_cancelled", **AUDIT},
+            set={"status": "stock_released", "last_event_type": EventType.ORDER_CANCELLED, **AUDIT},
         ),
     )
 
@@ -52,8 +55,8 @@ def test_fulfilment_releases_stock_for_a_cancelled_order(order_event: Callable[.
 @pytest.mark.parametrize(
     ("event_type", "text"),
     [
-        ("order_shipped", "Your order ORD-1001 has shipped."),
-        ("order_cancelled", "Your order ORD-1001 was cancelled."),
+        (EventType.ORDER_SHIPPED, "Your order ORD-1001 has shipped."),
+        (EventType.ORDER_CANCELLED, "Your order ORD-1001 was cancelled."),
     ],
 )
 def test_notifications_records_a_notice_to_the_customer(
@@ -64,7 +67,7 @@ def test_notifications_records_a_notice_to_the_customer(
     assert updates == (
         LedgerUpdate(
             pk="ORDER#ORD-1001",
-            sk="notifications",
+            sk=SubscriberName.NOTIFICATIONS,
             add={"notifications_sent": 1},
             set={
                 "recipient": "CUST-17",
@@ -79,7 +82,7 @@ def test_notifications_records_a_notice_to_the_customer(
 def test_notifications_cannot_address_an_order_without_customer(
     order_event: Callable[..., OrderEvent],
 ):
-    event = order_event(event_type="order_shipped", customer_id=None)
+    event = order_event(event_type=EventType.ORDER_SHIPPED, customer_id=None)
 
     with pytest.raises(InvalidOrderEventError, match="need a customer_id"):
         effects_for(SubscriberName.NOTIFICATIONS, event)
@@ -93,14 +96,14 @@ def test_fraud_review_opens_a_review_and_counts_it_for_the_day(
     assert updates == (
         LedgerUpdate(
             pk="ORDER#ORD-1001",
-            sk="fraud_review",
+            sk=SubscriberName.FRAUD_REVIEW,
             add={"reviews_requested": 1},
             set={
                 "status": "pending_review",
                 "amount": Decimal(1250),
                 "currency": "EUR",
                 "customer_id": "CUST-17",
-                "last_event_type": "order_placed",
+                "last_event_type": EventType.ORDER_PLACED,
                 **AUDIT,
             },
         ),
@@ -115,10 +118,10 @@ def test_fraud_review_opens_a_review_and_counts_it_for_the_day(
 @pytest.mark.parametrize(
     ("subscriber", "event_type"),
     [
-        (SubscriberName.FULFILMENT, "order_shipped"),
-        (SubscriberName.NOTIFICATIONS, "order_placed"),
-        (SubscriberName.FRAUD_REVIEW, "order_shipped"),
-        (SubscriberName.FRAUD_REVIEW, "order_cancelled"),
+        (SubscriberName.FULFILMENT, EventType.ORDER_SHIPPED),
+        (SubscriberName.NOTIFICATIONS, EventType.ORDER_PLACED),
+        (SubscriberName.FRAUD_REVIEW, EventType.ORDER_SHIPPED),
+        (SubscriberName.FRAUD_REVIEW, EventType.ORDER_CANCELLED),
     ],
 )
 def test_an_event_the_filter_should_have_dropped_is_an_error(

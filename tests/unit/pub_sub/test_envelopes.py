@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from pub_sub.contract import EventType
 from pub_sub.errors import InvalidOrderEventError, MalformedMessageError, PoisonMessageError
 from pub_sub.logic import parse_order_event, unwrap_message
-from pub_sub.models import EventType
 
 
 def test_envelope_and_raw_bodies_unwrap_to_the_same_message(

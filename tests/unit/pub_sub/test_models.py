@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from pub_sub.models import EventType, OrderEvent
+from pub_sub.contract import EventType
+from pub_sub.models import OrderEvent
 
 
 def test_sample_events_are_valid_order_events(sample_event: Callable[[str], dict[str, Any]]):

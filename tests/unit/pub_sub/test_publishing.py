@@ -8,16 +8,8 @@ from typing import Any
 import pytest
 
 from pub_sub.errors import InvalidPublishRequestError, PublishBatchRefusedError, PublishFailedError
-from pub_sub.logic import (
-    BatchOutcome,
-    EntryFailure,
-    PublishEntry,
-    chunks,
-    parse_publish_request,
-    publish_all,
-    publish_entries,
-)
-from pub_sub.models import OrderEvent
+from pub_sub.logic import chunks, parse_publish_request, publish_all, publish_entries
+from pub_sub.models import BatchOutcome, EntryFailure, OrderEvent, PublishEntry
 
 
 @pytest.fixture

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from shared import aws
+from shared.cache import cached
 
 from request_response.errors import ItemNotFoundError, StorageUnavailableError
 from request_response.logic import ItemChange, rejected_write_error
 from request_response.models import Item, timestamp_text
-from request_response.settings import get_settings
+from request_response.settings import api_settings
 
 #: Errors that mean "try again later" once the SDK's own retries are spent.
 _TRANSIENT_ERRORS = frozenset(
@@ -23,12 +22,6 @@ _TRANSIENT_ERRORS = frozenset(
         "InternalServerError",
         "ServiceUnavailable",
     }
-)
-
-#: Short timeouts and a few standard retries fit inside the function's 10 s timeout and
-#: API Gateway's 30 s integration timeout, leaving room to answer 503 instead of timing out.
-_BOTO_CONFIG = Config(
-    connect_timeout=2, read_timeout=3, retries={"mode": "standard", "max_attempts": 3}
 )
 
 
@@ -159,13 +152,7 @@ class ItemStore:
             raise
 
 
-@functools.cache
-def dynamodb_resource() -> Any:
-    """One DynamoDB resource per execution environment, created on first use."""
-    return boto3.resource("dynamodb", config=_BOTO_CONFIG)
-
-
-@functools.cache
+@cached
 def item_store() -> ItemStore:
-    """The store over this function's items table (`TABLE_NAME`)."""
-    return ItemStore(dynamodb_resource().Table(get_settings().table_name))
+    """The store over this function's items table (its name from the settings)."""
+    return ItemStore(aws.resource("dynamodb").Table(api_settings().table_name))

@@ -1,0 +1,168 @@
+"""The one list of patterns: it drives the stacks, their outputs, the demo, the e2e tests, README.
+
+Standard library only (and the patterns' contract modules, which are too), so the demo and
+`localcloud run` read it without loading the CDK; a stack class is imported when asked for.
+Adding a pattern is one entry here plus its modules (see README's "Adding a pattern").
+
+`python -m infra.registry` prints README's pattern table.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from pub_sub import contract as pub_sub_contract
+from request_response import contract as request_response_contract
+
+#: Every stack's output with the ARN of its alarm topic (subscribe to it to get the alarms).
+OUTPUT_ALARM_TOPIC_ARN = "AlarmTopicArn"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pattern:
+    """One distributed-systems pattern and where each of its parts lives.
+
+    `name` is the module name in `infra/patterns/`, `functions/`, `demo/`, `tests/`,
+    `events/` and `docs/patterns/`; `stack_name` is what `cdk deploy` takes. A pattern
+    without `stack` is planned: it appears in README's table only.
+    """
+
+    name: str
+    title: str
+    stack_name: str
+    summary: str
+    #: `module:Class` of its stack, imported on demand (`stack_class()`).
+    stack: str | None = None
+    #: The module of its demo scenario (a `run(cloud)` function), driven by `make demo`.
+    scenario: str | None = None
+    #: The stack's outputs, in order; the stack must create exactly these.
+    outputs: tuple[str, ...] = ()
+
+    @property
+    def done(self) -> bool:
+        return self.stack is not None
+
+    @property
+    def doc_page(self) -> str:
+        return f"docs/patterns/{self.name}.md"
+
+    def stack_class(self) -> Any:
+        """The pattern's `aws_cdk.Stack` subclass (importing it loads the CDK)."""
+        if self.stack is None:
+            raise LookupError(f"pattern {self.name} has no stack yet")
+        module_name, class_name = self.stack.split(":")
+        return getattr(importlib.import_module(module_name), class_name)
+
+    def readme_row(self) -> str:
+        title = f"[{self.title}]({self.doc_page})" if self.done else self.title
+        status = "done" if self.done else "planned"
+        return f"| {title} | `{self.stack_name}` | {self.summary} | {status} |"
+
+
+PATTERNS: tuple[Pattern, ...] = (
+    Pattern(
+        name="request_response",
+        title="Request-response",
+        stack_name="RequestResponse",
+        summary="HTTP API -> Lambda -> DynamoDB: validated resource API, pagination, "
+        "optimistic concurrency, idempotent create, OpenAPI",
+        stack="infra.stacks:RequestResponseStack",
+        scenario="demo.request_response",
+        outputs=(
+            request_response_contract.OUTPUT_API_URL,
+            request_response_contract.OUTPUT_ITEMS_TABLE_NAME,
+            OUTPUT_ALARM_TOPIC_ARN,
+        ),
+    ),
+    Pattern(
+        name="pub_sub",
+        title="Pub-sub",
+        stack_name="PubSub",
+        summary="publisher -> encrypted SNS topic -> three filtered SQS subscribers (attribute "
+        "and message-body filters, raw delivery), partial batch failures, idempotent "
+        "consumers, DLQs",
+        stack="infra.stacks:PubSubStack",
+        scenario="demo.pub_sub",
+        outputs=(
+            pub_sub_contract.OUTPUT_TOPIC_ARN,
+            pub_sub_contract.OUTPUT_PUBLISHER_FUNCTION_NAME,
+            pub_sub_contract.OUTPUT_LEDGER_TABLE_NAME,
+            *(
+                output
+                for subscriber in pub_sub_contract.SubscriberName
+                for output in (
+                    pub_sub_contract.output_queue_url(subscriber),
+                    pub_sub_contract.output_dead_letter_queue_url(subscriber),
+                )
+            ),
+            OUTPUT_ALARM_TOPIC_ARN,
+        ),
+    ),
+    Pattern(
+        name="peer_to_peer",
+        title="Peer to peer",
+        stack_name="PeerToPeer",
+        summary="Lambda services calling each other, Cloud Map discovery, circuit breaker",
+    ),
+    Pattern(
+        name="api_gateway",
+        title="API gateway",
+        stack_name="ApiGateway",
+        summary="REST API with authorizer, usage plans, validation, service integration",
+    ),
+    Pattern(
+        name="event_sourcing",
+        title="Event sourcing",
+        stack_name="EventSourcing",
+        summary="DynamoDB event store, streams -> projections, snapshots",
+    ),
+    Pattern(
+        name="etl",
+        title="ETL",
+        stack_name="Etl",
+        summary="sources -> transform -> Parquet in S3, registered in Glue",
+    ),
+    Pattern(
+        name="batching",
+        title="Batching",
+        stack_name="Batching",
+        summary="large SQS batches, batching window, bulk writes",
+    ),
+    Pattern(
+        name="stream_processing",
+        title="Stream processing",
+        stack_name="StreamProcessing",
+        summary="Kinesis, tumbling windows, bisect on error, on-failure destination",
+    ),
+    Pattern(
+        name="orchestration",
+        title="Orchestration",
+        stack_name="Orchestration",
+        summary="Step Functions saga: Retry, Catch + compensation, Choice, Parallel, Map",
+    ),
+)
+
+
+def deployable() -> tuple[Pattern, ...]:
+    """The patterns with a stack, in README order: what the app synthesizes and deploys."""
+    return tuple(pattern for pattern in PATTERNS if pattern.done)
+
+
+def pattern(name: str) -> Pattern:
+    """The pattern called `name` (its module name); raises `KeyError` naming the known ones."""
+    for candidate in PATTERNS:
+        if candidate.name == name:
+            return candidate
+    raise KeyError(f"no pattern {name!r}; known: {', '.join(p.name for p in PATTERNS)}")
+
+
+def readme_table() -> str:
+    """README's "Patterns" table, one row per pattern."""
+    header = "| pattern | stack | what it shows | status |\n|---|---|---|---|\n"
+    return header + "\n".join(pattern.readme_row() for pattern in PATTERNS) + "\n"
+
+
+if __name__ == "__main__":
+    print(readme_table(), end="")

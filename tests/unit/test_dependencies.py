@@ -1,0 +1,53 @@
+"""Who may import whom: Lambda code stands alone, and infra takes only contracts from it."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+FUNCTIONS = PROJECT / "functions"
+#: Top-level packages of the Lambda asset root, importable as Lambda imports them.
+FUNCTION_PACKAGES = {path.name for path in FUNCTIONS.iterdir() if (path / "__init__.py").exists()}
+PROJECT_PACKAGES = {"infra", "localcloud", "demo", "tests", "bench", "functions"}
+
+
+def _imports(paths: Iterator[Path]) -> Iterator[tuple[str, str]]:
+    """(file, imported module) for every absolute import; `from a import b` yields `a.b`."""
+    for path in paths:
+        where = str(path.relative_to(PROJECT))
+        for node in ast.walk(ast.parse(path.read_text(), filename=where)):
+            if isinstance(node, ast.Import):
+                yield from ((where, alias.name) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                yield from ((where, f"{node.module}.{alias.name}") for alias in node.names)
+
+
+def test_functions_import_neither_infra_nor_localcloud_nor_the_demo():
+    offending = [
+        (where, module)
+        for where, module in _imports(FUNCTIONS.rglob("*.py"))
+        if module.split(".")[0] in PROJECT_PACKAGES
+    ]
+    assert offending == []
+
+
+def test_infra_takes_only_contract_modules_from_the_functions():
+    offending = [
+        (where, module)
+        for where, module in _imports((PROJECT / "infra").rglob("*.py"))
+        if module.split(".")[0] in FUNCTION_PACKAGES
+        and module.split(".")[:2] != [module.split(".")[0], "contract"]
+    ]
+    assert offending == []
+
+
+def test_contract_modules_import_only_the_standard_library():
+    offending = [
+        (where, module)
+        for where, module in _imports(FUNCTIONS.glob("*/contract.py"))
+        if module.split(".")[0] not in sys.stdlib_module_names | {"__future__"}
+    ]
+    assert offending == []
