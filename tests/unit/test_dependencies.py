@@ -12,7 +12,6 @@ PROJECT = Path(__file__).resolve().parents[2]
 FUNCTIONS = PROJECT / "functions"
 #: Top-level packages of the Lambda asset root, importable as Lambda imports them.
 FUNCTION_PACKAGES = {path.name for path in FUNCTIONS.iterdir() if (path / "__init__.py").exists()}
-PROJECT_PACKAGES = {"infra", "localcloud", "demo", "tests", "bench", "functions"}
 
 
 def _imports(paths: Iterator[Path]) -> Iterator[tuple[str, str]]:
