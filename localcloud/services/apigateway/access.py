@@ -1,6 +1,6 @@
 """Who may call a REST API method: Lambda authorizer policies, API keys, usage plans, throttles.
 
-The pieces the REST API front (`restapi.py`) applies before a request reaches its integration:
+The pieces the REST API front (`service.py`) applies before a request reaches its integration:
 an authorizer's IAM policy checked against the method ARN, its cached decisions, and the token
 buckets and quota counters of usage plans and stage method settings.
 """

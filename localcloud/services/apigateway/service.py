@@ -1,12 +1,12 @@
 """REST APIs (API Gateway v1) served by the API front, as API Gateway runs a request.
 
 A REST API is what the template's `AWS::ApiGateway::*` resources declared (the models in
-`restapi_models.py`, held in moto's API Gateway backend). A request to
+`models.py`, held in moto's API Gateway backend). A request to
 `/execute-api/{api_id}/{stage}/...` (or the API's AWS URL) goes through API Gateway's steps in
 its order: the stage and the resource (literal, `{param}` and greedy `{proxy+}` path parts,
 the method or `ANY`), the method's Lambda authorizer (cached decisions), its API key and usage
 plan (throttle, quota) and the stage's throttling, request validation, then the integration
-(`restapi_integrations.py`). Every refusal is a gateway response, customizable by the API's
+(`integrations.py`). Every refusal is a gateway response, customizable by the API's
 `AWS::ApiGateway::GatewayResponse`s; the backend is never called for a refused request.
 
 Throttles and the authorizer cache keep time with `clock` (monotonic seconds) and quotas with
@@ -88,7 +88,7 @@ class RestApis(Service):
         self.decisions = DecisionCache(lambda: self.clock())
         self.throttles = Throttles(lambda: self.clock(), lambda: self.calendar_clock())
 
-    # -- the extension contract ---------------------------------------------------------------
+    # -- the service contract -----------------------------------------------------------------
 
     def apis(self) -> list[dict[str, str]]:
         """Each REST API once per stage: a REST API's URL names its stage."""

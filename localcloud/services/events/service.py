@@ -68,7 +68,7 @@ class TargetError(Exception):
         self.retryable = retryable
 
 
-# -- the extension --------------------------------------------------------------------------
+# -- the service ----------------------------------------------------------------------------
 
 
 @dataclass
@@ -389,7 +389,7 @@ def _event_time(value: Any) -> str:
 # -- moto hooks ---------------------------------------------------------------------------
 
 
-def _rules_deliver_through_extension(original):
+def _rules_deliver_through_service(original):
     # moto delivers synchronously, to SQS and logs only, and raises on a Lambda target; its
     # PutEvents (and its other callers) reach every rule through this method.
     def send_to_targets(self, original_event: Any, transform_input: bool = True) -> None:
@@ -441,7 +441,7 @@ EventBridgeRules.HOOKS = (
     Hook(
         events_models.Rule,
         "send_to_targets",
-        _rules_deliver_through_extension,
+        _rules_deliver_through_service,
         why="Matched rules deliver to targets with AWS's rules",
         parameters=("self", "original_event", "transform_input"),
         replaces=True,

@@ -1,7 +1,8 @@
 """Kinesis and DynamoDB Streams event sources, delivered with Lambda's rules.
 
-moto keeps the streams (Kinesis shards, a table's stream shard) and the event source mappings;
-this service is the poller Lambda runs for each enabled mapping:
+moto keeps the streams (Kinesis shards, a table's stream shard); this service is the poller of
+every stream source (`SOURCES`): for each `Subscription` (a Lambda event source mapping, or a
+Pipe) it reads and delivers with Lambda's rules:
 
 - one lane per shard (`ParallelizationFactor` lanes, partition keys hashed onto them), one
   batch in flight per lane, so the records of a partition key are delivered in order;
@@ -20,9 +21,9 @@ this service is the poller Lambda runs for each enabled mapping:
   record age;
 - a changed `ParallelizationFactor` applies once none of the shard's lanes has a batch in
   flight or a tumbling window open;
-- `FilterCriteria` (`event_filters`): a record no filter matches is dropped as it is read, so
-  it never joins a batch and the checkpoint moves past it; criteria Lambda refuses fail
-  `CreateEventSourceMapping` and `UpdateEventSourceMapping`.
+- `FilterCriteria` (`localcloud.rules.filter_criteria`): a record no filter matches is
+  dropped as it is read, so it never joins a batch and the checkpoint moves past it;
+  criteria Lambda refuses fail `CreateEventSourceMapping` and `UpdateEventSourceMapping`.
 
 Time: waits (batching window, retry backoff) are scaled by the engine's `time_scale`; under
 `fast_forward` each wait counts as elapsed, and the backoff a failing batch skips still ages
