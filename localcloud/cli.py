@@ -236,6 +236,8 @@ def _cdk_command() -> list[str]:
     local = Path("node_modules/.bin/cdk")
     if local.exists():
         return [str(local)]
+    if shutil.which("cdk"):
+        return ["cdk"]  # a CDK CLI installed outside the project
     if shutil.which("npx"):
         return ["npx", "--no-install", "cdk"]
     raise CommandError("the CDK CLI is not installed here: run `npm ci` (or `make install`)")

@@ -42,13 +42,21 @@ from urllib.parse import urlsplit
 from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.awslambda import models as lambda_models
 from moto.awslambda.models import lambda_backends
+from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.utils import unix_time, unix_time_millis
 from moto.sns import models as sns_models
 from moto.sns.models import sns_backends
 from moto.sqs import models as sqs_models
 from moto.sqs.models import sqs_backends
 
-from localcloud import apifront, cloudformation, delivery
+from localcloud import (
+    apifront,
+    cloudformation,
+    delivery,
+    dynamodb_transactions,
+    local_calls,
+    sqs_index,
+)
 from localcloud.apifront import HttpRequest, HttpResponse
 from localcloud.extension import Extension, extension_classes
 from localcloud.runner import CodeStore, FunctionRunner, Invocation, LocalFunction
@@ -129,6 +137,9 @@ class Engine:
         self._stopping = threading.Event()
         self.extensions: list[Extension] = [cls(self) for cls in extension_classes()]
         self._models_added: list[str] = []
+        # Set by the server: answers a handler's AWS SDK request to the endpoint in this
+        # process, given the request and the handler's chain (see `local_calls`).
+        self.answer_locally: Any = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -136,7 +147,12 @@ class Engine:
         global _active
         if _active is not None:
             raise EngineError("a localcloud engine is already running in this process")
-        patches = [*cloudformation.PATCHES, *_PATCHES]
+        patches = [
+            *cloudformation.PATCHES,
+            *_PATCHES,
+            *dynamodb_transactions.PATCHES,
+            *sqs_index.PATCHES,
+        ]
         for extension in self.extensions:
             patches.extend(extension.PATCHES)
             for model in extension.MODELS:
@@ -494,9 +510,10 @@ class Engine:
         batch_size = int(mapping.batch_size or 10)
         window = float(mapping.max_batch_window or 0)
         pending = self._pending.setdefault(mapping.uuid, _PendingBatch())
-        if fast_forward and not pending.messages:
+        if fast_forward and not pending.messages and not sqs_index.has_visible_messages(queue):
             # Settling takes every wait as over: messages back from a failed batch (still in
-            # their visibility timeout) and delayed messages are receivable now.
+            # their visibility timeout) and delayed messages are receivable now, once the
+            # visible ones are taken (checked first: this walks the whole queue).
             for message in queue._messages:
                 message.visible_at = 0
                 message.delayed_until = 0
@@ -799,6 +816,23 @@ def _handler_requests_carry_their_chain(original):
     return putrequest
 
 
+def _handler_calls_answered_in_process(original):
+    # moto's stubber answers botocore requests only under `mock_aws`; under `localcloud up` a
+    # handler's request to the endpoint is answered here instead of crossing the socket back
+    # into this process (see `local_calls`). Any other request goes on as before.
+    def __call__(self, event_name, request, **kwargs):  # noqa: N807 - replaces __call__
+        engine = _active
+        if not self.enabled and engine is not None and engine.answer_locally is not None:
+            chain = engine.runner.chain_of_current_thread()
+            if chain is not None and local_calls.is_endpoint_request(
+                request.url, engine.endpoint_url or ""
+            ):
+                return engine.answer_locally(request, chain=chain)
+        return original(self, event_name, request, **kwargs)
+
+    return __call__
+
+
 def _is_endpoint(endpoint_url: str, host: str, port: int | None) -> bool:
     endpoint = urlsplit(endpoint_url)
     return port == endpoint.port and host in (endpoint.hostname, "localhost", "127.0.0.1")
@@ -853,6 +887,7 @@ def _attributes_cheap_while_sending(original):
 
 _PATCHES: list[tuple[Any, str, Any]] = [
     (http.client.HTTPConnection, "putrequest", _handler_requests_carry_their_chain),
+    (BotocoreStubber, "__call__", _handler_calls_answered_in_process),
     (sqs_models.SQSBackend, "send_message", _send_marks_its_queue),
     (sqs_models.Queue, "attributes", _attributes_cheap_while_sending),
     (
