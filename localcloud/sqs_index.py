@@ -49,6 +49,24 @@ def has_visible_messages(queue: Any) -> bool:
     return bool(_VisibleMessages(queue._messages))
 
 
+def _counted_with_one_clock_reading(visible: bool | None, delayed: bool | None):
+    # GetQueueAttributes counts the queue's messages three ways, and moto reads the clock
+    # twice per message for each count; one reading per count gives the same numbers.
+    def wrap(original):
+        def count(self):
+            now = unix_time_millis()
+            return sum(
+                1
+                for message in self._messages
+                if (visible is None or (now > message.visible_at) == visible)
+                and (delayed is None or (now < message.delayed_until) == delayed)
+            )
+
+        return property(count)
+
+    return wrap
+
+
 def _receive_marks_its_queue(original):
     def receive_message(self, queue_name, *args, **kwargs):
         _receiving.queue = self.get_queue(queue_name)
@@ -133,4 +151,19 @@ PATCHES: list[tuple[Any, str, Any]] = [
     (sqs_models.Queue, "delete_message", _delete_through_index),
     (sqs_models, "generate_receipt_handle", _receipt_handle_from_random_bytes),
     (sqs_models, "deepcopy", _received_copies_shallow),
+    (
+        sqs_models.Queue,
+        "approximate_number_of_messages",
+        _counted_with_one_clock_reading(visible=True, delayed=False),
+    ),
+    (
+        sqs_models.Queue,
+        "approximate_number_of_messages_not_visible",
+        _counted_with_one_clock_reading(visible=False, delayed=None),
+    ),
+    (
+        sqs_models.Queue,
+        "approximate_number_of_messages_delayed",
+        _counted_with_one_clock_reading(visible=None, delayed=True),
+    ),
 ]
