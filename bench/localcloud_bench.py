@@ -5,16 +5,15 @@ It prints figures and asserts nothing about time; the only checks are that the w
 was done (every invoke succeeded, every message and record was processed once, every
 execution succeeded, every request answered 200). From the repository root:
 
-    make bench BENCH_ARGS="--messages 1000 --demo --e2e"
+    make bench BENCH_ARGS="--messages 1000 --demo --e2e --load --orders 2000"
     .venv/bin/python -m bench.localcloud_bench [--messages N] [--records N] [--calls N]
-        [--requests N] [--states N] [--demo] [--e2e]
+        [--requests N] [--states N] [--demo] [--e2e] [--load [--orders N] [--depths N,N]]
 
 The Kinesis, Step Functions and REST API measures also run alone, with their own options:
 `python -m bench.streams_bench`, `bench.stepfunctions_bench`, `bench.restapi_bench`.
 
-SQS figures depend on the queue's depth, not only on localcloud: moto's SQS reads every
-message of the queue for each message sent or received, so sending and settling a backlog
-take time quadratic in its size (10,000 messages take minutes).
+Receiving and deleting no longer walk the whole queue (`localcloud.sqs_index`), so settling a
+backlog takes time in proportion to its size; `--load` prints delivery at several depths.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import restapi_bench, stepfunctions_bench, streams_bench
+from bench import load_bench, restapi_bench, stepfunctions_bench, streams_bench
 from bench.templates import python_function, service_role
 from localcloud import LocalCloud
 from localcloud.core.assembly import write_assembly
@@ -327,6 +326,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--calls", type=int, default=2000, help="invokes to time, each way")
     parser.add_argument("--demo", action="store_true", help="also time `make demo`")
     parser.add_argument("--e2e", action="store_true", help="also time the end-to-end tests")
+    parser.add_argument(
+        "--load",
+        action="store_true",
+        help="also run the load benchmark (bench.load_bench: PubSub under localcloud up, "
+        "warm invoke, SIGTERM, RSS, delivery by queue depth), sized by --orders and --depths",
+    )
+    load_bench.add_arguments(parser)
     args = parser.parse_args(argv)
 
     # moto warns about every template resource it does not model; none matter here.
@@ -346,6 +352,19 @@ def main(argv: list[str] | None = None) -> None:
         paths = [path for path in E2E_TEST_PATHS if (ROOT / path).is_dir()]
         command = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider"]
         bench_command(figures, "e2e tests", command)
+
+    if args.load:
+        print("\n7. Load")
+        report = load_bench.Report()
+        load_bench.run(
+            report,
+            orders=args.orders,
+            depths=[int(depth) for depth in args.depths.split(",") if depth],
+            up=not args.no_up,
+            invoke_calls=args.invoke_calls,
+        )
+        for row in report.rows:
+            figures.rows.append((row.measure, f"{row.value} (target {row.target or '-'})"))
 
     print(f"\nSummary (Python {sys.version.split()[0]})\n")
     print(figures.table())

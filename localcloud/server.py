@@ -10,6 +10,7 @@ One port serves three things:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -24,7 +25,7 @@ from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from localcloud.core import apifront
+from localcloud.core import apifront, local_calls
 from localcloud.core.apifront import HttpRequest
 from localcloud.core.engine import CHAIN_HEADER, Engine, serving_chain
 
@@ -89,11 +90,14 @@ class LocalCloudServer:
             credentials=LAMBDA_CREDENTIALS,
         )
         self.engine.start()
-        moto_app = DomainDispatcherApplication(create_backend_app)
+        front = _Front(self.engine, DomainDispatcherApplication(create_backend_app))
+        self.engine.answer_locally = functools.partial(
+            local_calls.answer, front, chain_header=CHAIN_HEADER, raw_headers_key=RAW_HEADERS_KEY
+        )
         self._server = make_server(
             self.host,
             self.port,
-            _Front(self.engine, moto_app),
+            front,
             threaded=True,
             request_handler=_QuietRequestHandler,
         )

@@ -33,8 +33,9 @@ from typing import Any, TypeVar, cast, overload
 from urllib.parse import urlsplit
 
 from moto.awslambda.models import lambda_backends
+from moto.core.botocore_stubber import BotocoreStubber
 
-from localcloud.core import apifront, cloudformation
+from localcloud.core import apifront, cloudformation, local_calls
 from localcloud.core.apifront import HttpRequest, HttpResponse
 from localcloud.core.clock import Clock
 from localcloud.core.hooks import Hook, InstalledHooks
@@ -96,6 +97,9 @@ class Engine:
         self._delivery_lock = threading.RLock()
         self._state_lock = threading.Lock()
         self._hooks: InstalledHooks | None = None
+        # Set by the server: answers a handler's AWS SDK request to the endpoint in this
+        # process, given the request and the handler's chain (see `local_calls`).
+        self.answer_locally: Any = None
         self._background: threading.Thread | None = None
         self._stopping = threading.Event()
         self.services: list[Service] = [cls(self) for cls in service_classes()]
@@ -379,6 +383,23 @@ def _handler_requests_carry_their_chain(original):
     return putrequest
 
 
+def _handler_calls_answered_in_process(original):
+    # moto's stubber answers botocore requests only under `mock_aws`; under `localcloud up` a
+    # handler's request to the endpoint is answered here instead of crossing the socket back
+    # into this process (see `local_calls`). Any other request goes on as before.
+    def __call__(self, event_name, request, **kwargs):  # noqa: N807 - replaces __call__
+        engine = _active
+        if not self.enabled and engine is not None and engine.answer_locally is not None:
+            chain = engine.runner.chain_of_current_thread()
+            if chain is not None and local_calls.is_endpoint_request(
+                request.url, engine.endpoint_url or ""
+            ):
+                return engine.answer_locally(request, chain=chain)
+        return original(self, event_name, request, **kwargs)
+
+    return __call__
+
+
 def _is_endpoint(endpoint_url: str, host: str, port: int | None) -> bool:
     endpoint = urlsplit(endpoint_url)
     return port == endpoint.port and host in (endpoint.hostname, "localhost", "127.0.0.1")
@@ -399,6 +420,13 @@ def serving_chain(chain: str | None) -> Iterator[None]:
 
 
 HOOKS: tuple[Hook, ...] = (
+    Hook(
+        BotocoreStubber,
+        "__call__",
+        _handler_calls_answered_in_process,
+        why="A handler's SDK call to the endpoint is answered in-process",
+        parameters=("self", "event_name", "request", "**kwargs"),
+    ),
     Hook(
         http.client.HTTPConnection,
         "putrequest",

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 SERVICES: tuple[str, ...] = (
     "localcloud.services.awslambda.service:Functions",
     "localcloud.services.sqs.service:Queues",
+    "localcloud.services.dynamodb.service:TransactionalTables",
     "localcloud.services.sns.service:Topics",
     "localcloud.services.apigatewayv2.service:HttpApis",
     "localcloud.services.streams.service:StreamEventSources",

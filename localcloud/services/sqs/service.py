@@ -25,6 +25,7 @@ from localcloud.core.hooks import Hook
 from localcloud.core.service import DeliveryError, Message, Service
 from localcloud.rules import lambda_delivery
 from localcloud.rules.filter_criteria import filter_patterns, record_passes
+from localcloud.services.sqs import index
 
 
 @dataclass
@@ -79,9 +80,10 @@ class Queues(Service):
         batch_size = int(mapping.batch_size or 10)
         window = float(mapping.max_batch_window or 0)
         pending = self._pending.setdefault(subscription.key, _PendingBatch())
-        if fast_forward and not pending.messages:
+        if fast_forward and not pending.messages and not index.has_visible_messages(queue):
             # Settling takes every wait as over: messages back from a failed batch (still in
-            # their visibility timeout) and delayed messages are receivable now.
+            # their visibility timeout) and delayed messages are receivable now, once the
+            # visible ones are taken (checked first: this walks the whole queue).
             for message in queue._messages:
                 message.visible_at = 0
                 message.delayed_until = 0
@@ -246,6 +248,7 @@ def _fifo_queue_named_as_fifo(original):
 
 
 Queues.HOOKS = (
+    *index.HOOKS,
     Hook(
         sqs_models,
         "unix_time",

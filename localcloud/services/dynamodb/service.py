@@ -1,0 +1,123 @@
+"""DynamoDB TransactWriteItems that keeps only the items it touches for its rollback, not tables.
+
+moto backs up every table a transaction writes to with `copy.deepcopy(table)` before each
+TransactWriteItems, so one transaction costs time and memory in proportion to the table's
+size: a subscriber writing its ledger in a transaction per message slows down as the ledger
+grows. Here the transaction keeps a copy of each item it names (and the length of the
+table's stream) and restores those when moto rolls it back; while it runs, moto's whole-table
+copy on this thread hands back the table itself.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
+
+from localcloud.core.hooks import Hook
+from localcloud.core.service import Service
+
+_state = threading.local()
+
+
+class _CopyKeepingTables:
+    """Stands in for the `copy` module in moto's DynamoDB backend (see the module docstring)."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        if isinstance(value, Table) and getattr(_state, "in_transaction", False):
+            return value
+        return self._real.deepcopy(value, memo)
+
+
+def _touched_items(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple]:
+    """(table, hash key, range key, a copy of the item or None, stream length) per operation."""
+    saved = []
+    for entry in transact_items:
+        if len(entry) != 1:
+            continue  # moto refuses it before writing anything
+        op_type, op = next(iter(entry.items()))
+        table = backend.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+        if table is None:
+            continue
+        key = op.get("Item") if op_type == "Put" else op.get("Key")
+        try:
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_key = DynamoType(key[table.range_key_attr]) if table.has_range_key else None
+            item = table.get_item(hash_key, range_key)
+        except Exception:  # noqa: S112 - a malformed key: moto refuses it and writes nothing
+            continue
+        stream = table.stream_shard
+        saved.append(
+            (
+                table,
+                hash_key,
+                range_key,
+                copy.deepcopy(item),
+                len(stream.items) if stream is not None else None,
+            )
+        )
+    return saved
+
+
+def _restore(saved: list[tuple]) -> None:
+    for table, hash_key, range_key, item, stream_length in reversed(saved):
+        if range_key is not None:
+            if item is None:
+                table.items.get(hash_key, {}).pop(range_key, None)
+                if hash_key in table.items and not table.items[hash_key]:
+                    del table.items[hash_key]
+            else:
+                table.items[hash_key][range_key] = item
+        elif item is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = item
+        if stream_length is not None and table.stream_shard is not None:
+            del table.stream_shard.items[stream_length:]
+
+
+def _transact_write_items_keeps_touched_items(original):
+    def transact_write_items(self, transact_items):
+        saved = _touched_items(self, transact_items)
+        _state.in_transaction = True
+        try:
+            return original(self, transact_items)
+        except Exception:
+            _restore(saved)
+            raise
+        finally:
+            _state.in_transaction = False
+
+    return transact_write_items
+
+
+class TransactionalTables(Service):
+    """DynamoDB transactions that back up only the items they touch (see the module docstring)."""
+
+    NAME = "dynamodb"
+    HOOKS = (
+        Hook(
+            dynamodb_models,
+            "copy",
+            _CopyKeepingTables,
+            why="moto's whole-table copy before a transaction is left out",
+            parameters=None,
+        ),
+        Hook(
+            dynamodb_models.DynamoDBBackend,
+            "transact_write_items",
+            _transact_write_items_keeps_touched_items,
+            why="A transaction backs up and restores only the items it touches",
+            parameters=("self", "transact_items"),
+        ),
+    )

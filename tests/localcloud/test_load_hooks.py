@@ -1,0 +1,171 @@
+"""The moto hooks that keep SQS and DynamoDB fast under load answer as moto does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from localcloud.core.engine import Engine
+
+REGION = "eu-west-1"
+
+
+@pytest.fixture
+def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws(), Engine(region=REGION, code_root=tmp_path, time_scale=0.0) as running:
+        yield running
+
+
+def _queue(name: str = "work") -> tuple[object, str]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    return sqs, sqs.create_queue(QueueName=name)["QueueUrl"]
+
+
+def _depth(sqs, url: str) -> tuple[int, int]:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return (
+        int(attributes["ApproximateNumberOfMessages"]),
+        int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+    )
+
+
+def test_a_received_message_is_deleted_by_its_handle_and_only_it(engine: Engine):
+    sqs, url = _queue()
+    for n in range(5):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{n}")
+
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, VisibilityTimeout=30)
+    first, second = received["Messages"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
+
+    assert _depth(sqs, url) == (3, 1)
+    rest = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)
+    assert sorted(message["Body"] for message in rest["Messages"]) == ["m2", "m3", "m4"]
+    assert [first["Body"], second["Body"]] == ["m0", "m1"]
+
+
+def test_an_earlier_handle_still_deletes_and_a_deleted_one_is_accepted_again(engine: Engine):
+    sqs, url = _queue()
+    sqs.send_message(QueueUrl=url, MessageBody="again")
+    old = sqs.receive_message(QueueUrl=url, VisibilityTimeout=30)["Messages"][0]
+    sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=old["ReceiptHandle"], VisibilityTimeout=0
+    )
+    new = sqs.receive_message(QueueUrl=url, VisibilityTimeout=30)["Messages"][0]
+    assert new["ReceiptHandle"] != old["ReceiptHandle"]
+
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=old["ReceiptHandle"])
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=new["ReceiptHandle"])
+
+    assert _depth(sqs, url) == (0, 0)
+
+
+def test_an_unknown_handle_is_refused(engine: Engine):
+    sqs, url = _queue()
+    sqs.send_message(QueueUrl=url, MessageBody="kept")
+    sqs.receive_message(QueueUrl=url, VisibilityTimeout=30)
+
+    with pytest.raises(ClientError) as refused:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle="not-a-handle")
+
+    assert refused.value.response["Error"]["Code"] == "ReceiptHandleIsInvalid"
+    assert _depth(sqs, url) == (0, 1)
+
+
+def test_received_attributes_are_filtered_without_changing_the_queued_message(engine: Engine):
+    sqs, url = _queue()
+    attributes = {
+        "kind": {"DataType": "String", "StringValue": "order"},
+        "other": {"DataType": "String", "StringValue": "x"},
+    }
+    sqs.send_message(QueueUrl=url, MessageBody="m", MessageAttributes=attributes)
+    first = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["kind"], VisibilityTimeout=0)
+    second = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])
+
+    assert set(first["Messages"][0]["MessageAttributes"]) == {"kind"}
+    assert set(second["Messages"][0]["MessageAttributes"]) == {"kind", "other"}
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(engine: Engine):
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName="ledger",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    kept = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+    dynamodb.put_item(TableName="ledger", Item={**kept, "count": {"N": "1"}})
+    guard = {"pk": {"S": "z"}, "sk": {"S": "1"}}
+    dynamodb.put_item(TableName="ledger", Item=guard)
+
+    with pytest.raises(ClientError) as cancelled:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": "ledger",
+                        "Key": kept,
+                        "UpdateExpression": "ADD #c :one",
+                        "ExpressionAttributeNames": {"#c": "count"},
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {"Put": {"TableName": "ledger", "Item": {"pk": {"S": "b"}, "sk": {"S": "1"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": "ledger",
+                        "Key": guard,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    items = dynamodb.scan(TableName="ledger")["Items"]
+    assert sorted(items, key=lambda item: item["pk"]["S"]) == [
+        {**kept, "count": {"N": "1"}},
+        guard,
+    ]
+
+
+def test_a_committed_transaction_writes_every_item(engine: Engine):
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName="ledger",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+    dynamodb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": "ledger", "Item": {"pk": {"S": key}}}} for key in ("a", "b")
+        ]
+    )
+
+    assert sorted(item["pk"]["S"] for item in dynamodb.scan(TableName="ledger")["Items"]) == [
+        "a",
+        "b",
+    ]
