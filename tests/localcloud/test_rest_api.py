@@ -8,7 +8,7 @@ import pytest
 
 from localcloud.core.assembly import load_assembly
 from localcloud.services.apigateway.service import RestApis
-from tests.localcloud.apps import App, ref
+from localcloud.testing import App, ref
 from tests.localcloud.rest_apps import REST_BACKEND, RestApiBuilder
 
 

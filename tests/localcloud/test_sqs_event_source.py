@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from tests.localcloud.apps import SQS_CONSUMER, App, bodies, deliveries, ref
+from localcloud.testing import App, ref
+from tests.localcloud.apps import SQS_CONSUMER, bodies, deliveries
 
 
 def _consumer_app(

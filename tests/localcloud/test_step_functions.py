@@ -17,7 +17,8 @@ from localcloud import LocalCloud
 from localcloud.core.assembly import load_assembly
 from localcloud.server import LocalCloudServer
 from localcloud.services.stepfunctions.service import StepFunctions
-from tests.localcloud.apps import RECORDER, App, get_att, ref
+from localcloud.testing import App, get_att, ref
+from tests.localcloud.apps import RECORDER
 from tests.localcloud.sfn_apps import (
     FLAKY,
     TOKEN_KEEPER,
