@@ -403,13 +403,14 @@ def test_a_wait_takes_its_time_multiplied_by_the_time_scale(launch):
         {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 1000, "End": True}}},
     )
     cloud = launch(app)
-    cloud.engine.time_scale = 0.0005  # 1000 s -> 0.5 s
+    cloud.engine.time_scale = 0.001  # 1000 s -> 1 s
     sfn = cloud.client("stepfunctions")
 
     arn = sfn.start_execution(stateMachineArn=_machine_arn(cloud))["executionArn"]
 
-    time.sleep(0.1)
+    # THEN it is still waiting right after the start (the scaled wait lasts 1 s)...
     assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    # ...and ends on its own, in scaled real time
     deadline = time.monotonic() + 5
     while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
         assert time.monotonic() < deadline, "the scaled wait did not end"
