@@ -920,7 +920,11 @@ def test_stopping_an_execution_in_a_wait_aborts_it_before_stop_execution_answers
     cloud.engine.time_scale = 1.0  # the wait takes its hour, unless the stop ends it
     sfn = cloud.client("stepfunctions")
     arn = sfn.start_execution(stateMachineArn=_machine_arn(cloud))["executionArn"]
-    time.sleep(0.2)  # the execution is in its Wait state
+    # GIVEN the execution is in its Wait state (its own thread gets there, the test watches)
+    deadline = time.monotonic() + 5
+    while "WaitStateEntered" not in [event["type"] for event in history(cloud, arn)]:
+        assert time.monotonic() < deadline, "the execution never entered its Wait state"
+        time.sleep(0.01)
 
     sfn.stop_execution(executionArn=arn)
 
