@@ -43,8 +43,10 @@ lint: install ## ruff check + ruff format --check + the architecture's import co
 	$(VENV)/bin/ruff format --check .
 	PYTHONPATH=.:functions $(VENV)/bin/lint-imports --no-cache
 
-test: install lint ## Run the whole test suite (unit, functional, infra, lint)
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+# One worker per core; a module's tests stay on one worker, so a module-scoped server or deploy is
+# set up once. pytest exits 5 when it collects no test, which fails the target as any failure.
+test: install lint ## Run the whole test suite in parallel (unit, functional, infra, lint)
+	$(VENV)/bin/pytest -n auto --dist loadscope $(PYTEST_ARGS)
 
 format: install ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

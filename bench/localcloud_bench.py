@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from bench import load_bench, restapi_bench, stepfunctions_bench, streams_bench
-from bench.templates import python_function, service_role
 from localcloud import LocalCloud
 from localcloud.core.assembly import write_assembly
 from localcloud.core.runner import FunctionRunner, LocalFunction
+from localcloud.testing import python_function, service_role
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "LocalcloudBench"

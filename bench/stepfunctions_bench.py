@@ -23,9 +23,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from bench.templates import python_function, service_role
 from localcloud import LocalCloud
 from localcloud.core.assembly import write_assembly
+from localcloud.testing import python_function, service_role
 
 STACK = "StepFunctionsBench"
 

@@ -20,9 +20,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from bench.templates import python_function, service_role
 from localcloud import LocalCloud
 from localcloud.core.assembly import write_assembly
+from localcloud.testing import python_function, service_role
 
 STACK = "StreamsBench"
 PUT_BATCH = 500  # Kinesis's maximum records per PutRecords

@@ -1,5 +1,6 @@
 """Fixtures shared by every test level: a fake AWS environment, a Lambda context, and the
-synthesized app (once per session and stage, only for the tests that ask for it)."""
+synthesized app (once per run and stage, shared by parallel workers, only for the tests that
+ask for it)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.synth import CloudAssembly, synth
+from tests.synth import CloudAssembly, synth_once
 
 # The `localcloud` fixture: every stack deployed onto in-process localcloud.
 pytest_plugins = ["localcloud.pytest_plugin"]
@@ -79,11 +80,19 @@ def localcloud_assembly_dir(dev_assembly: CloudAssembly) -> Path:
     return dev_assembly.outdir
 
 
+def _run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every process of this run shares: under pytest-xdist each worker's base
+    temporary folder (`popen-gw<N>`) sits in the run's own; alone, the base folder is the run's.
+    """
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def dev_assembly(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
-    return synth(tmp_path_factory.mktemp("cdk-dev"), "dev")
+    return synth_once(_run_folder(tmp_path_factory), "dev")
 
 
 @pytest.fixture(scope="session")
 def prod_assembly(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
-    return synth(tmp_path_factory.mktemp("cdk-prod"), "prod")
+    return synth_once(_run_folder(tmp_path_factory), "prod")

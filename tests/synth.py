@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from aws_cdk.assertions import Template
+from typing import TYPE_CHECKING, Any
 
 from infra import registry
-from infra.application import build_app
+
+if TYPE_CHECKING:
+    from aws_cdk.assertions import Template
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,10 @@ class CloudAssembly:
     validation_report: dict[str, Any]
 
     def template(self, stack_name: str) -> Template:
+        # Imported when used: loading aws_cdk starts Node (seconds), which only the tests that
+        # read a template through CDK's assertions need.
+        from aws_cdk.assertions import Template
+
         return Template.from_json(self.templates[stack_name])
 
     def template_paths(self) -> list[Path]:
@@ -29,8 +35,32 @@ class CloudAssembly:
 
 
 def synth(outdir: Path, stage: str) -> CloudAssembly:
+    from infra.application import build_app  # imports aws_cdk, so Node: only for a synth
+
     # A cdk-nag finding makes synth() raise, so every test below fails if one appears.
     build_app(context={"stage": stage}, outdir=str(outdir)).synth()
+    return read_assembly(outdir)
+
+
+def synth_once(root: Path, stage: str) -> CloudAssembly:
+    """The app synthesized for `stage` into `root/cdk-<stage>`, by the first process to ask.
+
+    Parallel test processes share `root`: the others wait on the lock, then read what the first
+    wrote, so a run pays for one synth per stage whatever the number of processes.
+    """
+    outdir = root / f"cdk-{stage}"
+    finished = root / f"cdk-{stage}.synthesized"
+    with (root / f"cdk-{stage}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not finished.exists():
+            # A synth that failed half way in another process left a partial folder.
+            shutil.rmtree(outdir, ignore_errors=True)
+            synth(outdir, stage)
+            finished.touch()
+    return read_assembly(outdir)
+
+
+def read_assembly(outdir: Path) -> CloudAssembly:
     templates = {
         pattern.stack_name: json.loads((outdir / f"{pattern.stack_name}.template.json").read_text())
         for pattern in registry.deployable()

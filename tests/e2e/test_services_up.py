@@ -25,6 +25,7 @@ from botocore.config import Config
 
 from localcloud import cli
 from localcloud.server import LocalCloudServer
+from localcloud.services.apigateway.service import RestApis
 from tests.e2e.services_app.app import (
     API_KEY_VALUE,
     EVENT_DETAIL_TYPE,
@@ -84,12 +85,30 @@ class Seen:
         return [report["value"] for report in self.reports if report["kind"] == kind]
 
 
+class SkippingClock:
+    """The REST front's clock: real monotonic time, plus the seconds a test has skipped.
+
+    Throttle buckets refill with it, so a test skips a refill's seconds rather than sleeping
+    through them; it never runs backwards, which a bucket filled earlier would not expect.
+    """
+
+    def __init__(self) -> None:
+        self.skipped = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.skipped
+
+    def skip(self, seconds: float) -> None:
+        self.skipped += seconds
+
+
 @dataclass
 class Deployed:
     server: LocalCloudServer
     outputs: dict[str, str]
     api_url: str
     seen: Seen
+    clock: SkippingClock
 
     def client(self, service: str) -> Any:
         return _client(self.server, service)
@@ -128,7 +147,9 @@ def deployed(services_assembly: Path) -> Iterator[Deployed]:
             for api in server.engine.apis()
             if api["id"] in outputs["ApiUrl"] and api["url"].endswith("/live/")
         )
-        yield Deployed(server, outputs, api_url, Seen(server, outputs["SeenQueueUrl"]))
+        clock = SkippingClock()
+        server.engine.service(RestApis).clock = clock
+        yield Deployed(server, outputs, api_url, Seen(server, outputs["SeenQueueUrl"]), clock)
 
 
 def _request(
@@ -170,7 +191,7 @@ def test_the_rest_api_needs_a_token_and_a_key_and_throttles_past_the_burst(
 
     # The usage plan's bucket holds 2 requests and refills at 1 a second: once it is full
     # again, two requests in a row pass and the third, sent at once, is throttled.
-    time.sleep(2.5)
+    deployed.clock.skip(2.5)
     statuses = [_request(hello, headers={**key, "Authorization": "allow"}) for _ in range(3)]
     assert statuses == [allowed, allowed, (429, {"message": "Too Many Requests"})]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from localcloud import LocalCloud
-from tests.localcloud.apps import App
+from localcloud.testing import App
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from tests.localcloud.apps import App, get_att, ref
+from localcloud.testing import App, get_att, ref
 
 S3_CONSUMER = textwrap.dedent(
     '''

@@ -20,7 +20,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.localcloud.apps import App, get_att, ref
+from localcloud.testing import App, get_att, ref
 
 REST_BACKEND = textwrap.dedent(
     '''

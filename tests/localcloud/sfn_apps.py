@@ -18,7 +18,7 @@ import textwrap
 import uuid
 from typing import Any
 
-from tests.localcloud.apps import App, get_att, ref
+from localcloud.testing import App, get_att, ref
 
 WORKER = textwrap.dedent(
     '''

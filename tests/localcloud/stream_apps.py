@@ -10,7 +10,7 @@ import json
 import textwrap
 from typing import Any
 
-from tests.localcloud.apps import App, get_att, ref
+from localcloud.testing import App, get_att, ref
 
 STREAM_CONSUMER = textwrap.dedent(
     '''

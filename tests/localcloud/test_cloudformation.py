@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from localcloud.core.assembly import load_assembly
-from tests.localcloud.apps import API, App
+from localcloud.testing import App
+from tests.localcloud.apps import API
 
 
 def _api_app(*, colour: str = "blue") -> App:

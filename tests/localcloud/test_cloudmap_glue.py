@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from localcloud.core.assembly import load_assembly
-from tests.localcloud.apps import App, get_att, ref
+from localcloud.testing import App, get_att, ref
 
 PARQUET = "org.apache.hadoop.hive.ql.io.parquet"
 

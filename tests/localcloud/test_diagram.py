@@ -9,7 +9,7 @@ from typing import Any
 from localcloud.cli import main
 from localcloud.core.assembly import StackTemplate, write_assembly
 from localcloud.diagram import render
-from tests.localcloud.apps import get_att, ref
+from localcloud.testing import get_att, ref
 
 
 class Template:

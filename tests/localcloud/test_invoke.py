@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from localcloud.core.engine import EngineError
-from tests.localcloud.apps import RECORDER, App, bodies, drain, get_att, ref
+from localcloud.testing import App, get_att, ref
+from tests.localcloud.apps import RECORDER, bodies, drain
 from tests.localcloud.notification_apps import bucket, event_bus, rule, target
 
 

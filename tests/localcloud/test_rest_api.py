@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from localcloud.core.apifront import local_url
 from localcloud.core.assembly import load_assembly
 from localcloud.services.apigateway.service import RestApis
-from tests.localcloud.apps import App, ref
+from localcloud.testing import App, ref
 from tests.localcloud.rest_apps import REST_BACKEND, RestApiBuilder
 
 
@@ -157,7 +158,8 @@ def test_a_stage_that_does_not_exist_is_forbidden(launch):
     cloud = launch(_proxy_app())
     api_id = cloud.outputs("Stack")["ApiId"]
 
-    response = cloud.http("GET", f"http://localhost:4566/execute-api/{api_id}/staging/items")
+    # The in-process cloud serves no port: a local URL's host is never dialled.
+    response = cloud.http("GET", local_url("http://localhost", api_id) + "staging/items")
 
     assert (response.status, response.json()) == (403, {"message": "Forbidden"})
     assert cloud.invocations == []

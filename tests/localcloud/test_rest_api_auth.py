@@ -6,7 +6,7 @@ import pytest
 
 from localcloud.services.apigateway.access import policy_effect
 from localcloud.services.apigateway.service import RestApis
-from tests.localcloud.apps import App
+from localcloud.testing import App
 from tests.localcloud.rest_apps import AUTHORIZER, REST_BACKEND, RestApiBuilder, authorizer_events
 
 KEY_VALUE = "k" * 20 + "-gold"

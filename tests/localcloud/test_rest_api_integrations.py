@@ -8,7 +8,8 @@ import textwrap
 
 import pytest
 
-from tests.localcloud.apps import App, bodies, drain, get_att, ref
+from localcloud.testing import App, get_att, ref
+from tests.localcloud.apps import bodies, drain
 from tests.localcloud.rest_apps import AUTHORIZER, REST_BACKEND, RestApiBuilder, service_uri
 
 CUSTOM_BACKEND = textwrap.dedent(

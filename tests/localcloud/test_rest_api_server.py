@@ -18,7 +18,7 @@ from localcloud.core.assembly import file_assets, load_assembly
 from localcloud.core.engine import DEFAULT_ACCOUNT_ID
 from localcloud.inprocess import BOOTSTRAP_QUALIFIER, BOOTSTRAP_VERSION
 from localcloud.server import LocalCloudServer
-from tests.localcloud.apps import App
+from localcloud.testing import App
 from tests.localcloud.rest_apps import REST_BACKEND, RestApiBuilder
 
 REGION = "eu-west-1"

@@ -8,7 +8,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.s3.models import s3_backends
 
-from tests.localcloud.apps import App, drain, get_att, ref
+from localcloud.testing import App, get_att, ref
+from tests.localcloud.apps import drain
 from tests.localcloud.notification_apps import (
     S3_CONSUMER,
     bucket,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.localcloud.apps import RECORDER, App, bodies, drain, ref
+from localcloud.testing import App, ref
+from tests.localcloud.apps import RECORDER, bodies, drain
 
 
 def _publish(cloud, message: str, **attributes: str) -> None:

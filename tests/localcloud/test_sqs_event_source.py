@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from tests.localcloud.apps import SQS_CONSUMER, App, bodies, deliveries, ref
+from localcloud.testing import App, ref
+from tests.localcloud.apps import SQS_CONSUMER, bodies, deliveries
 
 
 def _consumer_app(

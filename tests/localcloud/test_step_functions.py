@@ -17,7 +17,8 @@ from localcloud import LocalCloud
 from localcloud.core.assembly import load_assembly
 from localcloud.server import LocalCloudServer
 from localcloud.services.stepfunctions.service import StepFunctions
-from tests.localcloud.apps import RECORDER, App, get_att, ref
+from localcloud.testing import App, get_att, ref
+from tests.localcloud.apps import RECORDER
 from tests.localcloud.sfn_apps import (
     FLAKY,
     TOKEN_KEEPER,
@@ -402,13 +403,14 @@ def test_a_wait_takes_its_time_multiplied_by_the_time_scale(launch):
         {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 1000, "End": True}}},
     )
     cloud = launch(app)
-    cloud.engine.time_scale = 0.0005  # 1000 s -> 0.5 s
+    cloud.engine.time_scale = 0.001  # 1000 s -> 1 s
     sfn = cloud.client("stepfunctions")
 
     arn = sfn.start_execution(stateMachineArn=_machine_arn(cloud))["executionArn"]
 
-    time.sleep(0.1)
+    # THEN it is still waiting right after the start (the scaled wait lasts 1 s)...
     assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    # ...and ends on its own, in scaled real time
     deadline = time.monotonic() + 5
     while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
         assert time.monotonic() < deadline, "the scaled wait did not end"
@@ -918,7 +920,11 @@ def test_stopping_an_execution_in_a_wait_aborts_it_before_stop_execution_answers
     cloud.engine.time_scale = 1.0  # the wait takes its hour, unless the stop ends it
     sfn = cloud.client("stepfunctions")
     arn = sfn.start_execution(stateMachineArn=_machine_arn(cloud))["executionArn"]
-    time.sleep(0.2)  # the execution is in its Wait state
+    # GIVEN the execution is in its Wait state (its own thread gets there, the test watches)
+    deadline = time.monotonic() + 5
+    while "WaitStateEntered" not in [event["type"] for event in history(cloud, arn)]:
+        assert time.monotonic() < deadline, "the execution never entered its Wait state"
+        time.sleep(0.01)
 
     sfn.stop_execution(executionArn=arn)
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from moto.kinesis.models import kinesis_backends
 
-from tests.localcloud.apps import App, drain, get_att
+from localcloud.testing import App, get_att
+from tests.localcloud.apps import drain
 from tests.localcloud.stream_apps import (
     STREAM_CONSUMER,
     kinesis_stream,
