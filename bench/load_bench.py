@@ -414,8 +414,8 @@ def run_ministack(orders: int, assembly: Path) -> tuple[float | None, str]:
 
 def in_process_rate(messages: int, batch_size: int) -> tuple[float, bool]:
     """Settle `messages` queued messages through a counting handler; (msg/s, all processed)."""
-    from bench.localcloud_bench import STACK as COUNTER_STACK
-    from bench.localcloud_bench import write_counter_assembly
+    from bench.counter_app import STACK as COUNTER_STACK
+    from bench.counter_app import write_counter_assembly
     from localcloud import LocalCloud
 
     with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:

@@ -19,7 +19,6 @@ backlog takes time in proportion to its size; `--load` prints delivery at severa
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.util
 import json
 import logging
@@ -34,16 +33,15 @@ from pathlib import Path
 from typing import Any
 
 from bench import load_bench, restapi_bench, stepfunctions_bench, streams_bench
+from bench.counter_app import (
+    STACK,
+    write_counter_assembly,
+)
 from localcloud import LocalCloud
-from localcloud.core.assembly import write_assembly
 from localcloud.core.runner import FunctionRunner, LocalFunction
-from localcloud.testing import python_function, service_role
 
 ROOT = Path(__file__).resolve().parent.parent
-STACK = "LocalcloudBench"
 BATCH_SIZES = (10, 100)
-# Lambda refuses a batch size over 10 for an SQS source without a batching window.
-BATCHING_WINDOW_SECONDS = 1
 SEND_BATCH = 10  # SQS's maximum entries per SendMessageBatch
 # The suite's end-to-end and localcloud tests (only the folders that exist are run).
 E2E_TEST_PATHS = ("tests/e2e", "tests/localcloud")
@@ -51,20 +49,6 @@ E2E_TEST_PATHS = ("tests/e2e", "tests/localcloud")
 TINY_HANDLER = """\
 def handler(event, context):
     return {"echo": event["n"]}
-"""
-
-# Counts records into a module global, which lives as long as the function's warm sandbox;
-# a {"report": true} event reads the count back.
-COUNTER_HANDLER = """\
-processed = 0
-
-
-def handler(event, context):
-    global processed
-    if event.get("report"):
-        return {"processed": processed}
-    processed += len(event["Records"])
-    return {"batchItemFailures": []}
 """
 
 
@@ -142,50 +126,6 @@ def _require_success(invocation: Any) -> None:
 
 
 # -- 2. SQS delivery -----------------------------------------------------------------------
-
-
-def write_counter_assembly(root: Path, *, batch_size: int) -> None:
-    """A one-stack cloud assembly, as `cdk synth` writes it: queue + DLQ -> counter function."""
-    asset_hash = hashlib.sha256(COUNTER_HANDLER.encode()).hexdigest()
-
-    event_source: dict[str, Any] = {
-        "BatchSize": batch_size,
-        "EventSourceArn": {"Fn::GetAtt": ["Queue", "Arn"]},
-        "FunctionName": {"Ref": "Consumer"},
-        "FunctionResponseTypes": ["ReportBatchItemFailures"],
-    }
-    if batch_size > 10:
-        event_source["MaximumBatchingWindowInSeconds"] = BATCHING_WINDOW_SECONDS
-    template = {
-        "Resources": {
-            "DeadLetterQueue": {
-                "Type": "AWS::SQS::Queue",
-                "Properties": {"MessageRetentionPeriod": 1209600},
-            },
-            "Queue": {
-                "Type": "AWS::SQS::Queue",
-                "Properties": {
-                    "RedrivePolicy": {
-                        "deadLetterTargetArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
-                        "maxReceiveCount": 5,
-                    },
-                    "VisibilityTimeout": 180,
-                },
-            },
-            "ConsumerRole": service_role("lambda.amazonaws.com"),
-            "Consumer": python_function("counter.handler", asset_hash, role="ConsumerRole"),
-            "ConsumerSqsEventSource": {
-                "Type": "AWS::Lambda::EventSourceMapping",
-                "Properties": event_source,
-            },
-        },
-        "Outputs": {
-            "QueueUrl": {"Value": {"Ref": "Queue"}},
-            "DeadLetterQueueUrl": {"Value": {"Ref": "DeadLetterQueue"}},
-            "FunctionName": {"Value": {"Ref": "Consumer"}},
-        },
-    }
-    write_assembly(root, STACK, template, {asset_hash: {"counter.py": COUNTER_HANDLER}})
 
 
 def bench_sqs_delivery(figures: Figures, messages: int, batch_size: int) -> None:
