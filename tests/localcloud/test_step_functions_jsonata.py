@@ -18,7 +18,7 @@ import pytest
 
 from localcloud import LocalCloud
 from localcloud.server import LocalCloudServer
-from tests.localcloud.apps import App, get_att
+from localcloud.testing import App, get_att
 from tests.localcloud.sfn_apps import WORKER, history, invocations_of, run, state_machine
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
