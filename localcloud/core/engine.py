@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast, overload
 from urllib.parse import urlsplit
 
+import botocore.session
 from moto.awslambda.models import lambda_backends
 from moto.core.botocore_stubber import BotocoreStubber
 
@@ -400,6 +401,24 @@ def _handler_calls_answered_in_process(original):
     return __call__
 
 
+# Kept for the process, not per engine: each engine (each test) would otherwise parse again.
+_model_loaders: dict[str | None, Any] = {}
+_model_loaders_lock = threading.Lock()
+
+
+def _one_model_loader_per_search_path(original):
+    # moto starts every mock with a fresh default boto3 session, and each session's loader
+    # parses again every service model it is asked for (tens of milliseconds of JSON each):
+    # while an engine runs, sessions with the same search path share one loader and its cache.
+    def create_loader(search_path_string=None):
+        with _model_loaders_lock:
+            if search_path_string not in _model_loaders:
+                _model_loaders[search_path_string] = original(search_path_string)
+            return _model_loaders[search_path_string]
+
+    return create_loader
+
+
 def _is_endpoint(endpoint_url: str, host: str, port: int | None) -> bool:
     endpoint = urlsplit(endpoint_url)
     return port == endpoint.port and host in (endpoint.hostname, "localhost", "127.0.0.1")
@@ -420,6 +439,13 @@ def serving_chain(chain: str | None) -> Iterator[None]:
 
 
 HOOKS: tuple[Hook, ...] = (
+    Hook(
+        botocore.session,
+        "create_loader",
+        _one_model_loader_per_search_path,
+        why="Sessions share one model loader instead of parsing models anew",
+        parameters=("search_path_string",),
+    ),
     Hook(
         BotocoreStubber,
         "__call__",
