@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from localcloud.core.engine import SHARED_MODEL_LOADER
+from localcloud.core.hooks import InstalledHooks
 from tests.synth import CloudAssembly, synth_once
 
 # The `localcloud` fixture: every stack deployed onto in-process localcloud.
@@ -29,6 +32,15 @@ POWERTOOLS_ENVIRONMENT = {
 }
 for _name, _value in POWERTOOLS_ENVIRONMENT.items():
     os.environ.setdefault(_name, _value)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_botocore_models() -> Iterator[None]:
+    """moto starts each mock with a fresh boto3 session, whose clients would parse every
+    service model again; one loader for the session's tests, as localcloud's engine keeps."""
+    hooks = InstalledHooks([SHARED_MODEL_LOADER])
+    yield
+    hooks.remove()
 
 
 @pytest.fixture(autouse=True)

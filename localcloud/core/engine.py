@@ -438,14 +438,17 @@ def serving_chain(chain: str | None) -> Iterator[None]:
         _serving.chain = saved
 
 
+#: Also for tests that run handlers on moto without an engine (`tests/conftest.py`).
+SHARED_MODEL_LOADER = Hook(
+    botocore.session,
+    "create_loader",
+    _one_model_loader_per_search_path,
+    why="Sessions share one model loader instead of parsing models anew",
+    parameters=("search_path_string",),
+)
+
 HOOKS: tuple[Hook, ...] = (
-    Hook(
-        botocore.session,
-        "create_loader",
-        _one_model_loader_per_search_path,
-        why="Sessions share one model loader instead of parsing models anew",
-        parameters=("search_path_string",),
-    ),
+    SHARED_MODEL_LOADER,
     Hook(
         BotocoreStubber,
         "__call__",
