@@ -5,8 +5,9 @@ Two ways in:
   the real `cdk deploy` deploys onto; `localcloud.server` and `localcloud.cli`.
 - `LocalCloud` deploys synthesized templates onto moto's in-process mock, for tests.
 
-Both share the engine (`localcloud.engine`): functions run in-process from their deployed code,
-event sources are delivered with Lambda's rules, and HTTP APIs are served by the API front.
+Both share the engine (`localcloud.core.engine`): functions run in-process from their deployed
+code, event sources are delivered with Lambda's rules, and APIs are served by the API front.
+`localcloud/README.md` describes the layers (rules, core, services, entry points).
 """
 
 from localcloud.core.apifront import HttpResponse

@@ -1,4 +1,4 @@
-"""How the API front picks a route and maps a function's answer (localcloud.apifront)."""
+"""How the API front picks a route and maps a function's answer (localcloud.core.apifront)."""
 
 from __future__ import annotations
 
