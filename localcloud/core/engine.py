@@ -403,7 +403,9 @@ def _handler_calls_answered_in_process(original):
 
 # Kept for the process, not per engine: each engine (each test) would otherwise parse again.
 _model_loaders: dict[str | None, Any] = {}
-_model_loaders_lock = threading.Lock()
+# Reentrant: with the hook installed twice (a test session's and an engine's), the outer
+# wrapper holds the lock while it asks the inner one.
+_model_loaders_lock = threading.RLock()
 
 
 def _one_model_loader_per_search_path(original):

@@ -74,3 +74,27 @@ def test_a_hook_on_an_inherited_attribute_is_removed_without_a_trace() -> None:
 
     assert "send" not in vars(Child)
     assert Child().send("q", "hi") == "q:hi"
+
+
+def test_the_shared_model_loader_installed_twice_still_answers() -> None:
+    # The test session installs it and so does every engine it starts; the second wrapper
+    # asks the first while holding the loaders' lock.
+    import threading
+
+    import botocore.session
+
+    from localcloud.core.engine import SHARED_MODEL_LOADER
+
+    hooks = InstalledHooks([SHARED_MODEL_LOADER, SHARED_MODEL_LOADER])
+    loaders = []
+    try:
+        worker = threading.Thread(
+            target=lambda: loaders.append(botocore.session.create_loader("/nonexistent/models")),
+            daemon=True,
+        )
+        worker.start()
+        worker.join(timeout=5)
+    finally:
+        hooks.remove()
+
+    assert len(loaders) == 1
