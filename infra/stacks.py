@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -33,6 +34,8 @@ class PatternStack(Stack):
     """
 
     pattern_name: ClassVar[str]
+    #: Creates the pattern and returns its outputs but the alarm topic's, by output name.
+    build: Callable[..., dict[str, Output]]
 
     def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs: Any):
         super().__init__(scope, construct_id, **kwargs)
@@ -48,10 +51,6 @@ class PatternStack(Stack):
             )
         for name in expected:
             CfnOutput(self, name, value=outputs[name].value, description=outputs[name].description)
-
-    def build(self, *, config: AppConfig, alarms: AlarmTopic) -> dict[str, Output]:
-        """Create the pattern; return its outputs but the alarm topic's, by output name."""
-        raise NotImplementedError
 
 
 class RequestResponseStack(PatternStack):

@@ -13,10 +13,17 @@ around the ARNs it references (or `${...}` placeholders with `DefinitionSubstitu
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import textwrap
+import time
 import uuid
+import zipfile
+from collections.abc import Callable, Iterator
 from typing import Any
+
+import boto3
 
 from localcloud.testing import App, get_att, ref
 
@@ -148,3 +155,49 @@ def states_entered(cloud: Any, execution_arn: str) -> list[str]:
 def invocations_of(cloud: Any, function_output: str) -> list[Any]:
     name = cloud.outputs("Stack")[function_output]
     return [invocation for invocation in cloud.invocations if invocation.function == name]
+
+
+@contextlib.contextmanager
+def worker_on_endpoint(
+    **function_settings: Any,
+) -> Iterator[tuple[Any, Callable[[str], Any], str, str]]:
+    """`localcloud up` with the `WORKER` function created through its API, as a user would:
+    yields the server, a boto3 client factory for its endpoint, the role's and the function's
+    ARNs."""
+    from localcloud.server import LocalCloudServer
+
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("worker.py", WORKER)
+    with LocalCloudServer(port=0, region="eu-west-1", time_scale=0) as server:
+
+        def client(service: str) -> Any:
+            return boto3.client(
+                service,
+                endpoint_url=server.endpoint_url,
+                region_name="eu-west-1",
+                aws_access_key_id="localcloud",
+                aws_secret_access_key="localcloud",
+            )
+
+        role = client("iam").create_role(
+            RoleName="worker", AssumeRolePolicyDocument=json.dumps({"Statement": []})
+        )["Role"]["Arn"]
+        function = client("lambda").create_function(
+            FunctionName="worker",
+            Runtime="python3.13",
+            Role=role,
+            Handler="worker.handler",
+            Code={"ZipFile": code.getvalue()},
+            **function_settings,
+        )["FunctionArn"]
+        yield server, client, role, function
+
+
+def ended_execution(sfn: Any, arn: str, *, timeout_seconds: float = 30) -> dict[str, Any]:
+    """The execution's description once it has left RUNNING (it runs on the server's thread)."""
+    deadline = time.monotonic() + timeout_seconds
+    while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the execution did not end"
+        time.sleep(0.05)
+    return described

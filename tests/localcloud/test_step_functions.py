@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import datetime
-import io
 import json
 import threading
 import time
-import zipfile
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
 from localcloud.core.assembly import load_assembly
-from localcloud.server import LocalCloudServer
 from localcloud.services.stepfunctions.service import StepFunctions
 from localcloud.testing import App, get_att, ref
 from tests.localcloud.apps import RECORDER
@@ -23,11 +19,13 @@ from tests.localcloud.sfn_apps import (
     FLAKY,
     TOKEN_KEEPER,
     WORKER,
+    ended_execution,
     history,
     invocations_of,
     run,
     state_machine,
     states_entered,
+    worker_on_endpoint,
 )
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
@@ -858,31 +856,8 @@ def test_the_history_records_the_states_and_the_task_invocation(launch):
 
 
 def test_an_execution_started_against_the_endpoint_runs_its_task_and_wait():
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("worker.py", WORKER)
-    with LocalCloudServer(port=0, region="eu-west-1", time_scale=0) as server:
-
-        def client(service: str):
-            return boto3.client(
-                service,
-                endpoint_url=server.endpoint_url,
-                region_name="eu-west-1",
-                aws_access_key_id="localcloud",
-                aws_secret_access_key="localcloud",
-            )
-
-        role = client("iam").create_role(
-            RoleName="worker", AssumeRolePolicyDocument=json.dumps({"Statement": []})
-        )["Role"]["Arn"]
-        function = client("lambda").create_function(
-            FunctionName="worker",
-            Runtime="python3.13",
-            Role=role,
-            Handler="worker.handler",
-            Code={"ZipFile": code.getvalue()},
-            Environment={"Variables": {"AWS_REGION": "eu-west-1"}},
-        )["FunctionArn"]
+    environment = {"Variables": {"AWS_REGION": "eu-west-1"}}
+    with worker_on_endpoint(Environment=environment) as (server, client, role, function):
         sfn = client("stepfunctions")
         machine = sfn.create_state_machine(
             name="double-then-wait",
@@ -900,10 +875,7 @@ def test_an_execution_started_against_the_endpoint_runs_its_task_and_wait():
 
         arn = sfn.start_execution(stateMachineArn=machine, input='{"n": 4}')["executionArn"]
 
-        deadline = time.monotonic() + 30
-        while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-            assert time.monotonic() < deadline, "the execution did not end"
-            time.sleep(0.05)
+        described = ended_execution(sfn, arn)
         assert described["status"] == "SUCCEEDED"
         assert json.loads(described["output"]) == {"n": 8}
         assert [invocation.function for invocation in server.engine.invocations] == ["worker"]

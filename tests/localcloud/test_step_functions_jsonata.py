@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
-import time
-import zipfile
 from pathlib import Path
 
-import boto3
 import pytest
 
 from localcloud import LocalCloud
-from localcloud.server import LocalCloudServer
 from localcloud.testing import App, get_att
-from tests.localcloud.sfn_apps import WORKER, history, invocations_of, run, state_machine
+from tests.localcloud.sfn_apps import (
+    WORKER,
+    ended_execution,
+    history,
+    invocations_of,
+    run,
+    state_machine,
+    worker_on_endpoint,
+)
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 
@@ -204,30 +207,7 @@ def test_a_catch_matches_states_query_evaluation_error_before_the_task_runs(laun
 
 
 def test_a_jsonata_machine_created_and_started_through_the_endpoint_succeeds():
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("worker.py", WORKER)
-    with LocalCloudServer(port=0, region="eu-west-1", time_scale=0) as server:
-
-        def client(service: str):
-            return boto3.client(
-                service,
-                endpoint_url=server.endpoint_url,
-                region_name="eu-west-1",
-                aws_access_key_id="localcloud",
-                aws_secret_access_key="localcloud",
-            )
-
-        role = client("iam").create_role(
-            RoleName="worker", AssumeRolePolicyDocument=json.dumps({"Statement": []})
-        )["Role"]["Arn"]
-        function = client("lambda").create_function(
-            FunctionName="worker",
-            Runtime="python3.13",
-            Role=role,
-            Handler="worker.handler",
-            Code={"ZipFile": code.getvalue()},
-        )["FunctionArn"]
+    with worker_on_endpoint() as (server, client, role, function):
         sfn = client("stepfunctions")
         machine = sfn.create_state_machine(
             name="orders", roleArn=role, definition=json.dumps(_order_machine(function))
@@ -237,10 +217,7 @@ def test_a_jsonata_machine_created_and_started_through_the_endpoint_succeeds():
             "executionArn"
         ]
 
-        deadline = time.monotonic() + 30
-        while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-            assert time.monotonic() < deadline, "the execution did not end"
-            time.sleep(0.05)
+        described = ended_execution(sfn, arn)
         assert described["status"] == "SUCCEEDED"
         assert json.loads(described["output"]) == {
             "order": "o-7",
