@@ -1,128 +1,28 @@
 """A REST API as the real CDK synthesizes it deploys on localcloud and answers (one synth).
 
 The other REST API tests use hand-written templates shaped like CDK's; this one checks that
-shape against `aws_cdk.aws_apigateway` itself: a `RestApi` with a Lambda proxy, a token
-authorizer, an API key in a usage plan, a MOCK and an SQS integration, a gateway response, and
-the OPTIONS methods of its CORS preflight.
+shape against `aws_cdk.aws_apigateway` itself (`cdk_apps.synth_rest_api`).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from localcloud import LocalCloud
 from tests.localcloud.apps import drain
+from tests.localcloud.cdk_apps import REST_API_KEY as KEY_VALUE
+from tests.localcloud.cdk_apps import REST_STACK as STACK
+from tests.localcloud.cdk_apps import synth_rest_api
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="CDK synth needs node")
-
-STACK = "RestCdk"
-KEY_VALUE = "cdk-rest-api-key-0123456789"
-
-CDK_APP = textwrap.dedent(
-    f'''
-    import aws_cdk as cdk
-    from aws_cdk import aws_apigateway as apigw, aws_iam as iam
-    from aws_cdk import aws_lambda as lambda_, aws_sqs as sqs
-
-    BACKEND = """
-    import json
-    def handler(event, context):
-        return {{"statusCode": 200, "body": json.dumps({{
-            "resource": event["resource"],
-            "pathParameters": event["pathParameters"],
-            "principal": (event["requestContext"].get("authorizer") or {{}}).get("principalId"),
-        }})}}
-    """
-    AUTHORIZER = """
-    def handler(event, context):
-        if event["authorizationToken"] != "letmein":
-            raise Exception("Unauthorized")
-        return {{"principalId": "cdk-user", "policyDocument": {{"Version": "2012-10-17",
-            "Statement": [{{"Action": "execute-api:Invoke", "Effect": "Allow",
-                            "Resource": event["methodArn"]}}]}}}}
-    """
-
-    app = cdk.App()
-    stack = cdk.Stack(app, "{STACK}")
-    runtime = lambda_.Runtime.PYTHON_3_13
-    backend = lambda_.Function(stack, "Backend", runtime=runtime, handler="index.handler",
-                               code=lambda_.Code.from_inline(BACKEND))
-    auth = lambda_.Function(stack, "Auth", runtime=runtime, handler="index.handler",
-                            code=lambda_.Code.from_inline(AUTHORIZER))
-    api = apigw.RestApi(stack, "Api", default_cors_preflight_options=apigw.CorsOptions(
-        allow_origins=["https://a.example", "https://b.example"], allow_methods=["GET", "POST"]))
-    items = api.root.add_resource("items").add_resource("{{id}}")
-    items.add_method("GET", apigw.LambdaIntegration(backend))
-    secure = api.root.add_resource("secure")
-    secure.add_method("GET", apigw.LambdaIntegration(backend),
-                      authorizer=apigw.TokenAuthorizer(stack, "TokenAuth", handler=auth))
-    keyed = api.root.add_resource("keyed")
-    keyed.add_method("GET", apigw.LambdaIntegration(backend), api_key_required=True)
-    plan = api.add_usage_plan("Plan", throttle=apigw.ThrottleSettings(rate_limit=10, burst_limit=5))
-    plan.add_api_key(api.add_api_key("Key", value="{KEY_VALUE}"))
-    plan.add_api_stage(stage=api.deployment_stage)
-    api.root.add_resource("health").add_method(
-        "GET",
-        apigw.MockIntegration(
-            request_templates={{"application/json": '{{"statusCode": 200}}'}},
-            integration_responses=[apigw.IntegrationResponse(
-                status_code="200", response_templates={{"application/json": '{{"ok": true}}'}})],
-        ),
-        method_responses=[apigw.MethodResponse(status_code="200")],
-    )
-    queue = sqs.Queue(stack, "Queue")
-    role = iam.Role(stack, "ApiRole", assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"))
-    queue.grant_send_messages(role)
-    api.root.add_resource("messages").add_method(
-        "POST",
-        apigw.AwsIntegration(
-            service="sqs",
-            path=f"{{stack.account}}/{{queue.queue_name}}",
-            integration_http_method="POST",
-            options=apigw.IntegrationOptions(
-                credentials_role=role,
-                request_parameters={{
-                    "integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"
-                }},
-                request_templates={{
-                    "application/json":
-                        "Action=SendMessage&MessageBody=$util.urlEncode($input.body)"
-                }},
-                integration_responses=[apigw.IntegrationResponse(status_code="200")],
-            ),
-        ),
-        method_responses=[apigw.MethodResponse(status_code="200")],
-    )
-    api.add_gateway_response("Unauthorized", type=apigw.ResponseType.UNAUTHORIZED,
-                             status_code="401", templates={{
-                                 "application/json": '{{"why": $context.error.messageString}}'}})
-    cdk.CfnOutput(stack, "QueueUrl", value=queue.queue_url)
-    app.synth()
-    '''
-)
 
 
 @pytest.fixture(scope="module")
 def cdk_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("rest-cdk")
-    (folder / "app.py").write_text(CDK_APP)
-    environment = {
-        **os.environ,
-        "CDK_OUTDIR": str(folder / "cdk.out"),
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-        "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
-    }
-    subprocess.run(
-        [sys.executable, "app.py"], cwd=folder, env=environment, check=True, capture_output=True
-    )
-    return folder / "cdk.out"
+    return synth_rest_api(tmp_path_factory.mktemp("rest-cdk") / "cdk.out")
 
 
 @pytest.fixture

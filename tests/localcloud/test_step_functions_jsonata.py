@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from localcloud import LocalCloud
 from localcloud.testing import App, get_att
+from tests.localcloud.cdk_apps import JSONATA_STACK, synth_jsonata_machine
 from tests.localcloud.sfn_apps import (
     WORKER,
     ended_execution,
@@ -231,56 +228,14 @@ def test_a_jsonata_machine_created_and_started_through_the_endpoint_succeeds():
 
 # -- CDK's JSONata constructs ----------------------------------------------------------------
 
-CDK_STACK = "SfnJsonataCdk"
-CDK_APP = textwrap.dedent(
-    f'''
-    import aws_cdk as cdk
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_stepfunctions as sfn
-    from aws_cdk import aws_stepfunctions_tasks as tasks
-
-    WORKER = """
-    def handler(event, context):
-        return {{"n": event["n"] * 2}}
-    """
-
-    app = cdk.App()
-    stack = cdk.Stack(app, "{CDK_STACK}")
-    worker = lambda_.Function(stack, "Worker", runtime=lambda_.Runtime.PYTHON_3_13,
-                              handler="index.handler", code=lambda_.Code.from_inline(WORKER))
-    remember = sfn.Pass.jsonata(stack, "Remember",
-                                assign={{"customer": "{{% $states.input.customer %}}"}},
-                                outputs={{"n": "{{% $states.input.n + 1 %}}"}})
-    double = tasks.LambdaInvoke.jsonata(
-        stack, "Double", lambda_function=worker,
-        payload=sfn.TaskInput.from_object({{"n": "{{% $states.input.n %}}"}}),
-        assign={{"doubled": "{{% $states.result.Payload.n %}}"}},
-        outputs={{"customer": "{{% $customer %}}", "n": "{{% $doubled %}}"}})
-    machine = sfn.StateMachine(stack, "Machine", query_language=sfn.QueryLanguage.JSONATA,
-                               definition_body=sfn.DefinitionBody.from_chainable(
-                                   remember.next(double)))
-    cdk.CfnOutput(stack, "MachineArn", value=machine.state_machine_arn)
-    app.synth()
-    '''
-)
-
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="CDK synth needs node")
 def test_a_machine_built_with_cdks_jsonata_constructs_runs(tmp_path: Path):
-    (tmp_path / "app.py").write_text(CDK_APP)
-    environment = {
-        **os.environ,
-        "CDK_OUTDIR": str(tmp_path / "cdk.out"),
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-        "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
-    }
-    subprocess.run(
-        [sys.executable, "app.py"], cwd=tmp_path, env=environment, check=True, capture_output=True
-    )
-    with LocalCloud(tmp_path / "cdk.out") as cloud:
-        cloud.deploy(CDK_STACK)
+    with LocalCloud(synth_jsonata_machine(tmp_path / "cdk.out")) as cloud:
+        cloud.deploy(JSONATA_STACK)
 
-        execution = run(cloud, cloud.outputs(CDK_STACK)["MachineArn"], {"customer": "c-9", "n": 4})
+        machine_arn = cloud.outputs(JSONATA_STACK)["MachineArn"]
+        execution = run(cloud, machine_arn, {"customer": "c-9", "n": 4})
 
         assert execution["status"] == "SUCCEEDED"
         assert json.loads(execution["output"]) == {"customer": "c-9", "n": 10}
