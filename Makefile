@@ -9,6 +9,9 @@ PYTEST_ARGS ?=
 # aws-cdk-lib runs on Node through jsii; Node 20 is supported by the pinned release.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# Each test worker imports the whole project on every run; keep the compiled bytecode even where
+# the environment turns caching off, so later runs skip compiling it again.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help install demo test lint format synth ls openapi clean bench moto-drift
 
