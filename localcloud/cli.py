@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import fnmatch
 import importlib
 import json
 import logging
@@ -33,6 +34,9 @@ from localcloud.server import LocalCloudServer, cdk_environment
 
 DEFAULT_ENDPOINT = "http://localhost:4566"
 DEFAULT_REGION = "eu-west-1"
+# Where the AWS CLI and SDKs read the endpoint and region when no option names them.
+ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 ACCOUNT_ID = "123456789012"
 # How long `localcloud up` waits for its server and engine to stop after a signal.
 STOP_GRACE_SECONDS = 3.0
@@ -43,8 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     up = commands.add_parser("up", help="serve an AWS-compatible endpoint until stopped")
-    up.add_argument("--port", type=int, default=4566)
-    up.add_argument("--region", default=DEFAULT_REGION)
+    up.add_argument("--port", type=int, default=4566, help="the port to listen on (default: 4566)")
+    up.add_argument(
+        "--region",
+        help=f"the region served (default: ${REGION_VARIABLES[0]}, then "
+        f"${REGION_VARIABLES[1]}, then {DEFAULT_REGION})",
+    )
     up.add_argument(
         "--time-scale",
         type=float,
@@ -60,17 +68,35 @@ def main(argv: list[str] | None = None) -> int:
         ("run", "drive a pattern's scenario against a running localcloud"),
     ]:
         command = commands.add_parser(name, help=help_text)
-        command.add_argument("--endpoint-url", default=DEFAULT_ENDPOINT)
-        command.add_argument("--region", default=DEFAULT_REGION)
-    commands.choices["deploy"].add_argument("stacks", nargs="*", metavar="STACK")
+        command.add_argument(
+            "--endpoint-url",
+            help=f"the running localcloud (default: ${ENDPOINT_VARIABLE}, then {DEFAULT_ENDPOINT})",
+        )
+        command.add_argument(
+            "--region",
+            help=f"the region to use (default: ${REGION_VARIABLES[0]}, then "
+            f"${REGION_VARIABLES[1]}, then the region the endpoint serves)",
+        )
+    commands.choices["deploy"].add_argument(
+        "stacks",
+        nargs="*",
+        metavar="STACK",
+        help="the stacks to deploy, by name or pattern (default: every stack of the app)",
+    )
     commands.choices["deploy"].add_argument(
         "--app", help="a synthesized cloud assembly (cdk.out) or app command; default: cdk.json"
     )
-    commands.choices["outputs"].add_argument("stack", metavar="STACK")
-    commands.choices["outputs"].add_argument("--json", action="store_true")
-    commands.choices["invoke"].add_argument("function", metavar="FUNCTION")
+    commands.choices["outputs"].add_argument("stack", metavar="STACK", help="a deployed stack")
+    commands.choices["outputs"].add_argument(
+        "--json", action="store_true", help="print the outputs as one JSON object"
+    )
+    commands.choices["invoke"].add_argument(
+        "function", metavar="FUNCTION", help="a deployed function's name, or a unique part of one"
+    )
     commands.choices["invoke"].add_argument("--event", required=True, help="a JSON file, or -")
-    commands.choices["run"].add_argument("pattern", metavar="PATTERN")
+    commands.choices["run"].add_argument(
+        "pattern", metavar="PATTERN", help="the scenario module to run, e.g. pub_sub"
+    )
     commands.choices["run"].add_argument(
         "--scenarios",
         help="the package holding one scenario module per pattern "
@@ -103,18 +129,21 @@ class CommandError(Exception):
 def up(args: argparse.Namespace) -> int:
     logging.getLogger("moto").setLevel(logging.ERROR)
     warnings.simplefilter("ignore")
-    server = LocalCloudServer(port=args.port, region=args.region, time_scale=args.time_scale)
+    region = _chosen_region(args) or DEFAULT_REGION
+    server = LocalCloudServer(port=args.port, region=region, time_scale=args.time_scale)
     try:
         server.start()
     except OSError as error:
-        raise CommandError(f"cannot listen on port {args.port}: {error}") from error
+        raise CommandError(
+            f"cannot listen on port {args.port}: {error}; choose another with --port"
+        ) from error
     stop = threading.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: stop.set())
-    print(f"localcloud is up at {server.endpoint_url} (region {args.region})", flush=True)
+    print(f"localcloud is up at {server.endpoint_url} (region {region})", flush=True)
     print(
-        f"  export AWS_ENDPOINT_URL={server.endpoint_url} AWS_REGION={args.region} "
-        f"AWS_DEFAULT_REGION={args.region} "
+        f"  export AWS_ENDPOINT_URL={server.endpoint_url} AWS_REGION={region} "
+        f"AWS_DEFAULT_REGION={region} "
         "AWS_ACCESS_KEY_ID=localcloud AWS_SECRET_ACCESS_KEY=localcloud",
         flush=True,
     )
@@ -137,13 +166,16 @@ def up(args: argparse.Namespace) -> int:
 
 
 def deploy(args: argparse.Namespace) -> int:
-    cloud = RemoteCloud(args.endpoint_url, region=args.region)
-    cloud.health()
-    environment = cdk_environment(args.endpoint_url, args.region)
+    cloud = _connect(args)
+    environment = cdk_environment(cloud.endpoint_url, cloud.region)
     cdk = _cdk_command()
-    app = ["--app", args.app] if args.app else []
     started = time.perf_counter()
-    _run([*cdk, "bootstrap", f"aws://{ACCOUNT_ID}/{args.region}", *app], environment)
+    assembly = _synthesized(args.app, cdk, environment)
+    _check_stacks_exist(args.stacks, assembly)
+    # Deploying the assembly just read (not the app again) synthesizes once, and deploys what
+    # was checked.
+    app = ["--app", str(assembly)]
+    _run([*cdk, "bootstrap", f"aws://{ACCOUNT_ID}/{cloud.region}", *app], environment)
     targets = args.stacks or ["--all"]
     _run([*cdk, "deploy", *targets, "--require-approval", "never", *app], environment)
     print(f"deployed in {time.perf_counter() - started:.1f} s")
@@ -152,9 +184,44 @@ def deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _synthesized(app: str | None, cdk: list[str], environment: dict[str, str]) -> Path:
+    """The cloud assembly to deploy: `app` when it is one, else the app synthesized by the CDK
+    CLI into the project's output folder (`"output"` in cdk.json, else cdk.out)."""
+    if app and Path(app).is_dir():
+        return Path(app)
+    try:
+        settings = json.loads((Path.cwd() / "cdk.json").read_text())
+    except (OSError, ValueError):
+        settings = {}
+    output = Path(settings.get("output") or "cdk.out")
+    _run(
+        [*cdk, "synth", "--quiet", "--output", str(output), *(["--app", app] if app else [])],
+        environment,
+    )
+    return output
+
+
+def _check_stacks_exist(wanted: list[str], assembly: Path) -> None:
+    """Fail before anything is deployed when a named stack (or pattern, as the CDK CLI takes
+    them) matches no stack of the app."""
+    try:
+        names = list(load_assembly(assembly))
+    except FileNotFoundError as error:
+        raise CommandError(str(error)) from error
+    unknown = [
+        pattern
+        for pattern in wanted
+        if not any(fnmatch.fnmatchcase(name, pattern) for name in names)
+    ]
+    if unknown:
+        raise CommandError(
+            f"no stack {', '.join(map(repr, unknown))} in the app; it has "
+            f"{', '.join(names) or 'no stack'}"
+        )
+
+
 def outputs(args: argparse.Namespace) -> int:
-    cloud = RemoteCloud(args.endpoint_url, region=args.region)
-    cloud.health()
+    cloud = _connect(args)
     try:
         values = cloud.outputs(args.stack)
     except cloud.client("cloudformation").exceptions.ClientError as error:
@@ -168,8 +235,7 @@ def outputs(args: argparse.Namespace) -> int:
 
 
 def invoke(args: argparse.Namespace) -> int:
-    cloud = RemoteCloud(args.endpoint_url, region=args.region)
-    cloud.health()
+    cloud = _connect(args)
     text = sys.stdin.read() if args.event == "-" else _read(Path(args.event))
     try:
         event = json.loads(text)
@@ -209,8 +275,7 @@ def _scenario_package(cdk_json: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    cloud = RemoteCloud(args.endpoint_url, region=args.region)
-    cloud.health()
+    cloud = _connect(args)
     # The scenarios belong to the project in the current directory, as cdk.json does.
     package = args.scenarios or _scenario_package(Path.cwd() / "cdk.json")
     if str(Path.cwd()) not in sys.path:
@@ -239,6 +304,45 @@ def diagram(args: argparse.Namespace) -> int:
         raise CommandError(f"no stack {args.stack!r} in {args.app}; it has {known}")
     sys.stdout.write(render_diagram(stacks[args.stack]))
     return 0
+
+
+def _chosen_region(args: argparse.Namespace) -> str | None:
+    """The region the user chose, as the AWS CLI reads it: the option, then the environment."""
+    if args.region:
+        return args.region
+    return next((os.environ[name] for name in REGION_VARIABLES if os.environ.get(name)), None)
+
+
+def _connect(args: argparse.Namespace) -> RemoteCloud:
+    """The running localcloud the user points at, checked to answer, in the region it serves.
+
+    The endpoint comes from `--endpoint-url`, then `AWS_ENDPOINT_URL`, then the default, as the
+    AWS CLI and SDKs choose theirs; so the shell `localcloud up` sets up reaches the same one.
+    """
+    if args.endpoint_url:
+        endpoint, source = args.endpoint_url, "--endpoint-url"
+    elif os.environ.get(ENDPOINT_VARIABLE):
+        endpoint, source = os.environ[ENDPOINT_VARIABLE], f"${ENDPOINT_VARIABLE}"
+    else:
+        endpoint, source = DEFAULT_ENDPOINT, "the default"
+    probe = RemoteCloud(endpoint, region=args.region or DEFAULT_REGION)
+    try:
+        served = probe.health()["region"]
+    except EndpointUnreachableError as error:
+        raise EndpointUnreachableError(
+            f"{error}. To use another endpoint, pass --endpoint-url or set "
+            f"{ENDPOINT_VARIABLE} (this one came from {source})."
+        ) from error
+    region = _chosen_region(args) or served
+    if region != served:
+        # Everything would deploy, but the engine runs functions and delivers in its own
+        # region only: nothing deployed elsewhere would ever run.
+        raise CommandError(
+            f"localcloud at {probe.endpoint_url} serves region {served}, not {region}: "
+            f"pass --region {served} (or set {REGION_VARIABLES[0]}), or start localcloud with "
+            f"`localcloud up --region {region}`"
+        )
+    return RemoteCloud(endpoint, region=region)
 
 
 def _function_name(cloud: RemoteCloud, wanted: str) -> str:

@@ -105,12 +105,15 @@ class LocalCloud:
 
     def deploy(self, *stack_names: str) -> None:
         """Deploy stacks (all, if none named) as `cdk deploy` would, creating or updating."""
+        unknown = [name for name in stack_names if name not in self.stacks]
+        if unknown:
+            # Before anything is deployed: a typo leaves the cloud as it was.
+            raise KeyError(
+                f"no stack {', '.join(map(repr, unknown))} in the assembly; "
+                f"it has {', '.join(self.stacks)}"
+            )
         self._bootstrap()
         for name in stack_names or tuple(self.stacks):
-            if name not in self.stacks:
-                raise KeyError(
-                    f"no stack {name!r} in the assembly; it has {', '.join(self.stacks)}"
-                )
             self._publish_assets(self.stacks[name])
             self._deploy_template(name, self.stacks[name].template)
 

@@ -14,6 +14,7 @@ import functools
 import json
 import os
 import shutil
+import socket
 import tempfile
 import threading
 from pathlib import Path
@@ -73,23 +74,38 @@ class LocalCloudServer:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._code_root: Path | None = None
+        self._listener: socket.socket | None = None
 
     @property
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalCloudServer:
+        try:
+            return self._start()
+        except BaseException:
+            # A port in use, a second engine...: nothing started may outlive the failure (the
+            # code folder, the engine's hooks on moto).
+            self.stop()
+            raise
+
+    def _start(self) -> LocalCloudServer:
+        # The port first, as an OSError when it is taken (werkzeug would print and exit), and
+        # before anything else is set up for an endpoint that cannot be.
+        self._listener = socket.create_server((self.host, self.port))
         # moto's state is per process: a new endpoint starts from an empty cloud.
         moto_api_backend.reset()
         self._code_root = Path(tempfile.mkdtemp(prefix="localcloud-code-"))
-        self.engine = Engine(
+        engine = Engine(
             region=self.region,
             code_root=self._code_root,
             time_scale=self.time_scale,
             endpoint_url=self.endpoint_url,
             credentials=LAMBDA_CREDENTIALS,
         )
-        self.engine.start()
+        engine.start()
+        # Kept only once started, so stopping after a failed start stops only what started.
+        self.engine = engine
         front = _Front(self.engine, DomainDispatcherApplication(create_backend_app))
         self.engine.answer_locally = functools.partial(
             local_calls.answer, front, chain_header=CHAIN_HEADER, raw_headers_key=RAW_HEADERS_KEY
@@ -100,8 +116,12 @@ class LocalCloudServer:
             front,
             threaded=True,
             request_handler=_QuietRequestHandler,
+            fd=self._listener.fileno(),
         )
-        self.port = self._server.server_port
+        # The server listens on its own duplicate of the socket.
+        self._listener.close()
+        self._listener = None
+        self.port = self._server.port
         self.engine.endpoint_url = self.engine.runner.endpoint_url = self.endpoint_url
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="localcloud-server", daemon=True
@@ -113,14 +133,21 @@ class LocalCloudServer:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
+            if self._thread is not None:
+                # shutdown() waits for serve_forever to end: only a serving server is asked.
+                self._server.shutdown()
+                self._thread.join()
+                self._thread = None
             self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
+            self._server = None
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         if self.engine is not None:
             self.engine.stop()
         if self._code_root is not None:
             shutil.rmtree(self._code_root, ignore_errors=True)
+            self._code_root = None
 
     def __enter__(self) -> LocalCloudServer:
         return self.start()

@@ -6,61 +6,14 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 
-from localcloud.core.assembly import file_assets, load_assembly
-from localcloud.core.engine import DEFAULT_ACCOUNT_ID
-from localcloud.inprocess import BOOTSTRAP_QUALIFIER, BOOTSTRAP_VERSION
 from localcloud.server import LocalCloudServer
 from localcloud.testing import App
 from tests.localcloud.rest_apps import REST_BACKEND, RestApiBuilder
-
-REGION = "eu-west-1"
-
-
-def _client(server: LocalCloudServer, service: str):
-    return boto3.client(
-        service,
-        endpoint_url=server.endpoint_url,
-        region_name=REGION,
-        aws_access_key_id="localcloud",
-        aws_secret_access_key="localcloud",  # the endpoint accepts any value
-        config=Config(account_id_endpoint_mode="disabled"),
-    )
-
-
-def _deploy(server: LocalCloudServer, assembly: Path, stack_name: str) -> None:
-    """What `cdk deploy` does against the endpoint: bootstrap marker, assets, a change set."""
-    stack = load_assembly(assembly)[stack_name]
-    _client(server, "ssm").put_parameter(
-        Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version",
-        Value=BOOTSTRAP_VERSION,
-        Type="String",
-        Overwrite=True,
-    )
-    s3 = _client(server, "s3")
-    for asset in file_assets(stack, account_id=DEFAULT_ACCOUNT_ID, region=REGION):
-        if asset.bucket not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
-            s3.create_bucket(
-                Bucket=asset.bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
-            )
-        s3.put_object(Bucket=asset.bucket, Key=asset.key, Body=asset.content())
-    cloudformation = _client(server, "cloudformation")
-    change_set = f"deploy-{uuid.uuid4().hex[:8]}"
-    cloudformation.create_change_set(
-        StackName=stack_name,
-        ChangeSetName=change_set,
-        TemplateBody=json.dumps(stack.template),
-        ChangeSetType="CREATE",
-        Capabilities=["CAPABILITY_IAM"],
-    )
-    cloudformation.execute_change_set(StackName=stack_name, ChangeSetName=change_set)
+from tests.localcloud.servers import REGION, client, deploy_over_endpoint
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +26,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalClou
     api.finish()
     assembly = app.write(tmp_path_factory.mktemp("rest-server") / "cdk.out")
     with LocalCloudServer(port=0, region=REGION, background=False) as server:
-        _deploy(server, assembly, app.stack_name)
-        outputs = _client(server, "cloudformation").describe_stacks(StackName=app.stack_name)
+        deploy_over_endpoint(server, assembly, app.stack_name)
+        outputs = client(server, "cloudformation").describe_stacks(StackName=app.stack_name)
         api_id = next(
             output["OutputValue"]
             for output in outputs["Stacks"][0]["Outputs"]
