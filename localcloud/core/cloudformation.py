@@ -190,6 +190,76 @@ def _delete_change_set_or_fail_cleanly(original):
     return delete_change_set
 
 
+#: CloudFormation's reason for a change set that would change nothing; the CDK CLI reads it as
+#: "no changes", deletes the change set and reports the stack as it was.
+NO_CHANGES_REASON = (
+    "The submitted information didn't contain changes. Submit different information to create "
+    "a change set."
+)
+
+
+def _resolved_parameters(stack: Any, template: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The values `parameters` take in `template` for `stack`: defaults filled in, SSM
+    parameters read, as CloudFormation compares them."""
+    resolution = cfn_parsing.ResourceMap(
+        stack.stack_id,
+        stack.name,
+        parameters,
+        stack.tags,
+        region_name=stack.region_name,
+        account_id=stack.account_id,
+        template=stack.parse_template(template),
+        cross_stack_resources=None,
+    )
+    resolution.load_parameters()
+    return resolution.resolved_parameters
+
+
+def _change_set_without_changes_fails(original):
+    # moto marks a change set empty only when the parameters sent equal those the stack was
+    # created with; the CDK CLI sends every parameter as UsePreviousValue (which moto turns into
+    # the resolved value), so an unchanged stack was updated on every deploy. CloudFormation
+    # compares the resolved values.
+    def create_change_set(
+        self,
+        stack_name,
+        change_set_name,
+        template,
+        parameters,
+        description,
+        change_set_type,
+        notification_arns=None,
+        tags=None,
+        role_arn=None,
+    ):
+        change_set_id, stack_id = original(
+            self,
+            stack_name,
+            change_set_name,
+            template,
+            parameters,
+            description,
+            change_set_type,
+            notification_arns,
+            tags,
+            role_arn,
+        )
+        change_set = self.change_sets[change_set_id]
+        stack = self.stacks[stack_id]
+        if (
+            change_set_type == "UPDATE"
+            and change_set.status != "FAILED"
+            and stack.has_template(template)
+            and _resolved_parameters(stack, template, parameters) == stack.stack_parameters
+        ):
+            change_set.status = "FAILED"
+            change_set.execution_status = "UNAVAILABLE"
+            change_set.status_reason = NO_CHANGES_REASON
+        return change_set_id, stack_id
+
+    return create_change_set
+
+
 class ChangeSetNotFoundError(CloudFormationError):
     code = "ChangeSetNotFound"
 
@@ -293,6 +363,24 @@ HOOKS: tuple[Hook, ...] = (
         _execute_change_set_with_outputs,
         why="Stack outputs come from the executed template",
         parameters=("self", "change_set_name", "stack_name"),
+    ),
+    Hook(
+        cfn_models.CloudFormationBackend,
+        "create_change_set",
+        _change_set_without_changes_fails,
+        why="An unchanged template and parameters make a change set without changes",
+        parameters=(
+            "self",
+            "stack_name",
+            "change_set_name",
+            "template",
+            "parameters",
+            "description",
+            "change_set_type",
+            "notification_arns",
+            "tags",
+            "role_arn",
+        ),
     ),
     Hook(
         cfn_models.CloudFormationBackend,

@@ -137,8 +137,8 @@ def test_published_events_reach_the_real_subscribers_and_the_poison_reaches_the_
     assert [json.loads(message["Body"])["Message"] for message in dead_letters] == ["not an order"]
 
 
-def test_deploying_a_deployed_stack_again_updates_it_in_place(
-    deployed: LocalCloudServer, dev_assembly: CloudAssembly
+def test_deploying_an_unchanged_stack_again_reports_no_changes_and_updates_nothing(
+    deployed: LocalCloudServer, dev_assembly: CloudAssembly, capfd: pytest.CaptureFixture[str]
 ):
     before = _outputs(deployed, REQUEST_RESPONSE)
 
@@ -153,9 +153,13 @@ def test_deploying_a_deployed_stack_again_updates_it_in_place(
         ]
     )
 
-    # The CLI sends an update (its parameters keep their previous values); the API, its URL
-    # and the table stay.
+    # The CLI's change set has no changes (its parameters keep their previous values), so, as
+    # on AWS, it reports the stack unchanged and the stack is never updated.
     assert exit_code == 0
+    printed = capfd.readouterr()
+    assert f"{REQUEST_RESPONSE} (no changes)" in printed.out + printed.err
+    stack = _client(deployed, "cloudformation").describe_stacks(StackName=REQUEST_RESPONSE)
+    assert stack["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
     assert _outputs(deployed, REQUEST_RESPONSE) == before
 
 

@@ -119,3 +119,54 @@ def test_a_fifo_queue_without_a_name_gets_a_generated_name_ending_in_fifo(launch
     assert url.endswith(".fifo")
     attributes = cloud.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
     assert attributes["Attributes"]["FifoQueue"] == "true"
+
+
+def _change_set_as_the_cdk_cli_sends_it(cloud, app: App) -> dict:
+    """An UPDATE change set as `cdk deploy` creates it: the template by URL, and every
+    parameter kept at its previous value."""
+    s3 = cloud.client("s3")
+    s3.create_bucket(
+        Bucket="templates", CreateBucketConfiguration={"LocationConstraint": cloud.region}
+    )
+    s3.put_object(Bucket="templates", Key="stack.json", Body=json.dumps(app.template()))
+    cloudformation = cloud.client("cloudformation")
+    cloudformation.create_change_set(
+        StackName=app.stack_name,
+        ChangeSetName="cdk-deploy-change-set",
+        TemplateURL=f"https://s3.{cloud.region}.amazonaws.com/templates/stack.json",
+        ChangeSetType="UPDATE",
+        Parameters=[
+            {"ParameterKey": name, "UsePreviousValue": True}
+            for name in app.template()["Parameters"]
+        ],
+    )
+    return cloudformation.describe_change_set(
+        StackName=app.stack_name, ChangeSetName="cdk-deploy-change-set"
+    )
+
+
+def test_a_change_set_of_the_deployed_template_and_parameters_has_no_changes(launch):
+    app = App()
+    app.queue("Inbox")
+    cloud = launch(app)
+
+    change_set = _change_set_as_the_cdk_cli_sends_it(cloud, app)
+
+    # What the CDK CLI reads as "no changes": it deletes the change set and updates nothing.
+    assert (change_set["Status"], change_set["ExecutionStatus"]) == ("FAILED", "UNAVAILABLE")
+    assert change_set["StatusReason"].startswith(
+        "The submitted information didn't contain changes."
+    )
+    stack = cloud.client("cloudformation").describe_stacks(StackName=app.stack_name)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_a_change_set_of_a_changed_template_can_be_executed(launch):
+    app = App()
+    app.queue("Inbox")
+    cloud = launch(app)
+    app.queue("Outbox")
+
+    change_set = _change_set_as_the_cdk_cli_sends_it(cloud, app)
+
+    assert (change_set["Status"], change_set["ExecutionStatus"]) == ("CREATE_COMPLETE", "AVAILABLE")
