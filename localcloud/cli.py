@@ -152,7 +152,7 @@ def up(args: argparse.Namespace) -> int:
         for api in server.engine.apis():
             if api["id"] not in announced:
                 announced.add(api["id"])
-                print(f"HTTP API {api['name']} is at {api['url']}", flush=True)
+                print(f"API {api['name']} is at {api['url']}", flush=True)
     print("localcloud is stopping", flush=True)
     # A delivery still running a handler gets a few seconds to end; then the process ends
     # without tearing its interpreter down, which with moto's state loaded takes seconds of
@@ -180,7 +180,7 @@ def deploy(args: argparse.Namespace) -> int:
     _run([*cdk, "deploy", *targets, "--require-approval", "never", *app], environment)
     print(f"deployed in {time.perf_counter() - started:.1f} s")
     for api in cloud.apis():
-        print(f"HTTP API {api['name']} is at {api['url']}")
+        print(f"API {api['name']} is at {api['url']}")
     return 0
 
 

@@ -83,6 +83,24 @@ def local_url(endpoint: str, api_id: str) -> str:
     return f"{endpoint.rstrip('/')}{LOCAL_PREFIX}{api_id}/"
 
 
+_AWS_API_URL = re.compile(
+    r"https://(?P<api_id>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?=[/?#\s\"']|$)"
+)
+
+
+def with_local_api_urls(text: str, endpoint: str, served: set[str]) -> str:
+    """`text` with each AWS URL of a served API (`https://{id}.execute-api.{region}.
+    amazonaws.com/{stage}/...`) replaced by the URL the endpoint serves it at
+    (`{endpoint}/execute-api/{id}/{stage}/...`); URLs of other APIs are left as they are."""
+
+    def local(match: re.Match[str]) -> str:
+        if match["api_id"] not in served:
+            return match[0]
+        return local_url(endpoint, match["api_id"]).rstrip("/")
+
+    return _AWS_API_URL.sub(local, text)
+
+
 def match_route(route_key: str, method: str, path: str) -> dict[str, str] | None:
     """Path parameters if `route_key` ("GET /items/{id}", "ANY /{proxy+}") matches, else None."""
     if route_key == "$default":

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 import botocore.session
 from moto.awslambda.models import lambda_backends
+from moto.cloudformation import parsing as cfn_parsing
 from moto.core.botocore_stubber import BotocoreStubber
 
 from localcloud.core import apifront, cloudformation, local_calls
@@ -401,6 +402,24 @@ def _handler_calls_answered_in_process(original):
     return __call__
 
 
+def _outputs_name_the_served_api_urls(original):
+    # A template builds an API's URL from AWS's domain, which nothing answers locally; under
+    # `localcloud up` the same API and stage are served at the endpoint, so an output naming
+    # an API (what `cdk deploy` prints, `describe-stacks` answers) gives the URL that answers.
+    # In-process there is no endpoint: outputs keep AWS's form, which `LocalCloud.http` takes.
+    def parse_output(output_logical_id, output_json, resources_map):
+        output = original(output_logical_id, output_json, resources_map)
+        engine = _active
+        if engine is None or not engine.endpoint_url or output is None:
+            return output
+        if isinstance(output.value, str) and ".execute-api." in output.value:
+            served = {api["id"] for api in engine.apis()}
+            output.value = apifront.with_local_api_urls(output.value, engine.endpoint_url, served)
+        return output
+
+    return parse_output
+
+
 # Kept for the process, not per engine: each engine (each test) would otherwise parse again.
 _model_loaders: dict[str | None, Any] = {}
 # Reentrant: with the hook installed twice (a test session's and an engine's), the outer
@@ -451,6 +470,13 @@ SHARED_MODEL_LOADER = Hook(
 
 HOOKS: tuple[Hook, ...] = (
     SHARED_MODEL_LOADER,
+    Hook(
+        cfn_parsing,
+        "parse_output",
+        _outputs_name_the_served_api_urls,
+        why="An output naming a served API gives its local URL under `localcloud up`",
+        parameters=("output_logical_id", "output_json", "resources_map"),
+    ),
     Hook(
         BotocoreStubber,
         "__call__",

@@ -141,15 +141,12 @@ def deployed(services_assembly: Path) -> Iterator[Deployed]:
         outputs = {
             output["OutputKey"]: output["OutputValue"] for output in stack["Stacks"][0]["Outputs"]
         }
-        # The API's own URL names AWS's host; the same API and stage are served locally.
-        api_url = next(
-            api["url"]
-            for api in server.engine.apis()
-            if api["id"] in outputs["ApiUrl"] and api["url"].endswith("/live/")
-        )
         clock = SkippingClock()
         server.engine.service(RestApis).clock = clock
-        yield Deployed(server, outputs, api_url, Seen(server, outputs["SeenQueueUrl"]), clock)
+        # The API's output is the URL the endpoint serves its stage at.
+        yield Deployed(
+            server, outputs, outputs["ApiUrl"], Seen(server, outputs["SeenQueueUrl"]), clock
+        )
 
 
 def _request(

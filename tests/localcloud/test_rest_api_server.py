@@ -116,3 +116,15 @@ def test_a_percent_encoded_path_reaches_the_method_encoded_as_in_process(served)
     assert status == 200, body
     event = json.loads(body)
     assert (event["path"], event["pathParameters"]) == ("/items/a%20b%2Fc", {"id": "a%20b%2Fc"})
+
+
+def test_the_api_url_output_is_the_local_url_of_its_stage(served):
+    server, api_id = served
+    stack = client(server, "cloudformation").describe_stacks(StackName=App.stack_name)
+
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0]["Outputs"]}
+
+    assert outputs["ApiUrl"] == f"{server.endpoint_url}/execute-api/{api_id}/prod/"
+    status, _, body = _get(f"{outputs['ApiUrl']}items/9")
+    assert status == 200, body
+    assert json.loads(body)["pathParameters"] == {"id": "9"}

@@ -7,7 +7,12 @@ import json
 
 import pytest
 
-from localcloud.core.apifront import match_route, proxy_response, select_route
+from localcloud.core.apifront import (
+    match_route,
+    proxy_response,
+    select_route,
+    with_local_api_urls,
+)
 
 
 @pytest.mark.parametrize(
@@ -97,3 +102,32 @@ def test_a_response_without_status_code_is_a_200_json_body():
 def test_a_malformed_proxy_response_is_a_500(payload):
     response = proxy_response(payload)
     assert (response.status, response.json()) == (500, {"message": "Internal Server Error"})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # An HTTP API's URL and endpoint (GetAtt ApiEndpoint, no trailing slash).
+        (
+            "https://abc123.execute-api.eu-west-1.amazonaws.com/",
+            "http://localhost:4566/execute-api/abc123/",
+        ),
+        (
+            "https://abc123.execute-api.eu-west-1.amazonaws.com",
+            "http://localhost:4566/execute-api/abc123",
+        ),
+        # A REST API's URL names its stage; paths and queries follow.
+        (
+            "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/items?limit=2",
+            "http://localhost:4566/execute-api/abc123/prod/items?limit=2",
+        ),
+        # An API this endpoint does not serve stays where it is.
+        (
+            "https://zzz999.execute-api.eu-west-1.amazonaws.com/prod/",
+            "https://zzz999.execute-api.eu-west-1.amazonaws.com/prod/",
+        ),
+        ("arn:aws:sns:eu-west-1:123456789012:Topic", "arn:aws:sns:eu-west-1:123456789012:Topic"),
+    ],
+)
+def test_aws_urls_of_served_apis_become_the_endpoints_urls(value: str, expected: str):
+    assert with_local_api_urls(value, "http://localhost:4566", {"abc123"}) == expected
