@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from localcloud import HttpResponse, Invocation
@@ -27,3 +28,7 @@ class Cloud(Protocol):
     ) -> HttpResponse: ...
 
     def settle(self) -> int: ...
+
+    def delivery_held(self) -> AbstractContextManager[None]:
+        """No background delivery inside the block; `settle()` still delivers."""
+        ...

@@ -15,12 +15,14 @@ engine's, as in server mode.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
 import uuid
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -215,3 +217,13 @@ class LocalCloud:
     def settle(self) -> int:
         """Deliver everything pending (see `Engine.settle`); returns invocations made."""
         return self._engine.settle()
+
+    @contextlib.contextmanager
+    def delivery_held(self) -> Iterator[None]:
+        """The same block as `RemoteCloud.delivery_held`; in-process, delivery runs only when
+        the cloud settles, so nothing else changes."""
+        self._engine.hold_delivery()
+        try:
+            yield
+        finally:
+            self._engine.release_delivery()

@@ -6,9 +6,11 @@ Scenarios take either, so one scenario runs in tests (in-process) and against th
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -71,6 +73,16 @@ class RemoteCloud:
 
     def settle(self) -> int:
         return self._control("POST", "settle")["invocations"]
+
+    @contextlib.contextmanager
+    def delivery_held(self) -> Iterator[None]:
+        """No background delivery inside the block (`settle()` still delivers): what a scenario
+        reads there is what was sent, not what is left of it."""
+        self._control("POST", "hold")
+        try:
+            yield
+        finally:
+            self._control("POST", "release")
 
     def invoke(self, function_name: str, event: Any) -> Invocation:
         """Invoke through the Lambda API (RequestResponse, log tail) and report it."""

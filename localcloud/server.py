@@ -4,7 +4,8 @@ One port serves three things:
 - `/execute-api/{api_id}/...` (or a request whose Host is `{api_id}.execute-api...`): the API
   front for HTTP APIs;
 - `/_localcloud/...`: controls for tools and scenarios (`GET health`, `GET apis`,
-  `GET invocations?since=N`, `POST settle`);
+  `GET invocations?since=N`, `POST settle`, `POST hold` and `POST release` of background
+  delivery);
 - everything else: moto's AWS endpoint, which the CDK CLI, boto3 and the AWS CLI talk to.
 """
 
@@ -240,6 +241,12 @@ class _Front:
             result = [invocation.to_dict() for invocation in self.engine.invocations[since:]]
         elif action == "settle" and method == "POST":
             result = {"invocations": self.engine.settle()}
+        elif action == "hold" and method == "POST":
+            self.engine.hold_delivery()
+            result = {"held": True}
+        elif action == "release" and method == "POST":
+            self.engine.release_delivery()
+            result = {"held": False}
         else:
             return _json(start_response, 404, {"message": f"no control {method} {action}"})
         return _json(start_response, 200, result)

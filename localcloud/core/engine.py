@@ -104,6 +104,8 @@ class Engine:
         self.answer_locally: Any = None
         self._background: threading.Thread | None = None
         self._stopping = threading.Event()
+        # Clients holding background delivery (`hold_delivery`).
+        self._holds = 0
         self.services: list[Service] = [cls(self) for cls in service_classes()]
         self._models_added: list[str] = []
 
@@ -148,6 +150,9 @@ class Engine:
 
         def loop() -> None:
             while not self._stopping.is_set():
+                if self._holds:
+                    self._stopping.wait(interval)
+                    continue
                 try:
                     busy = self.pump(fast_forward=False)
                 except Exception:
@@ -159,6 +164,22 @@ class Engine:
         self._stopping.clear()
         self._background = threading.Thread(target=loop, name="localcloud-delivery", daemon=True)
         self._background.start()
+
+    def hold_delivery(self) -> None:
+        """Keep the background from delivering until `release_delivery()` (as many times as
+        held); returns once no delivery round is running. `settle()` still delivers.
+
+        So a client of `localcloud up` reads what is queued before delivery begins, as it would
+        in-process, where delivery runs only when it settles.
+        """
+        with self._state_lock:
+            self._holds += 1
+        with self._delivery_lock:
+            pass
+
+    def release_delivery(self) -> None:
+        with self._state_lock:
+            self._holds = max(0, self._holds - 1)
 
     def stop_background(self) -> None:
         if self._background is not None:

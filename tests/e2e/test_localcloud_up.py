@@ -12,8 +12,10 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from demo import pub_sub as pub_sub_scenario
 from infra import registry
 from localcloud import cli
+from localcloud.remote import RemoteCloud
 from localcloud.server import LocalCloudServer
 from pub_sub import contract as pub_sub_contract
 from request_response import contract as request_response_contract
@@ -163,15 +165,11 @@ def test_deploying_an_unchanged_stack_again_reports_no_changes_and_updates_nothi
     assert _outputs(deployed, REQUEST_RESPONSE) == before
 
 
-def test_the_printed_api_url_creates_and_reads_an_item(deployed: LocalCloudServer):
-    api = next(
-        api
-        for api in deployed.engine.apis()
-        if api["id"]
-        in _outputs(deployed, REQUEST_RESPONSE)[request_response_contract.OUTPUT_API_URL]
-    )
+def test_the_api_url_output_creates_and_reads_an_item(deployed: LocalCloudServer):
+    api_url = _outputs(deployed, REQUEST_RESPONSE)[request_response_contract.OUTPUT_API_URL]
+    assert api_url.startswith(f"{deployed.endpoint_url}/execute-api/")
     request = urllib.request.Request(
-        f"{api['url']}items",
+        f"{api_url}items",
         data=json.dumps({"name": "Blue widget", "quantity": 2}).encode(),
         headers={"content-type": "application/json"},
         method="POST",
@@ -180,11 +178,29 @@ def test_the_printed_api_url_creates_and_reads_an_item(deployed: LocalCloudServe
         item = json.loads(created.read())
         assert created.status == 201
 
-    with urllib.request.urlopen(f"{api['url']}items/{item['id']}") as read:
+    with urllib.request.urlopen(f"{api_url}items/{item['id']}") as read:
         assert read.status == 200
         assert json.loads(read.read())["name"] == "Blue widget"
 
     with pytest.raises(urllib.error.HTTPError) as missing:
-        urllib.request.urlopen(f"{api['url']}no-such-route")
+        urllib.request.urlopen(f"{api_url}no-such-route")
     assert missing.value.code == 404
     assert json.loads(missing.value.read()) == {"message": "Not Found"}
+
+
+def test_the_pub_sub_scenario_on_the_running_endpoint_reports_what_it_sent_and_ran(
+    deployed: LocalCloudServer,
+):
+    outcome = pub_sub_scenario.run(RemoteCloud(deployed.endpoint_url, region=REGION))
+
+    # Each subscriber's whole filtered share, read before any consumer took a message, though
+    # the endpoint delivers in the background: 15 placed + 5 cancelled + the poison message;
+    # 5 shipped + 5 cancelled; placed >= 1000.
+    assert outcome.delivered == {
+        pub_sub_contract.subscriber_id(pub_sub_contract.SubscriberName.FULFILMENT): 21,
+        pub_sub_contract.subscriber_id(pub_sub_contract.SubscriberName.NOTIFICATIONS): 10,
+        pub_sub_contract.subscriber_id(pub_sub_contract.SubscriberName.FRAUD_REVIEW): 5,
+    }
+    # The delivery step's count and the total listed agree: two publisher invocations and the
+    # redelivery are the others.
+    assert outcome.invocations == outcome.consumer_invocations + 3
