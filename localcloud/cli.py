@@ -280,10 +280,17 @@ def run(args: argparse.Namespace) -> int:
     package = args.scenarios or _scenario_package(Path.cwd() / "cdk.json")
     if str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))
+    module = f"{package}.{args.pattern}"
     try:
-        scenario = importlib.import_module(f"{package}.{args.pattern}")
+        scenario = importlib.import_module(module)
     except ModuleNotFoundError as error:
-        raise CommandError(f"no scenario {args.pattern!r} in {package!r}") from error
+        # Only a missing package or scenario module means there is no such scenario; one that
+        # exists but imports what is not installed says so.
+        if error.name is not None and (module + ".").startswith(error.name + "."):
+            raise CommandError(f"no scenario {args.pattern!r} in {package!r}") from error
+        raise CommandError(
+            f"the scenario {args.pattern!r} in {package!r} cannot be imported: {error}"
+        ) from error
     started = time.perf_counter()
     outcome = scenario.run(cloud)
     print(

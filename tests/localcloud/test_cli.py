@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -186,3 +187,34 @@ def test_up_on_a_port_in_use_fails_and_leaves_no_code_folder(
     # The failed start left no engine running: another server starts.
     with LocalCloudServer(port=0, background=False) as server:
         assert server.engine is not None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("no_such_pattern", "no scenario 'no_such_pattern' in 'scenarios_"),
+        ("needs_a_missing_module", "cannot be imported: No module named 'not_installed_anywhere'"),
+    ],
+)
+def test_run_tells_a_missing_scenario_from_one_that_cannot_be_imported(
+    pattern: str,
+    expected: str,
+    server: LocalCloudServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
+    # A name of its own, so no package imported earlier answers for it.
+    package = tmp_path / f"scenarios_{uuid.uuid4().hex[:8]}"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "needs_a_missing_module.py").write_text("import not_installed_anywhere\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    exit_code = cli.main(
+        ["run", pattern, "--scenarios", package.name, "--endpoint-url", server.endpoint_url]
+    )
+
+    assert exit_code == 2
+    assert expected in capsys.readouterr().err
