@@ -44,8 +44,12 @@ class Outcome:
         return sum(self.dead_letters.values())
 
 
-def _order_events() -> list[dict]:
-    """25 events (three PublishBatch calls): a mix every filter policy has something to match."""
+def _order_events(run_tag: str) -> list[dict]:
+    """25 events (three PublishBatch calls): a mix every filter policy has something to match.
+
+    Their orders are this run's own (`run_tag`), so a run against an endpoint that earlier runs
+    used counts only its own reservations and ledger items.
+    """
     kinds = [
         (EventType.ORDER_PLACED, 120),
         (EventType.ORDER_PLACED, 2500),  # fraud_review takes placed orders of 1000 or more
@@ -57,7 +61,7 @@ def _order_events() -> list[dict]:
         {
             "event_id": str(uuid.uuid4()),
             "event_type": kind.value,
-            "order_id": f"order-{n:03d}",
+            "order_id": f"order-{run_tag}-{n:03d}",
             "amount": amount,
             "currency": "EUR",
             "occurred_at": "2026-11-27T09:00:00Z",
@@ -74,8 +78,14 @@ def run(cloud: Cloud) -> Outcome:
     first_invocation = len(cloud.invocations)
     publisher = outputs[OUTPUT_PUBLISHER_FUNCTION_NAME]
 
-    events = _order_events()
+    run_tag = uuid.uuid4().hex[:8]
+    events = _order_events(run_tag)
     sqs = cloud.client("sqs")
+    # What earlier runs left in the dead-letter queues is not this run's.
+    dead_letters_before = {
+        subscriber_id(subscriber): _depth(sqs, outputs[output_dead_letter_queue_url(subscriber)])
+        for subscriber in SubscriberName
+    }
     delivered = {}
     # Against `localcloud up` the consumers would start on the first message; held, the queues
     # show each subscriber's whole share before any of it is consumed, as in-process.
@@ -142,28 +152,34 @@ def run(cloud: Cloud) -> Outcome:
         f"{placed['order_id']} delivered twice to fulfilment; reservations recorded: "
         f"{reservation['reservations']['N']}"
     )
-    ledger_items = cloud.client("dynamodb").scan(TableName=ledger)["Items"]
+    ledger_items = [
+        item
+        for item in cloud.client("dynamodb").scan(TableName=ledger)["Items"]
+        if item["pk"]["S"].startswith((f"ORDER#order-{run_tag}-", "FRAUD_REVIEW#"))
+    ]
     # One reading of the record: the invocations listed are the invocations counted.
     invocations = cloud.invocations[first_invocation:]
     trace.step("Invocations")
     trace.invocations(invocations)
-    trace.step(f"Ledger table: {len(ledger_items)} item(s)")
+    trace.step(f"Ledger table: {len(ledger_items)} item(s) of this run's orders and totals")
     for item in ledger_items[:8]:
         trace.line(trace.short({key: next(iter(value.values())) for key, value in item.items()}))
     if len(ledger_items) > 8:
         trace.line(f"... and {len(ledger_items) - 8} more")
 
     dead_letters = {}
-    trace.step("Messages left in dead-letter queues")
+    trace.step("Messages this run left in dead-letter queues")
     for subscriber in SubscriberName:
         name = subscriber_id(subscriber)
         dlq_url = outputs[output_dead_letter_queue_url(subscriber)]
-        dead_letters[name] = _depth(sqs, dlq_url)
+        dead_letters[name] = _depth(sqs, dlq_url) - dead_letters_before[name]
         trace.line(f"{name:<14} {dead_letters[name]} message(s)")
-        for message in sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
-            trace.line(f"  {trace.short(_notification_message(message['Body']), 140)}")
+        if dead_letters[name] > 0:
+            shown = sqs.receive_message(
+                QueueUrl=dlq_url, MaxNumberOfMessages=min(10, dead_letters[name])
+            ).get("Messages", [])
+            for message in shown:
+                trace.line(f"  {trace.short(_notification_message(message['Body']), 140)}")
     return Outcome(
         published=len(events) if published.succeeded else 0,
         delivered=delivered,

@@ -191,7 +191,11 @@ def test_the_api_url_output_creates_and_reads_an_item(deployed: LocalCloudServer
 def test_the_pub_sub_scenario_on_the_running_endpoint_reports_what_it_sent_and_ran(
     deployed: LocalCloudServer,
 ):
-    outcome = pub_sub_scenario.run(RemoteCloud(deployed.endpoint_url, region=REGION))
+    cloud = RemoteCloud(deployed.endpoint_url, region=REGION)
+    first = pub_sub_scenario.run(cloud)
+
+    # A second run on the same endpoint reports its own numbers, not the earlier run's too.
+    outcome = pub_sub_scenario.run(cloud)
 
     # Each subscriber's whole filtered share, read before any consumer took a message, though
     # the endpoint delivers in the background: 15 placed + 5 cancelled + the poison message;
@@ -204,3 +208,8 @@ def test_the_pub_sub_scenario_on_the_running_endpoint_reports_what_it_sent_and_r
     # The delivery step's count and the total listed agree: two publisher invocations and the
     # redelivery are the others.
     assert outcome.invocations == outcome.consumer_invocations + 3
+    fulfilment = pub_sub_contract.subscriber_id(pub_sub_contract.SubscriberName.FULFILMENT)
+    assert outcome.dead_letters[fulfilment] == first.dead_letters[fulfilment] == 1
+    assert outcome.reservations_after_redelivery == first.reservations_after_redelivery == 1
+    # Every delivered message but the poison one left its item, beside the fraud-review total.
+    assert outcome.ledger_items == first.ledger_items == sum(outcome.delivered.values())
