@@ -225,7 +225,15 @@ def outputs(args: argparse.Namespace) -> int:
     try:
         values = cloud.outputs(args.stack)
     except cloud.client("cloudformation").exceptions.ClientError as error:
-        raise CommandError(f"no stack {args.stack!r} is deployed ({error})") from error
+        deployed = [
+            stack["StackName"]
+            for page in cloud.client("cloudformation").get_paginator("describe_stacks").paginate()
+            for stack in page["Stacks"]
+        ]
+        raise CommandError(
+            f"no stack {args.stack!r} is deployed in {cloud.region}; deployed: "
+            f"{', '.join(sorted(deployed)) or 'none'}"
+        ) from error
     if args.json:
         print(json.dumps(values, indent=2))
     else:

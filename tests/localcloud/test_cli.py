@@ -218,3 +218,17 @@ def test_run_tells_a_missing_scenario_from_one_that_cannot_be_imported(
 
     assert exit_code == 2
     assert expected in capsys.readouterr().err
+
+
+def test_outputs_of_a_stack_not_deployed_names_the_deployed_stacks(
+    deployed, capsys: pytest.CaptureFixture[str]
+):
+    server, stack_name = deployed
+
+    exit_code = cli.main(["outputs", "NoSuchStack", "--endpoint-url", server.endpoint_url])
+
+    assert exit_code == 2
+    assert (
+        f"no stack 'NoSuchStack' is deployed in {REGION}; deployed: {stack_name}"
+        in capsys.readouterr().err
+    )
