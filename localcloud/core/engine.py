@@ -33,6 +33,8 @@ from typing import Any, TypeVar, cast, overload
 from urllib.parse import urlsplit
 
 import botocore.session
+import moto.backends
+import moto.core.responses
 from moto.awslambda.models import lambda_backends
 from moto.core.botocore_stubber import BotocoreStubber
 
@@ -449,8 +451,48 @@ SHARED_MODEL_LOADER = Hook(
     parameters=("search_path_string",),
 )
 
+def _service_folders_listed_once(original):
+    # moto's server lists its own package folder on disk for every request, to tell a service
+    # name from a host; the folders do not change while it runs.
+    listed: list[tuple[str, ...]] = []
+
+    def list_of_moto_modules():
+        if not listed:
+            listed.append(tuple(original()))
+        return listed[0]
+
+    return list_of_moto_modules
+
+
+def _method_names_once_per_class(original):
+    # Each request's response object asks `inspect.getmembers` for its class's methods; the
+    # classes are complete once the engine's hooks are installed, before the first request.
+    names: dict[type, list[str]] = {}
+
+    def method_names_from_class(clazz):
+        if clazz not in names:
+            names[clazz] = original(clazz)
+        return names[clazz]
+
+    return method_names_from_class
+
+
 HOOKS: tuple[Hook, ...] = (
     SHARED_MODEL_LOADER,
+    Hook(
+        moto.backends,
+        "list_of_moto_modules",
+        _service_folders_listed_once,
+        why="The server's per-request host lookup lists moto's folders once, not per request",
+        parameters=(),
+    ),
+    Hook(
+        moto.core.responses,
+        "method_names_from_class",
+        _method_names_once_per_class,
+        why="A response class's method names are read once, not on every request",
+        parameters=("clazz",),
+    ),
     Hook(
         BotocoreStubber,
         "__call__",
