@@ -26,7 +26,6 @@ import json
 import logging
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast, overload
@@ -200,6 +199,7 @@ class Engine:
             json.dumps(function.environment_vars, sort_keys=True),
             function.timeout,
             function.memory_size,
+            json.dumps(logging_config, sort_keys=True),
         )
         with self._state_lock:
             known = self._functions.get(function.function_arn)
@@ -217,6 +217,9 @@ class Engine:
                 region=function.region,
                 account_id=function.account_id,
                 log_group=logging_config.get("LogGroup", ""),
+                log_format=logging_config.get("LogFormat", "Text"),
+                application_log_level=logging_config.get("ApplicationLogLevel", "INFO"),
+                system_log_level=logging_config.get("SystemLogLevel", "INFO"),
             )
             self._functions[function.function_arn] = (key, local)
             return local
@@ -262,17 +265,19 @@ class Engine:
         self.scheduler.call_later(delay_seconds, run)
 
     def _write_logs(self, function: Any, invocation: Invocation) -> None:
-        # The invocation's log lines go to the function's log group, as Lambda sends them.
+        # The invocation's log events go to the function's log group, in the stream of the
+        # execution environment that ran it, as Lambda sends them.
         local = self._functions[function.function_arn][1]
         logs = function.logs_backend
         group = local.log_group_name
-        stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{invocation.request_id.replace('-', '')}"
+        stream = invocation.log_stream
+        now = int(self.clock.time_millis())
+        events = [{"timestamp": now, "message": event} for event in invocation.log_events if event]
         with contextlib.suppress(Exception):
             if group not in logs.groups:
                 logs.create_log_group(group, {})
-            logs.create_log_stream(group, stream)
-            now = int(self.clock.time_millis())
-            events = [{"timestamp": now, "message": line} for line in invocation.logs.splitlines()]
+            if stream not in logs.groups[group].streams:
+                logs.create_log_stream(group, stream)
             if events:
                 logs.put_log_events(group, stream, events)
 

@@ -133,6 +133,11 @@ def test_a_handler_past_its_timeout_gets_lambdas_timeout_error_and_a_fresh_sandb
     assert timed_out.error["errorType"] == "Sandbox.Timedout"
     assert "Task timed out after 0.30 seconds" in timed_out.error["errorMessage"]
     assert timed_out.duration_ms < 1500
+    # Lambda's report says so, and its timeout line follows it in the log
+    *_, report, timeout_line = timed_out.log_events
+    assert report.startswith(f"REPORT RequestId: {timed_out.request_id}")
+    assert report.endswith("Status: timeout")
+    assert timeout_line.endswith(f"{timed_out.request_id} Task timed out after 0.30 seconds")
     # The timed-out sandbox is gone: module state starts again with a cold start.
     assert after.cold_start
     assert after.payload == {"starts": 1}
@@ -175,3 +180,26 @@ def test_a_function_invoked_from_a_handler_runs_nested_with_its_own_environment(
     # The callee sees none of its caller's own variables; the caller has them back after.
     assert invocation.payload["inner"]["caller_secret"] is None
     assert invocation.payload["my_secret"] == "s3cret"
+
+
+@pytest.mark.parametrize(
+    ("handler", "source", "error_type", "message"),
+    [
+        ("missing.handler", None, "Runtime.ImportModuleError", "Unable to import module 'missing'"),
+        ("broken.handler", "def handler(:\n", "Runtime.UserCodeSyntaxError", "Syntax error in"),
+        ("plain.nothing", "X = 1\n", "Runtime.HandlerNotFound", "Handler 'nothing' missing"),
+        ("nodot", None, "Runtime.MalformedHandlerName", "Bad handler 'nodot'"),
+    ],
+)
+def test_a_handler_that_cannot_be_loaded_fails_with_lambdas_runtime_error(
+    tmp_path: Path, handler: str, source: str | None, error_type: str, message: str
+):
+    if source is not None:
+        (tmp_path / f"{handler.split('.')[0]}.py").write_text(source)
+    function = LocalFunction(name="f", handler=handler, code_dir=tmp_path, environment={})
+
+    invocation = FunctionRunner().invoke(function, {}, trigger="test")
+
+    assert invocation.error["errorType"] == error_type
+    assert invocation.error["errorMessage"].startswith(message)
+    assert f"[ERROR] {error_type}: {message}" in invocation.logs

@@ -1,0 +1,153 @@
+"""A function's logs on localcloud: where Lambda writes them, in what streams, in what shape,
+and how they are searched."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import localcloud
+from localcloud.testing import App, ref
+
+ORDERS = textwrap.dedent(
+    '''
+    """Logs one JSON line per event at the level it names; an event {"fail": ...} raises."""
+    import json
+
+
+    def place(order):
+        if order.get("fail"):
+            raise ValueError(f"order {order['fail']} declined")
+        return order
+
+
+    def handler(event, context):
+        print(json.dumps({"level": event.get("level", "INFO"), "message": "placing"}))
+        place(event)
+        return {
+            "request_id": context.aws_request_id,
+            "log_group": context.log_group_name,
+            "log_stream": context.log_stream_name,
+        }
+    '''
+)
+
+
+def _orders_app(*, json_logs: bool = False) -> App:
+    app = App()
+    app.function("Orders", ORDERS)
+    if json_logs:
+        app.add(
+            "OrdersLogGroup",
+            "AWS::Logs::LogGroup",
+            {"LogGroupName": "/shop/orders", "RetentionInDays": 7},
+        )
+        app.resources["Orders"]["Properties"]["LoggingConfig"] = {
+            "LogFormat": "JSON",
+            "LogGroup": ref("OrdersLogGroup"),
+            "ApplicationLogLevel": "INFO",
+            "SystemLogLevel": "INFO",
+        }
+    return app
+
+
+def _events(cloud: Any, group: str, **search: Any) -> list[dict[str, Any]]:
+    return cloud.client("logs").filter_log_events(logGroupName=group, **search)["events"]
+
+
+def _messages(cloud: Any, group: str, **search: Any) -> list[str]:
+    return [event["message"] for event in _events(cloud, group, **search)]
+
+
+def test_an_unhandled_error_is_logged_with_its_traceback_in_the_function_log_group(launch):
+    cloud = launch(_orders_app())
+    name = cloud.outputs("Stack")["OrdersName"]
+
+    failed = cloud.invoke(name, {"fail": "o-1"})
+
+    # THEN the log group holds Lambda's error record, as one event, between START and END
+    messages = _messages(cloud, f"/aws/lambda/{name}")
+    [error] = [message for message in messages if message.startswith("[ERROR]")]
+    lines = error.split("\n")
+    assert lines[0] == "[ERROR] ValueError: order o-1 declined"
+    assert lines[1] == "Traceback (most recent call last):"
+    # ...its frames indented as Lambda's runtime indents them (no-break spaces)
+    frames = [line.replace("\u00a0", " ") for line in lines[2:]]
+    assert frames == "".join(failed.error["stackTrace"]).splitlines()
+    assert [line.rsplit(", in ", 1)[1] for line in frames if line.startswith("  File")] == [
+        "handler",
+        "place",
+    ]
+    assert "    raise ValueError(f\"order {order['fail']} declined\")" in frames
+    assert messages.index(error) < next(
+        index for index, message in enumerate(messages) if message.startswith("END RequestId")
+    )
+
+
+def test_the_error_and_the_log_show_only_the_handlers_frames(launch):
+    cloud = launch(_orders_app())
+    name = cloud.outputs("Stack")["OrdersName"]
+
+    response = cloud.client("lambda").invoke(FunctionName=name, Payload=json.dumps({"fail": "o-2"}))
+
+    error = json.loads(response["Payload"].read())
+    frames = error["stackTrace"]
+    assert [frame.split("\n")[0].rsplit(", in ", 1)[1] for frame in frames] == ["handler", "place"]
+    assert all("orders.py" in frame for frame in frames)
+    localcloud_dir = str(Path(localcloud.__file__).parent)
+    logged = "\n".join(_messages(cloud, f"/aws/lambda/{name}"))
+    assert localcloud_dir not in "".join(frames)
+    assert localcloud_dir not in logged
+
+
+def test_a_json_format_function_logs_structured_records_in_its_own_log_group(launch):
+    cloud = launch(_orders_app(json_logs=True))
+    name = cloud.outputs("Stack")["OrdersName"]
+
+    failed = cloud.invoke(name, {"fail": "o-3", "level": "WARN"})
+
+    records = [json.loads(message) for message in _messages(cloud, "/shop/orders")]
+    assert [record.get("type", record.get("level")) for record in records] == [
+        "platform.start",
+        "WARN",
+        "ERROR",
+        "platform.runtimeDone",
+        "platform.report",
+    ]
+    error = records[2]
+    assert error["errorType"] == "ValueError"
+    assert error["errorMessage"] == "order o-3 declined"
+    assert error["requestId"] == failed.request_id
+    assert error["stackTrace"] == failed.error["stackTrace"]
+    assert records[4]["record"]["status"] == "error"
+    assert not cloud.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")[
+        "logGroups"
+    ]
+
+
+def test_warm_invocations_share_their_environments_stream_and_a_cold_start_opens_a_new_one(
+    launch,
+):
+    cloud = launch(_orders_app())
+    name = cloud.outputs("Stack")["OrdersName"]
+    group = f"/aws/lambda/{name}"
+
+    first = cloud.invoke(name, {}).payload
+    second = cloud.invoke(name, {}).payload
+    # WHEN a configuration change makes Lambda start a new environment
+    cloud.client("lambda").update_function_configuration(
+        FunctionName=name, Environment={"Variables": {"COLOUR": "red"}}
+    )
+    third = cloud.invoke(name, {}).payload
+
+    streams = [
+        stream["logStreamName"]
+        for stream in cloud.client("logs").describe_log_streams(logGroupName=group)["logStreams"]
+    ]
+    assert first["log_stream"] == second["log_stream"] != third["log_stream"]
+    assert sorted(streams) == sorted([first["log_stream"], third["log_stream"]])
+    assert first["log_stream"].split("/")[3].startswith("[$LATEST]")
+    starts = _messages(cloud, group, logStreamNames=[first["log_stream"]], filterPattern="START")
+    assert len(starts) == 2
