@@ -8,6 +8,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import localcloud
 from localcloud.testing import App, ref
 
@@ -151,3 +153,31 @@ def test_warm_invocations_share_their_environments_stream_and_a_cold_start_opens
     assert first["log_stream"].split("/")[3].startswith("[$LATEST]")
     starts = _messages(cloud, group, logStreamNames=[first["log_stream"]], filterPattern="START")
     assert len(starts) == 2
+
+
+@pytest.mark.parametrize(
+    ("pattern", "levels"),
+    [
+        ('{ $.level = "ERROR" }', ["ERROR"]),
+        ('{ $.level = "ERROR" || $.level = "WARN" }', ["WARN", "ERROR"]),
+        ('{ $.level != "INFO" }', ["WARN", "ERROR"]),
+    ],
+)
+def test_filter_log_events_searches_json_logs_with_json_patterns(launch, pattern, levels):
+    cloud = launch(_orders_app())
+    name = cloud.outputs("Stack")["OrdersName"]
+    for level in ("INFO", "WARN", "ERROR"):
+        cloud.invoke(name, {"level": level})
+
+    found = _messages(cloud, f"/aws/lambda/{name}", filterPattern=pattern)
+
+    assert [json.loads(message)["level"] for message in found] == levels
+
+
+def test_filter_log_events_refuses_a_malformed_pattern(launch):
+    cloud = launch(_orders_app())
+    name = cloud.outputs("Stack")["OrdersName"]
+    cloud.invoke(name, {})
+
+    with pytest.raises(cloud.client("logs").exceptions.InvalidParameterException):
+        _events(cloud, f"/aws/lambda/{name}", filterPattern='{ $.level = "ERROR"')
