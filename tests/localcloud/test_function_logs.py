@@ -155,6 +155,33 @@ def test_warm_invocations_share_their_environments_stream_and_a_cold_start_opens
     assert len(starts) == 2
 
 
+def test_the_invoke_response_names_the_invocations_request_id(launch):
+    cloud = launch(_orders_app())
+    name = cloud.outputs("Stack")["OrdersName"]
+
+    response = cloud.client("lambda").invoke(FunctionName=name, Payload=json.dumps({}))
+
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert json.loads(response["Payload"].read())["request_id"] == request_id
+    assert f"START RequestId: {request_id} Version: $LATEST" in _messages(
+        cloud, f"/aws/lambda/{name}"
+    )
+
+
+def test_an_event_invoke_response_names_the_request_id_the_invocation_runs_with(launch):
+    cloud = launch(_orders_app())
+    name = cloud.outputs("Stack")["OrdersName"]
+
+    response = cloud.client("lambda").invoke(
+        FunctionName=name, InvocationType="Event", Payload=json.dumps({})
+    )
+    cloud.settle()
+
+    assert [invocation.payload["request_id"] for invocation in cloud.invocations] == [
+        response["ResponseMetadata"]["RequestId"]
+    ]
+
+
 @pytest.mark.parametrize(
     ("pattern", "levels"),
     [
@@ -181,3 +208,80 @@ def test_filter_log_events_refuses_a_malformed_pattern(launch):
 
     with pytest.raises(cloud.client("logs").exceptions.InvalidParameterException):
         _events(cloud, f"/aws/lambda/{name}", filterPattern='{ $.level = "ERROR"')
+
+
+POWERTOOLS_LAYER = (
+    "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:7"
+)
+
+
+def test_the_function_configuration_reports_what_the_template_declares(launch):
+    app = _orders_app(json_logs=True)
+    app.add("OrdersDlq", "AWS::SQS::Queue", {})
+    app.resources["Orders"]["Properties"].update(
+        {
+            "Architectures": ["arm64"],
+            "Layers": [POWERTOOLS_LAYER],
+            "TracingConfig": {"Mode": "Active"},
+            "EphemeralStorage": {"Size": 1024},
+            "MemorySize": 512,
+            "Timeout": 20,
+            "Environment": {"Variables": {"POWERTOOLS_SERVICE_NAME": "orders"}},
+            "DeadLetterConfig": {"TargetArn": {"Fn::GetAtt": ["OrdersDlq", "Arn"]}},
+        }
+    )
+    cloud = launch(app)
+    name = cloud.outputs("Stack")["OrdersName"]
+
+    config = cloud.client("lambda").get_function_configuration(FunctionName=name)
+
+    assert config["Architectures"] == ["arm64"]
+    assert [layer["Arn"] for layer in config["Layers"]] == [POWERTOOLS_LAYER]
+    assert config["TracingConfig"] == {"Mode": "Active"}
+    assert config["LoggingConfig"] == {
+        "LogFormat": "JSON",
+        "LogGroup": "/shop/orders",
+        "ApplicationLogLevel": "INFO",
+        "SystemLogLevel": "INFO",
+    }
+    assert config["EphemeralStorage"] == {"Size": 1024}
+    assert (config["MemorySize"], config["Timeout"]) == (512, 20)
+    assert config["Environment"] == {"Variables": {"POWERTOOLS_SERVICE_NAME": "orders"}}
+    sqs = cloud.client("sqs")
+    [queue_url] = sqs.list_queues()["QueueUrls"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    assert config["DeadLetterConfig"] == {"TargetArn": queue_arn["Attributes"]["QueueArn"]}
+
+
+def test_a_text_format_function_reports_lambdas_default_logging_config(launch):
+    cloud = launch(_orders_app())
+    name = cloud.outputs("Stack")["OrdersName"]
+
+    config = cloud.client("lambda").get_function_configuration(FunctionName=name)
+
+    assert config["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"}
+    assert config["TracingConfig"] == {"Mode": "PassThrough"}
+    assert "DeadLetterConfig" not in config
+
+
+def test_update_function_configuration_applies_tracing_and_logging(launch):
+    cloud = launch(_orders_app())
+    name = cloud.outputs("Stack")["OrdersName"]
+    functions = cloud.client("lambda")
+
+    functions.update_function_configuration(
+        FunctionName=name,
+        TracingConfig={"Mode": "Active"},
+        LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "WARN"},
+    )
+    config = functions.get_function_configuration(FunctionName=name)
+    cloud.invoke(name, {"level": "WARN"})
+
+    assert config["TracingConfig"] == {"Mode": "Active"}
+    assert config["LoggingConfig"]["LogFormat"] == "JSON"
+    assert config["LoggingConfig"]["ApplicationLogLevel"] == "WARN"
+    records = [json.loads(message) for message in _messages(cloud, f"/aws/lambda/{name}")]
+    assert [record.get("type", record.get("level")) for record in records][:2] == [
+        "platform.start",
+        "WARN",
+    ]
