@@ -67,6 +67,15 @@ def gateway_error(status: int, message: str) -> HttpResponse:
     )
 
 
+def is_gateway_error(response: HttpResponse) -> bool:
+    """Whether API Gateway answered itself (`gateway_error`) rather than the backend."""
+    try:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(body, dict) and set(body) == {"message"} and response.status >= 400
+
+
 def split_api_url(url: str) -> tuple[str, str, str] | None:
     """(api id, path within the API, query) for a local or AWS-shaped URL of an API, else None."""
     parts = urlsplit(url)
@@ -128,8 +137,10 @@ def http_api_event(
     region: str,
     account_id: str,
     stage_variables: dict[str, str] | None = None,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
-    """The payload format 2.0 event API Gateway sends to a Lambda proxy integration."""
+    """The payload format 2.0 event API Gateway sends to a Lambda proxy integration;
+    `request_id` is the one API Gateway gave the request (its access log names it)."""
     headers: dict[str, str] = {}
     cookies: list[str] = []
     for name, value in request.headers.items():
@@ -161,7 +172,7 @@ def http_api_event(
                 "sourceIp": request.source_ip,
                 "userAgent": headers.get("user-agent", ""),
             },
-            "requestId": uuid.uuid4().hex[:16],
+            "requestId": request_id or uuid.uuid4().hex[:16],
             "routeKey": route_key,
             "stage": stage,
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),

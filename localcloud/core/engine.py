@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import botocore.session
 from moto.awslambda.models import lambda_backends
 from moto.core.botocore_stubber import BotocoreStubber
+from moto.logs.models import logs_backends
 
 from localcloud.core import apifront, cloudformation, local_calls
 from localcloud.core.apifront import HttpRequest, HttpResponse
@@ -266,20 +267,34 @@ class Engine:
 
     def _write_logs(self, function: Any, invocation: Invocation) -> None:
         # The invocation's log events go to the function's log group, in the stream of the
-        # execution environment that ran it, as Lambda sends them.
+        # execution environment that ran it, as Lambda sends them (creating the group, as
+        # Lambda does with its default permissions).
         local = self._functions[function.function_arn][1]
-        logs = function.logs_backend
-        group = local.log_group_name
-        stream = invocation.log_stream
+        self.write_log_events(
+            local.log_group_name,
+            invocation.log_stream,
+            invocation.log_events,
+            create_group=True,
+        )
+
+    def write_log_events(
+        self, group: str, stream: str, messages: Iterable[str], *, create_group: bool = False
+    ) -> bool:
+        """Append `messages` (one log event each) to a CloudWatch Logs stream, creating the
+        stream, and the group with `create_group`; returns whether the group was there."""
+        logs = logs_backends[self.account_id][self.region]
         now = int(self.clock.time_millis())
-        events = [{"timestamp": now, "message": event} for event in invocation.log_events if event]
-        with contextlib.suppress(Exception):
+        events = [{"timestamp": now, "message": message} for message in messages if message]
+        with self._state_lock:
             if group not in logs.groups:
+                if not create_group:
+                    return False
                 logs.create_log_group(group, {})
             if stream not in logs.groups[group].streams:
                 logs.create_log_stream(group, stream)
             if events:
                 logs.put_log_events(group, stream, events)
+        return True
 
     # -- delivery --------------------------------------------------------------------------
 
