@@ -8,6 +8,7 @@ from typing import Any
 
 from localcloud.testing import App, get_att
 from tests.localcloud.apps import API
+from tests.localcloud.rest_apps import REST_BACKEND, RestApiBuilder
 
 HTTP_API_FORMAT = json.dumps(
     {
@@ -85,3 +86,79 @@ def test_an_http_api_stage_reports_its_access_log_settings_as_the_api_does(launc
     [settings] = [stage["AccessLogSettings"] for stage in stages]
     assert settings["Format"] == HTTP_API_FORMAT
     assert ":log-group:/shop/api-access" in settings["DestinationArn"]
+
+
+# CDK's AccessLogFormat.jsonWithStandardFields(), plus the error fields.
+REST_API_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "user": "$context.identity.user",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "status": "$context.status",
+        "protocol": "$context.protocol",
+        "responseLength": "$context.responseLength",
+        "integrationRequestId": "$context.integration.requestId",
+        "errorType": "$context.error.responseType",
+    }
+)
+
+
+def _rest_api_app() -> App:
+    app = App()
+    backend = app.function("Backend", REST_BACKEND)
+    api = RestApiBuilder(app)
+    api.method("/items", "POST", api.lambda_proxy(backend))
+    api.finish()
+    app.add("ApiAccessLogs", "AWS::Logs::LogGroup", {"LogGroupName": "/shop/rest-access"})
+    app.resources[api.stage]["Properties"]["AccessLogSetting"] = {
+        "DestinationArn": get_att("ApiAccessLogs"),
+        "Format": REST_API_FORMAT,
+    }
+    return app
+
+
+def test_a_rest_api_stage_writes_one_access_log_line_per_request(launch):
+    cloud = launch(_rest_api_app())
+    url = cloud.outputs("Stack")["ApiUrl"]
+
+    created = cloud.http("POST", f"{url}items", body="{}")
+    failed = cloud.http("POST", f"{url}items", body='{"fail": true}')
+    missing = cloud.http("GET", f"{url}nowhere")
+
+    ok_line, failed_line, missing_line = _access_lines(cloud, "/shop/rest-access")
+    [ok_invocation, failed_invocation] = cloud.invocations
+    assert ok_line == {
+        "requestId": created.headers["x-amzn-requestid"],
+        "ip": "127.0.0.1",
+        "user": "-",
+        "requestTime": ok_line["requestTime"],
+        "httpMethod": "POST",
+        "resourcePath": "/items",
+        "status": "200",
+        "protocol": "HTTP/1.1",
+        "responseLength": str(len(created.content)),
+        "integrationRequestId": ok_invocation.request_id,
+        "errorType": "-",
+    }
+    assert (failed_line["status"], failed_line["errorType"]) == ("502", "DEFAULT_5XX")
+    assert failed_line["integrationRequestId"] == failed_invocation.request_id
+    assert failed_line["requestId"] == failed.headers["x-amzn-requestid"]
+    assert (missing_line["status"], missing_line["errorType"]) == (
+        "403",
+        "MISSING_AUTHENTICATION_TOKEN",
+    )
+    assert missing.status == 403
+
+
+def test_a_rest_api_stage_reports_its_access_log_setting_as_the_api_does(launch):
+    cloud = launch(_rest_api_app())
+
+    stage = cloud.client("apigateway").get_stage(
+        restApiId=cloud.outputs("Stack")["ApiId"], stageName="prod"
+    )
+
+    assert stage["accessLogSettings"]["format"] == REST_API_FORMAT
+    assert ":log-group:/shop/rest-access" in stage["accessLogSettings"]["destinationArn"]
