@@ -292,8 +292,9 @@ class Engine:
                 logs.create_log_group(group, {})
             if stream not in logs.groups[group].streams:
                 logs.create_log_stream(group, stream)
-            if events:
-                logs.put_log_events(group, stream, events)
+        # Outside the lock: a subscription filter on the group may invoke a function now.
+        if events:
+            logs.put_log_events(group, stream, events)
         return True
 
     # -- delivery --------------------------------------------------------------------------

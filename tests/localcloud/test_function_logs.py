@@ -285,3 +285,43 @@ def test_update_function_configuration_applies_tracing_and_logging(launch):
         "platform.start",
         "WARN",
     ]
+
+
+ALERTS = textwrap.dedent(
+    '''
+    """Answers with the messages of the CloudWatch Logs subscription event it is given."""
+    import base64
+    import gzip
+    import json
+
+
+    def handler(event, context):
+        data = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
+        return [log_event["message"] for log_event in data["logEvents"]]
+    '''
+)
+
+
+def test_a_subscription_filter_sends_only_the_events_its_pattern_matches(launch):
+    app = _orders_app()
+    app.function("Alerts", ALERTS)
+    cloud = launch(app)
+    outputs = cloud.outputs("Stack")
+    alerts = cloud.client("lambda").get_function(FunctionName=outputs["AlertsName"])
+    cloud.client("logs").create_log_group(logGroupName=f"/aws/lambda/{outputs['OrdersName']}")
+    cloud.client("logs").put_subscription_filter(
+        logGroupName=f"/aws/lambda/{outputs['OrdersName']}",
+        filterName="errors",
+        filterPattern='{ $.level = "ERROR" }',
+        destinationArn=alerts["Configuration"]["FunctionArn"],
+    )
+
+    cloud.invoke(outputs["OrdersName"], {"level": "INFO"})
+    cloud.invoke(outputs["OrdersName"], {"level": "ERROR"})
+
+    alerted = [
+        invocation.payload
+        for invocation in cloud.invocations
+        if invocation.function == outputs["AlertsName"]
+    ]
+    assert [[json.loads(message)["level"] for message in batch] for batch in alerted] == [["ERROR"]]

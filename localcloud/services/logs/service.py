@@ -1,5 +1,6 @@
-"""CloudWatch Logs: a message sent to a log group's ARN becomes one log event, and searches
-(`FilterLogEvents`) match events with CloudWatch's filter pattern syntax."""
+"""CloudWatch Logs: a message sent to a log group's ARN becomes one log event; searches
+(`FilterLogEvents`) and subscription filters match events with CloudWatch's filter pattern
+syntax."""
 
 from __future__ import annotations
 
@@ -53,6 +54,21 @@ def _cloudwatch_filter_patterns(original):
     return _FilterPattern
 
 
+def _subscriptions_get_matching_events_only(original):
+    # moto sends every new event to every subscription filter's destination, whatever its
+    # pattern; CloudWatch Logs sends only the events the pattern matches, and nothing when
+    # none does.
+    def _send_log_events(self, service, destination_arn, filter_name, log_events):
+        subscription = self.log_group.subscription_filters.get(filter_name)
+        pattern = subscription.filter_pattern if subscription is not None else ""
+        matching = compile_pattern(pattern)
+        wanted = [event for event in log_events if matching(event["message"])]
+        if wanted:
+            original(self, service, destination_arn, filter_name, wanted)
+
+    return _send_log_events
+
+
 LogGroups.HOOKS = (
     Hook(
         logs_models,
@@ -61,5 +77,12 @@ LogGroups.HOOKS = (
         why="Log searches match with CloudWatch's filter pattern syntax",
         parameters=("pattern",),
         replaces=True,
+    ),
+    Hook(
+        logs_models.LogStream,
+        "_send_log_events",
+        _subscriptions_get_matching_events_only,
+        why="A subscription filter sends only the events its pattern matches",
+        parameters=("self", "service", "destination_arn", "filter_name", "log_events"),
     ),
 )
