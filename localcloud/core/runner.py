@@ -50,6 +50,8 @@ _LOCALCLOUD_DIR = Path(__file__).resolve().parents[1]
 _ERROR_INDENT = "\u00a0"
 # Lambda's log levels, lowest first (LoggingConfig's ApplicationLogLevel and SystemLogLevel).
 _LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+# Python's level names (Powertools' Logger writes them) for Lambda's.
+_LEVEL_ALIASES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 
 
 @dataclass
@@ -180,16 +182,21 @@ class _LambdaTimeout(BaseException):
 
 
 class _InvocationLog(io.TextIOBase):
-    """An invocation's log events: one per line written, one per record the runtime adds."""
+    """An invocation's log events: one per line written, one per record the runtime adds.
 
-    def __init__(self) -> None:
+    With a `minimum_level` (a JSON log format), a line the handler writes as a JSON object
+    whose `level` is below it is left out, as Lambda filters application logs.
+    """
+
+    def __init__(self, minimum_level: str | None = None) -> None:
         self.events: list[str] = []
         self._partial = ""
+        self._minimum = _level_index(minimum_level) if minimum_level else None
 
     def write(self, text: str) -> int:
         lines = (self._partial + text).split("\n")
         self._partial = lines.pop()
-        self.events.extend(lines)
+        self.events.extend(line for line in lines if self._kept(line))
         return len(text)
 
     def record(self, message: str) -> None:
@@ -198,9 +205,21 @@ class _InvocationLog(io.TextIOBase):
         self.events.append(message)
 
     def end_line(self) -> None:
-        if self._partial:
+        if self._partial and self._kept(self._partial):
             self.events.append(self._partial)
-            self._partial = ""
+        self._partial = ""
+
+    def _kept(self, line: str) -> bool:
+        if self._minimum is None or not line.startswith("{"):
+            return True
+        try:
+            level = json.loads(line).get("level")
+        except (ValueError, AttributeError):
+            return True
+        if not isinstance(level, str):
+            return True
+        name = _LEVEL_ALIASES.get(level.upper(), level.upper())
+        return name not in _LOG_LEVELS or _LOG_LEVELS.index(name) >= self._minimum
 
     def text(self) -> str:
         return "".join(f"{event}\n" for event in self.events)
@@ -292,7 +311,7 @@ class FunctionRunner:
     def _invoke(
         self, function: LocalFunction, event: Any, trigger: str, request_id: str | None
     ) -> Invocation:
-        log = _InvocationLog()
+        log = _InvocationLog(function.application_log_level if function.json_logs else None)
         cold_start = function._handler is None
         if cold_start:
             function.reset()

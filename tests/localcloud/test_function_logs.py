@@ -325,3 +325,16 @@ def test_a_subscription_filter_sends_only_the_events_its_pattern_matches(launch)
         if invocation.function == outputs["AlertsName"]
     ]
     assert [[json.loads(message)["level"] for message in batch] for batch in alerted] == [["ERROR"]]
+
+
+def test_a_json_format_function_logs_only_application_lines_at_or_above_its_level(launch):
+    app = _orders_app(json_logs=True)
+    app.resources["Orders"]["Properties"]["LoggingConfig"]["ApplicationLogLevel"] = "WARN"
+    cloud = launch(app)
+    name = cloud.outputs("Stack")["OrdersName"]
+
+    for level in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        cloud.invoke(name, {"level": level})
+
+    logged = _messages(cloud, "/shop/orders", filterPattern="{ $.message = placing }")
+    assert [json.loads(message)["level"] for message in logged] == ["WARNING", "ERROR"]
