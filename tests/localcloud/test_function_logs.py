@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import localcloud
+from localcloud.core.assembly import load_assembly
 from localcloud.testing import App, ref
 
 ORDERS = textwrap.dedent(
@@ -338,3 +339,29 @@ def test_a_json_format_function_logs_only_application_lines_at_or_above_its_leve
 
     logged = _messages(cloud, "/shop/orders", filterPattern="{ $.message = placing }")
     assert [json.loads(message)["level"] for message in logged] == ["WARNING", "ERROR"]
+
+
+def test_a_redeployed_function_reports_the_settings_the_new_template_declares(launch, tmp_path):
+    declared = _orders_app(json_logs=True)
+    declared.resources["Orders"]["Properties"].update(
+        {
+            "Architectures": ["arm64"],
+            "Layers": [POWERTOOLS_LAYER],
+            "TracingConfig": {"Mode": "Active"},
+            "Environment": {"Variables": {"POWERTOOLS_SERVICE_NAME": "orders"}},
+        }
+    )
+    cloud = launch(declared)
+    name = cloud.outputs("Stack")["OrdersName"]
+
+    # WHEN the next template drops those settings and the stack is deployed again
+    cloud.stacks = load_assembly(_orders_app().write(tmp_path / "cdk.out.2"))
+    cloud.deploy("Stack")
+
+    # THEN the function is back to Lambda's defaults, as CloudFormation leaves it
+    config = cloud.client("lambda").get_function_configuration(FunctionName=name)
+    assert config["Architectures"] == ["x86_64"]
+    assert config.get("Layers", []) == []
+    assert config["TracingConfig"] == {"Mode": "PassThrough"}
+    assert config["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"}
+    assert config.get("Environment", {}).get("Variables", {}) == {}
