@@ -365,3 +365,14 @@ def test_a_redeployed_function_reports_the_settings_the_new_template_declares(la
     assert config["TracingConfig"] == {"Mode": "PassThrough"}
     assert config["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"}
     assert config.get("Environment", {}).get("Variables", {}) == {}
+
+
+def test_a_log_groups_template_arn_ends_as_cloudformation_gives_it(launch):
+    app = _orders_app(json_logs=True)
+    app.output("OrdersLogGroupArn", {"Fn::GetAtt": ["OrdersLogGroup", "Arn"]})
+    cloud = launch(app)
+
+    arn = cloud.outputs("Stack")["OrdersLogGroupArn"]
+
+    assert arn.startswith("arn:aws:logs:")
+    assert arn.endswith(":log-group:/shop/orders:*")

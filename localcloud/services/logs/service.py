@@ -54,6 +54,16 @@ def _cloudwatch_filter_patterns(original):
     return _FilterPattern
 
 
+def _log_group_arn_as_cloudformation_gives_it(original):
+    # CloudFormation's `Fn::GetAtt [LogGroup, Arn]` ends in `:*` (what IAM policies and
+    # destinations are written with); moto's ends at the group's name.
+    def get_cfn_attribute(self, attribute_name):
+        value = original(self, attribute_name)
+        return f"{value}:*" if attribute_name == "Arn" else value
+
+    return get_cfn_attribute
+
+
 def _subscriptions_get_matching_events_only(original):
     # moto sends every new event to every subscription filter's destination, whatever its
     # pattern; CloudWatch Logs sends only the events the pattern matches, and nothing when
@@ -77,6 +87,13 @@ LogGroups.HOOKS = (
         why="Log searches match with CloudWatch's filter pattern syntax",
         parameters=("pattern",),
         replaces=True,
+    ),
+    Hook(
+        logs_models.LogGroup,
+        "get_cfn_attribute",
+        _log_group_arn_as_cloudformation_gives_it,
+        why="A log group's template Arn ends in :* as CloudFormation gives it",
+        parameters=("self", "attribute_name"),
     ),
     Hook(
         logs_models.LogStream,
