@@ -600,8 +600,10 @@ def _error_record(error: dict[str, Any], *, json_format: bool) -> str:
     """The log event Lambda's Python runtime writes for an unhandled error."""
     if json_format:
         return json.dumps({"timestamp": _timestamp(seconds_only=True), "level": "ERROR", **error})
-    lines = [f"[ERROR] {error['errorType']}: {error['errorMessage']}".rstrip(": ")]
-    lines.append("Traceback (most recent call last):")
+    description = f"[ERROR] {error['errorType']}"
+    if error["errorMessage"]:
+        description += f": {error['errorMessage']}"
+    lines = [description, "Traceback (most recent call last):"]
     for entry in error["stackTrace"]:
         for line in entry.splitlines():
             stripped = line.lstrip(" ")

@@ -203,3 +203,22 @@ def test_a_handler_that_cannot_be_loaded_fails_with_lambdas_runtime_error(
     assert invocation.error["errorType"] == error_type
     assert invocation.error["errorMessage"].startswith(message)
     assert f"[ERROR] {error_type}: {message}" in invocation.logs
+
+
+@pytest.mark.parametrize(
+    ("raised", "first_line"),
+    [
+        ('RuntimeError("bad value:")', "[ERROR] RuntimeError: bad value:"),
+        ("RuntimeError()", "[ERROR] RuntimeError"),
+    ],
+)
+def test_the_logged_error_record_starts_with_the_type_and_the_whole_message(
+    tmp_path: Path, raised: str, first_line: str
+):
+    (tmp_path / "failing.py").write_text(f"def handler(event, context):\n    raise {raised}\n")
+    function = LocalFunction(name="f", handler="failing.handler", code_dir=tmp_path, environment={})
+
+    invocation = FunctionRunner().invoke(function, {}, trigger="test")
+
+    [record] = [event for event in invocation.log_events if event.startswith("[ERROR]")]
+    assert record.split("\n")[0] == first_line
