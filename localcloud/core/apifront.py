@@ -67,15 +67,6 @@ def gateway_error(status: int, message: str) -> HttpResponse:
     )
 
 
-def is_gateway_error(response: HttpResponse) -> bool:
-    """Whether API Gateway answered itself (`gateway_error`) rather than the backend."""
-    try:
-        body = response.json()
-    except (ValueError, UnicodeDecodeError):
-        return False
-    return isinstance(body, dict) and set(body) == {"message"} and response.status >= 400
-
-
 def split_api_url(url: str) -> tuple[str, str, str] | None:
     """(api id, path within the API, query) for a local or AWS-shaped URL of an API, else None."""
     parts = urlsplit(url)
@@ -208,11 +199,23 @@ def _is_text(content_type: str, body: bytes) -> bool:
     return "xml" in content_type or "x-www-form-urlencoded" in content_type
 
 
+class MalformedProxyResponseError(ValueError):
+    """A Lambda proxy answer API Gateway cannot map to HTTP (it answers 500)."""
+
+
 def proxy_response(payload: Any) -> HttpResponse:
     """Map a payload 2.0 Lambda response to HTTP as API Gateway does.
 
     A response without `statusCode` is taken as a 200 JSON body; a malformed one is a 500.
     """
+    try:
+        return mapped_proxy_response(payload)
+    except MalformedProxyResponseError:
+        return gateway_error(500, "Internal Server Error")
+
+
+def mapped_proxy_response(payload: Any) -> HttpResponse:
+    """`proxy_response`, raising `MalformedProxyResponseError` for what cannot be mapped."""
     if not (isinstance(payload, dict) and "statusCode" in payload):
         body = payload if isinstance(payload, str) else json.dumps(payload)
         return HttpResponse(200, {"content-type": "application/json"}, body)
@@ -228,6 +231,6 @@ def proxy_response(payload: Any) -> HttpResponse:
             headers[name.lower()] = ",".join(str(value) for value in values)
         if payload.get("cookies"):
             headers["set-cookie"] = ", ".join(payload["cookies"])
-    except (TypeError, ValueError, AttributeError):
-        return gateway_error(500, "Internal Server Error")
+    except (TypeError, ValueError, AttributeError) as error:
+        raise MalformedProxyResponseError(str(error)) from error
     return HttpResponse(status, headers, body)

@@ -4,6 +4,7 @@ stage's log group."""
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import Any
 
 from localcloud.testing import App, get_att
@@ -27,10 +28,26 @@ HTTP_API_FORMAT = json.dumps(
 )
 
 
-def _http_api_app() -> App:
+# Answers /declined with its own 500 and /malformed with what API Gateway cannot map.
+ANSWERS = textwrap.dedent(
+    """
+    import json
+
+
+    def handler(event, context):
+        if event["rawPath"] == "/declined":
+            return {"statusCode": 500, "body": json.dumps({"message": "declined"})}
+        return {"statusCode": "not a number"}
+    """
+)
+
+
+def _http_api_app(
+    handler: str = API, routes: tuple[str, ...] = ("GET /items/{id}", "GET /boom")
+) -> App:
     app = App()
-    app.function("Handler", API)
-    api = app.http_api("Api", "Handler", ["GET /items/{id}", "GET /boom"])
+    app.function("Handler", handler)
+    api = app.http_api("Api", "Handler", list(routes))
     app.add("ApiAccessLogs", "AWS::Logs::LogGroup", {"LogGroupName": "/shop/api-access"})
     app.resources[f"{api}DefaultStage"]["Properties"]["AccessLogSettings"] = {
         "DestinationArn": get_att("ApiAccessLogs"),
@@ -75,6 +92,20 @@ def test_an_http_api_stage_writes_one_access_log_line_per_request(launch):
     assert (missing_line["status"], missing_line["routeKey"]) == ("404", "-")
     assert missing_line["errorMessage"] == "Not Found"
     assert missing.status == 404
+
+
+def test_an_http_api_access_log_tells_a_malformed_answer_from_the_functions_own_500(launch):
+    cloud = launch(_http_api_app(ANSWERS, ("GET /declined", "GET /malformed")))
+    url = cloud.outputs("Stack")["ApiUrl"]
+
+    declined = cloud.http("GET", f"{url}declined")
+    malformed = cloud.http("GET", f"{url}malformed")
+
+    declined_line, malformed_line = _access_lines(cloud, "/shop/api-access")
+    assert (declined.status, malformed.status) == (500, 500)
+    assert (declined_line["integrationErrorMessage"], declined_line["errorMessage"]) == ("-", "-")
+    assert "doesn't match the format" in malformed_line["integrationErrorMessage"]
+    assert malformed_line["errorMessage"] == "Internal Server Error"
 
 
 def test_an_http_api_stage_reports_its_access_log_settings_as_the_api_does(launch):

@@ -104,14 +104,14 @@ class HttpApis(Service):
             if invocation.error.get("errorType") == "Sandbox.Timedout":
                 return access.failed(503, "Service Unavailable")
             return access.failed(500, "Internal Server Error")
-        response = apifront.proxy_response(invocation.payload)
-        if response.status == 500 and apifront.is_gateway_error(response):
+        try:
+            return apifront.mapped_proxy_response(invocation.payload)
+        except apifront.MalformedProxyResponseError:
             access.integration_error = (
                 "The response from the Lambda function doesn't match the format that API "
                 "Gateway expects."
             )
-            access.error_message = "Internal Server Error"
-        return response
+            return access.failed(500, "Internal Server Error")
 
     def _log_access(
         self, api: Any, request: HttpRequest, access: _Access, response: HttpResponse
