@@ -222,3 +222,16 @@ def test_the_logged_error_record_starts_with_the_type_and_the_whole_message(
 
     [record] = [event for event in invocation.log_events if event.startswith("[ERROR]")]
     assert record.split("\n")[0] == first_line
+
+
+def test_only_a_cold_starts_report_gives_its_init_duration(code_dir: Path):
+    runner, function = FunctionRunner(), _function(code_dir, "blue", "blue")
+
+    cold = runner.invoke(function, {}, trigger="test")
+    warm = runner.invoke(function, {}, trigger="test")
+
+    [cold_report] = [event for event in cold.log_events if event.startswith("REPORT")]
+    [warm_report] = [event for event in warm.log_events if event.startswith("REPORT")]
+    assert "\tInit Duration: " in cold_report
+    assert cold_report.endswith(" ms")
+    assert "Init Duration" not in warm_report
