@@ -376,3 +376,14 @@ def test_a_log_groups_template_arn_ends_as_cloudformation_gives_it(launch):
 
     assert arn.startswith("arn:aws:logs:")
     assert arn.endswith(":log-group:/shop/orders:*")
+
+
+def test_a_system_log_level_above_info_leaves_the_platform_records_out(launch):
+    app = _orders_app(json_logs=True)
+    app.resources["Orders"]["Properties"]["LoggingConfig"]["SystemLogLevel"] = "WARN"
+    cloud = launch(app)
+
+    cloud.invoke(cloud.outputs("Stack")["OrdersName"], {"level": "INFO"})
+
+    records = [json.loads(message) for message in _messages(cloud, "/shop/orders")]
+    assert [record.get("type", record.get("level")) for record in records] == ["INFO"]
