@@ -26,7 +26,6 @@ import json
 import logging
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast, overload
@@ -37,6 +36,7 @@ import moto.backends
 import moto.core.responses
 from moto.awslambda.models import lambda_backends
 from moto.core.botocore_stubber import BotocoreStubber
+from moto.logs.models import logs_backends
 
 from localcloud.core import apifront, cloudformation, local_calls
 from localcloud.core.apifront import HttpRequest, HttpResponse
@@ -202,6 +202,7 @@ class Engine:
             json.dumps(function.environment_vars, sort_keys=True),
             function.timeout,
             function.memory_size,
+            json.dumps(logging_config, sort_keys=True),
         )
         with self._state_lock:
             known = self._functions.get(function.function_arn)
@@ -219,6 +220,9 @@ class Engine:
                 region=function.region,
                 account_id=function.account_id,
                 log_group=logging_config.get("LogGroup", ""),
+                log_format=logging_config.get("LogFormat", "Text"),
+                application_log_level=logging_config.get("ApplicationLogLevel", "INFO"),
+                system_log_level=logging_config.get("SystemLogLevel", "INFO"),
             )
             self._functions[function.function_arn] = (key, local)
             return local
@@ -264,19 +268,36 @@ class Engine:
         self.scheduler.call_later(delay_seconds, run)
 
     def _write_logs(self, function: Any, invocation: Invocation) -> None:
-        # The invocation's log lines go to the function's log group, as Lambda sends them.
+        # The invocation's log events go to the function's log group, in the stream of the
+        # execution environment that ran it, as Lambda sends them (creating the group, as
+        # Lambda does with its default permissions).
         local = self._functions[function.function_arn][1]
-        logs = function.logs_backend
-        group = local.log_group_name
-        stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{invocation.request_id.replace('-', '')}"
-        with contextlib.suppress(Exception):
+        self.write_log_events(
+            local.log_group_name,
+            invocation.log_stream,
+            invocation.log_events,
+            create_group=True,
+        )
+
+    def write_log_events(
+        self, group: str, stream: str, messages: Iterable[str], *, create_group: bool = False
+    ) -> bool:
+        """Append `messages` (one log event each) to a CloudWatch Logs stream, creating the
+        stream, and the group with `create_group`; returns whether the group was there."""
+        logs = logs_backends[self.account_id][self.region]
+        now = int(self.clock.time_millis())
+        events = [{"timestamp": now, "message": message} for message in messages if message]
+        with self._state_lock:
             if group not in logs.groups:
+                if not create_group:
+                    return False
                 logs.create_log_group(group, {})
-            logs.create_log_stream(group, stream)
-            now = int(self.clock.time_millis())
-            events = [{"timestamp": now, "message": line} for line in invocation.logs.splitlines()]
-            if events:
-                logs.put_log_events(group, stream, events)
+            if stream not in logs.groups[group].streams:
+                logs.create_log_stream(group, stream)
+        # Outside the lock: a subscription filter on the group may invoke a function now.
+        if events:
+            logs.put_log_events(group, stream, events)
+        return True
 
     # -- delivery --------------------------------------------------------------------------
 
