@@ -472,6 +472,7 @@ SHARED_MODEL_LOADER = Hook(
     parameters=("search_path_string",),
 )
 
+
 def _service_folders_listed_once(original):
     # moto's server lists its own package folder on disk for every request, to tell a service
     # name from a host; the folders do not change while it runs.
