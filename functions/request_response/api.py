@@ -49,8 +49,10 @@ ERROR_STATUS: dict[type[ItemsError], HTTPStatus] = {
     VersionConflictError: HTTPStatus.CONFLICT,
     RequestInProgressError: HTTPStatus.CONFLICT,
     CreatedItemDeletedError: HTTPStatus.CONFLICT,
-    # The IETF Idempotency-Key draft asks for 422 when a key is reused with another payload.
-    IdempotencyKeyReusedError: HTTPStatus.UNPROCESSABLE_ENTITY,
+    # The IETF Idempotency-Key draft suggests 422 for a key reused with another payload; here
+    # 422 always means "this request is invalid whatever the state", which a schema-valid body
+    # is not: the same request with a new key succeeds. A conflict with state is 409.
+    IdempotencyKeyReusedError: HTTPStatus.CONFLICT,
     InvalidPageTokenError: HTTPStatus.BAD_REQUEST,
     MalformedBodyError: HTTPStatus.BAD_REQUEST,
     BodyTooLargeError: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
@@ -105,10 +107,15 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 
 def _error_response(
-    status: HTTPStatus, message: str, errors: list[dict[str, str]] | None = None
+    status: HTTPStatus,
+    message: str,
+    errors: list[dict[str, str]] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     body = ErrorBody.model_validate({"message": message, "errors": errors})
-    headers = {"Retry-After": "1"} if status == HTTPStatus.SERVICE_UNAVAILABLE else None
+    if status == HTTPStatus.SERVICE_UNAVAILABLE:
+        headers = {**(headers or {}), "Retry-After": "1"}
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -188,7 +195,14 @@ def _validation_message(problem: dict[str, Any]) -> str:
 
 @app.not_found
 def _handle_not_found(_error: NotFoundError) -> Response:
-    return _error_response(HTTPStatus.NOT_FOUND, "no such route")
+    allowed = logic.allowed_methods(app.current_event.path)
+    if not allowed:
+        return _error_response(HTTPStatus.NOT_FOUND, "no such route")
+    return _error_response(
+        HTTPStatus.METHOD_NOT_ALLOWED,
+        f"this path answers only {', '.join(allowed)}",
+        headers={"Allow": ", ".join(allowed)},
+    )
 
 
 def _now() -> datetime:
@@ -418,8 +432,10 @@ def _checked_body_event(event: dict[str, Any]) -> dict[str, Any]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    method = event.get("requestContext", {}).get("http", {}).get("method", "")
-    if method.upper() in _BODY_METHODS:
+    method = event.get("requestContext", {}).get("http", {}).get("method", "").upper()
+    # Only a route that takes a body has its body checked; another method reaching a path
+    # (answered 405) or an unknown path (404) is not judged by a body it will not read.
+    if method in _BODY_METHODS and method in logic.allowed_methods(event.get("rawPath", "")):
         try:
             event = _checked_body_event(event)
         except ItemsError as error:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from request_response.contract import ROUTES
 from request_response.errors import (
     BodyTooLargeError,
     InvalidPageTokenError,
@@ -90,6 +91,22 @@ def decode_page_token(token: str) -> dict[str, str]:
         raise InvalidPageTokenError(f"a token is {PAGE_TOKEN_LENGTH} characters of URL-safe base64")
     raw = base64.urlsafe_b64decode(token + "==")
     return {"id": str(uuid.UUID(bytes=raw))}
+
+
+def _path_pattern(route_path: str) -> re.Pattern[str]:
+    # `{id}` is one path segment, as API Gateway matches it.
+    return re.compile(re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(route_path)))
+
+
+_ROUTE_PATHS = {path: _path_pattern(path) for path in dict.fromkeys(path for _, path in ROUTES)}
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods the API serves on `path` (sorted, for an `Allow` header); empty if none."""
+    for route_path, pattern in _ROUTE_PATHS.items():
+        if pattern.fullmatch(path):
+            return sorted(method for method, candidate in ROUTES if candidate == route_path)
+    return []
 
 
 def is_item_id(value: str) -> bool:

@@ -88,7 +88,7 @@ def test_different_keys_make_different_items(make_event, invoke, tables):
     assert len(tables.all_items()) == 2
 
 
-def test_reusing_a_key_with_another_body_is_422_and_writes_nothing(make_event, invoke, tables):
+def test_reusing_a_key_with_another_body_is_409_and_writes_nothing(make_event, invoke, tables):
     # GIVEN a key already used for one body
     first = invoke(make_event("create_item", headers={"Idempotency-Key": "order-42"}))
 
@@ -101,8 +101,9 @@ def test_reusing_a_key_with_another_body_is_422_and_writes_nothing(make_event, i
         )
     )
 
-    # THEN it is refused with a message saying why, and nothing new is stored
-    assert result.status == 422
+    # THEN it is a conflict with the key's state (the same body with a new key would be
+    # created, so it is no 422), with a message saying why, and nothing new is stored
+    assert result.status == 409
     assert "Idempotency-Key" in result.message
     assert "different request body" in result.message
     assert [stored["id"] for stored in tables.all_items()] == [first.body["id"]]

@@ -396,18 +396,53 @@ def test_second_delete_is_404(make_event, invoke, create):
 # --- routing -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/nope"), ("PATCH", "/items")])
-def test_unknown_route_is_404_json(make_event, invoke, method, path):
-    # GIVEN a request API Gateway would not route here (it reached the function anyway)
-    event = make_event("list_items", query={})
+def _routed(event: dict[str, Any], method: str, path: str) -> dict[str, Any]:
     event["routeKey"] = event["requestContext"]["routeKey"] = "$default"
     event["rawPath"] = event["requestContext"]["http"]["path"] = path
     event["requestContext"]["http"]["method"] = method
+    return event
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/nope"), ("PATCH", "/nope")])
+def test_unknown_route_is_404_json(make_event, invoke, method, path):
+    # GIVEN a request for a path the API does not have (API Gateway would not route it here)
+    event = _routed(make_event("list_items", query={}), method, path)
 
     # WHEN it is handled THEN it is a JSON 404
     result = invoke(event)
     assert result.status == 404
     assert result.body == {"message": "no such route"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PATCH", "/items", "GET, POST"),
+        ("DELETE", "/items", "GET, POST"),
+        ("TRACE", f"/items/{UNKNOWN_ID}", "DELETE, GET, PUT"),
+        ("POST", f"/items/{UNKNOWN_ID}", "DELETE, GET, PUT"),
+        ("PUT", "/items", "GET, POST"),  # a body method, on a path where it takes no body
+        ("POST", "/openapi.json", "GET"),
+    ],
+)
+def test_another_method_on_a_known_path_is_405_with_allow(
+    make_event, invoke, tables, method, path, allowed
+):
+    # GIVEN a method the path does not serve, with a body not declared as JSON
+    event = _routed(
+        make_event("list_items", query={}, body="x=1", headers={"content-type": "text/plain"}),
+        method,
+        path,
+    )
+
+    # WHEN it is handled
+    result = invoke(event)
+
+    # THEN it is a 405 naming the methods the path does serve, and nothing was written
+    assert result.status == 405
+    assert result.headers["allow"] == allowed
+    assert result.body == {"message": f"this path answers only {allowed}"}
+    assert tables.all_items() == []
 
 
 def test_every_sample_event_reaches_a_route(make_event, invoke):
