@@ -26,9 +26,10 @@ from infra import registry
 from localcloud import LocalCloud
 from tests.synth import CloudAssembly
 
-#: Examples per operation in each generating phase: enough to reach every documented status
-#: of the items API, within the suite's time budget.
-MAX_EXAMPLES = 10
+#: Examples per operation in the fuzzing and stateful phases (the examples and coverage phases
+#: are deterministic and do not depend on it). For the items API: 211 cases in ~9 s on this
+#: machine, every documented status reached; 40 found nothing more in 536 cases and ~36 s.
+MAX_EXAMPLES = 5
 SEED = 20261202
 
 SERVED_APIS = registry.served_http_apis()
