@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from botocore.stub import Stubber
+from shared import aws
 
 from request_response import api
 from request_response.logic import MAX_BODY_BYTES
@@ -422,4 +424,22 @@ def test_replaying_a_create_whose_item_was_deleted_is_409_and_creates_nothing(
     assert first.body["id"] in retry.message
     assert "new key" in retry.message
     assert "location" not in retry.headers
+    assert tables.all_items() == []
+
+
+def test_a_throttled_idempotency_table_is_503_with_retry_after(make_event, invoke, tables):
+    # GIVEN DynamoDB throttling the idempotency table's write of the in-progress record
+    with Stubber(aws.client("dynamodb")) as stubber:
+        stubber.add_client_error(
+            "put_item",
+            service_error_code="ProvisionedThroughputExceededException",
+            http_status_code=400,
+        )
+        # WHEN a create with an Idempotency-Key arrives
+        result = invoke(make_event("create_item", headers={"Idempotency-Key": "order-9"}))
+
+    # THEN the client is told to retry later, as for the items table, and nothing is stored
+    assert result.status == 503
+    assert result.headers["retry-after"] == "1"
+    assert "retry" in result.message
     assert tables.all_items() == []
