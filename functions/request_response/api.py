@@ -407,24 +407,16 @@ def _checked_body_event(event: dict[str, Any]) -> dict[str, Any]:
     """`event` once its body passed the checks done before any parsing, with its content type
     normalized; raises `UnsupportedMediaTypeError`, `BodyTooLargeError` or `MalformedBodyError`.
     """
-    headers = {
-        name: value
-        for name, value in (event.get("headers") or {}).items()
-        if name.lower() != "content-type"
-    }
+    sent = event.get("headers") or {}
     content_type = next(
-        (
-            value
-            for name, value in (event.get("headers") or {}).items()
-            if name.lower() == "content-type"
-        ),
-        None,
+        (value for name, value in sent.items() if name.lower() == "content-type"), None
     )
     logic.check_json_content_type(content_type)
     # A huge or undecodable body costs no parsing.
     logic.check_raw_body(event.get("body"), is_base64_encoded=event.get("isBase64Encoded", False))
     # Powertools picks its body parser by a case-sensitive prefix of the header, and guesses
     # JSON when there is none; the media type is decided above, so it gets the canonical name.
+    headers = {name: value for name, value in sent.items() if name.lower() != "content-type"}
     headers["content-type"] = logic.JSON_MEDIA_TYPE
     return {**event, "headers": headers}
 
