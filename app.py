@@ -3,7 +3,12 @@
 
 import os
 
-from infra.application import build_app
+from infra.node_runtime import announce_node_version
+
+# Before aws_cdk (imported by infra.application) starts Node.
+announce_node_version()
+
+from infra.application import build_app  # noqa: E402
 
 # The CDK CLI names the output folder in CDK_OUTDIR; run directly, the app writes ./cdk.out.
 build_app(outdir=os.environ.get("CDK_OUTDIR", "cdk.out")).synth()

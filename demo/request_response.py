@@ -86,6 +86,13 @@ def run(cloud: Cloud) -> Outcome:
     call("wrong type", "POST", "/items", body=json.dumps({"name": "Widget", "quantity": "3"}))
     call("unknown field", "POST", "/items", body=json.dumps({"name": "W", "quantity": 1, "x": 1}))
     call("body over the limit", "POST", "/items", body=json.dumps({"name": "W" * 20_000}))
+    call(
+        "form-encoded body",
+        "POST",
+        "/items",
+        body="name=W&quantity=1",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     call("bad pagination token", "GET", "/items", query={"next_token": "not-a-token"})
     call("unknown id", "GET", "/items/00000000-0000-0000-0000-000000000000")
     call("delete", "DELETE", f"/items/{item_id}")

@@ -11,6 +11,9 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LAYER_VERSION_ARN = re.compile(
+    r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]{1,140}:[1-9]\d*$"
+)
 
 
 class Stage(StrEnum):
@@ -18,6 +21,19 @@ class Stage(StrEnum):
 
     DEV = "dev"
     PROD = "prod"
+
+
+class PowertoolsSource(StrEnum):
+    """Where the functions get Powertools (and pydantic) from, chosen by context `powertools`."""
+
+    #: The official public layer, its ARN read at deploy time from AWS's public SSM parameter.
+    SSM_PARAMETER = "ssm"
+    #: A layer the user names by its version ARN (context `powertools` set to that ARN), for
+    #: accounts or emulators without AWS's public parameter.
+    LAYER_ARN = "layer-arn"
+    #: Installed into each function's asset at synth (for Lambda's Python and architecture),
+    #: for anywhere no layer is reachable.
+    BUNDLED = "bundled"
 
 
 class ConfigError(ValueError):
@@ -34,6 +50,9 @@ class AppConfig:
 
     stage: Stage = Stage.DEV
     alarm_email: str | None = None
+    powertools: PowertoolsSource = PowertoolsSource.SSM_PARAMETER
+    #: Set exactly when `powertools` is `LAYER_ARN`.
+    powertools_layer_arn: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -66,4 +85,27 @@ class AppConfig:
         alarm_email = context.get("alarm_email") or None
         if alarm_email is not None and not _EMAIL.match(str(alarm_email)):
             raise ConfigError(f"context 'alarm_email' is not an e-mail address: {alarm_email!r}")
-        return cls(stage=stage, alarm_email=alarm_email)
+        powertools, layer_arn = _powertools_source(context.get("powertools"))
+        return cls(
+            stage=stage,
+            alarm_email=alarm_email,
+            powertools=powertools,
+            powertools_layer_arn=layer_arn,
+        )
+
+
+def _powertools_source(raw: Any) -> tuple[PowertoolsSource, str | None]:
+    value = str(raw or PowertoolsSource.SSM_PARAMETER.value).strip()
+    if value.startswith("arn:"):
+        if not _LAYER_VERSION_ARN.match(value):
+            raise ConfigError(
+                "context 'powertools' is not a Lambda layer version ARN "
+                f"(arn:aws:lambda:<region>:<account>:layer:<name>:<version>): {value!r}"
+            )
+        return PowertoolsSource.LAYER_ARN, value
+    if value.lower() in (PowertoolsSource.SSM_PARAMETER, PowertoolsSource.BUNDLED):
+        return PowertoolsSource(value.lower()), None
+    raise ConfigError(
+        "context 'powertools' must be 'ssm' (the public layer, the default), 'bundled' "
+        f"(installed into each function's asset) or a layer version ARN, got {value!r}"
+    )

@@ -20,6 +20,20 @@ from request_response import contract as request_response_contract
 OUTPUT_ALARM_TOPIC_ARN = "AlarmTopicArn"
 
 
+@dataclass(frozen=True)
+class HttpApi:
+    """An HTTP API a pattern's stack serves, and where it publishes its own OpenAPI document.
+
+    Every registered API runs through the contract test (`tests/e2e/test_api_contracts.py`):
+    deployed on localcloud, it must answer as its document says.
+    """
+
+    #: The stack output holding the API's base URL.
+    url_output: str
+    #: The path, under the base URL, where the API serves its OpenAPI document.
+    openapi_path: str = "/openapi.json"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Pattern:
     """One distributed-systems pattern and where each of its parts lives.
@@ -39,6 +53,8 @@ class Pattern:
     scenario: str | None = None
     #: The stack's outputs, in order; the stack must create exactly these.
     outputs: tuple[str, ...] = ()
+    #: The HTTP APIs the stack serves, each held to its OpenAPI document by the contract test.
+    http_apis: tuple[HttpApi, ...] = ()
 
     @property
     def done(self) -> bool:
@@ -75,6 +91,7 @@ PATTERNS: tuple[Pattern, ...] = (
             request_response_contract.OUTPUT_ITEMS_TABLE_NAME,
             OUTPUT_ALARM_TOPIC_ARN,
         ),
+        http_apis=(HttpApi(url_output=request_response_contract.OUTPUT_API_URL),),
     ),
     Pattern(
         name="pub_sub",
@@ -148,6 +165,11 @@ PATTERNS: tuple[Pattern, ...] = (
 def deployable() -> tuple[Pattern, ...]:
     """The patterns with a stack, in README order: what the app synthesizes and deploys."""
     return tuple(pattern for pattern in PATTERNS if pattern.done)
+
+
+def served_http_apis() -> tuple[tuple[Pattern, HttpApi], ...]:
+    """Every HTTP API the deployable patterns serve, with the pattern that serves it."""
+    return tuple((pattern, api) for pattern in deployable() for api in pattern.http_apis)
 
 
 def pattern(name: str) -> Pattern:

@@ -25,8 +25,12 @@ _TRANSIENT_ERRORS = frozenset(
 )
 
 
-def _is_transient(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in _TRANSIENT_ERRORS
+def is_transient(error: BaseException | None) -> bool:
+    """Whether `error` is a DynamoDB refusal that a later retry may get past (throttling)."""
+    return (
+        isinstance(error, ClientError)
+        and error.response.get("Error", {}).get("Code") in _TRANSIENT_ERRORS
+    )
 
 
 def _is_condition_failure(error: ClientError) -> bool:
@@ -59,7 +63,7 @@ class ItemStore:
                 Item=_to_attributes(item), ConditionExpression="attribute_not_exists(id)"
             )
         except ClientError as error:
-            if _is_transient(error):
+            if is_transient(error):
                 raise StorageUnavailableError from error
             raise
 
@@ -68,7 +72,7 @@ class ItemStore:
         try:
             response = self._table.get_item(Key={"id": item_id}, ConsistentRead=True)
         except ClientError as error:
-            if _is_transient(error):
+            if is_transient(error):
                 raise StorageUnavailableError from error
             raise
         if "Item" not in response:
@@ -89,7 +93,7 @@ class ItemStore:
         try:
             response = self._table.scan(**kwargs)
         except ClientError as error:
-            if _is_transient(error):
+            if is_transient(error):
                 raise StorageUnavailableError from error
             raise
         return [_to_item(raw) for raw in response.get("Items", [])], response.get(
@@ -135,7 +139,7 @@ class ItemStore:
                     stored_version=int(stored["version"]["N"]) if stored else None,
                     expected_version=change.expected_version,
                 ) from error
-            if _is_transient(error):
+            if is_transient(error):
                 raise StorageUnavailableError from error
             raise
         return _to_item(response["Attributes"])
@@ -147,7 +151,7 @@ class ItemStore:
         except ClientError as error:
             if _is_condition_failure(error):
                 raise ItemNotFoundError(item_id) from error
-            if _is_transient(error):
+            if is_transient(error):
                 raise StorageUnavailableError from error
             raise
 

@@ -11,10 +11,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -24,6 +21,7 @@ from request_response import idempotency, logic
 from request_response.adapters import item_store
 from request_response.errors import (
     BodyTooLargeError,
+    CreatedItemDeletedError,
     IdempotencyKeyReusedError,
     InvalidPageTokenError,
     ItemNotFoundError,
@@ -31,6 +29,7 @@ from request_response.errors import (
     MalformedBodyError,
     RequestInProgressError,
     StorageUnavailableError,
+    UnsupportedMediaTypeError,
     VersionConflictError,
 )
 from request_response.models import ErrorBody, Item, ItemCreate, ItemPage, ItemUpdate
@@ -39,7 +38,9 @@ API_TITLE = "Items API"
 API_VERSION = "1.0.0"
 API_DESCRIPTION = (
     "Request-response pattern: a small items resource served by one Lambda function behind "
-    "an API Gateway HTTP API, stored in DynamoDB. Errors are JSON `{message, errors?}`."
+    "an API Gateway HTTP API, stored in DynamoDB. Request bodies are JSON, sent with "
+    "`Content-Type: application/json` (any letter case, any parameters); anything else is 415. "
+    "Errors are JSON `{message, errors?}`."
 )
 
 #: Domain error -> HTTP status. The one place where the API decides what each failure means.
@@ -47,11 +48,15 @@ ERROR_STATUS: dict[type[ItemsError], HTTPStatus] = {
     ItemNotFoundError: HTTPStatus.NOT_FOUND,
     VersionConflictError: HTTPStatus.CONFLICT,
     RequestInProgressError: HTTPStatus.CONFLICT,
-    # The IETF Idempotency-Key draft asks for 422 when a key is reused with another payload.
-    IdempotencyKeyReusedError: HTTPStatus.UNPROCESSABLE_ENTITY,
+    CreatedItemDeletedError: HTTPStatus.CONFLICT,
+    # The IETF Idempotency-Key draft suggests 422 for a key reused with another payload; here
+    # 422 always means "this request is invalid whatever the state", which a schema-valid body
+    # is not: the same request with a new key succeeds. A conflict with state is 409.
+    IdempotencyKeyReusedError: HTTPStatus.CONFLICT,
     InvalidPageTokenError: HTTPStatus.BAD_REQUEST,
     MalformedBodyError: HTTPStatus.BAD_REQUEST,
     BodyTooLargeError: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    UnsupportedMediaTypeError: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
     StorageUnavailableError: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
@@ -62,7 +67,35 @@ _STATUS_DESCRIPTIONS = {
     HTTPStatus.NOT_FOUND: "Not Found",
     HTTPStatus.CONFLICT: "Conflict",
     HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "Content Too Large",
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "Unsupported Media Type",
     HTTPStatus.UNPROCESSABLE_ENTITY: "Unprocessable Content",
+    HTTPStatus.TOO_MANY_REQUESTS: "Too Many Requests (the API stage's throttle)",
+    HTTPStatus.SERVICE_UNAVAILABLE: "Service Unavailable",
+}
+
+#: Methods whose routes take a JSON body. Their content type and raw body are checked before
+#: routing; other methods' bodies are never read, so they are not checked either.
+_BODY_METHODS = frozenset({"POST", "PUT"})
+
+#: Statuses every route can answer whatever the request: API Gateway's throttle, and DynamoDB
+#: still throttled after the SDK's retries.
+_ANY_ROUTE = (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE)
+#: Statuses of a request body that is not what the API reads, on every route that takes one.
+_BODY_ERRORS = (
+    HTTPStatus.BAD_REQUEST,
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    HTTPStatus.UNPROCESSABLE_ENTITY,
+)
+
+_RESPONSE_HEADERS: dict[HTTPStatus, dict[str, Any]] = {
+    HTTPStatus.SERVICE_UNAVAILABLE: {
+        "Retry-After": {
+            "description": "Seconds to wait before retrying; sent when the item store is busy "
+            "(API Gateway's own 503 for a timed-out function has none)",
+            "schema": {"type": "integer"},
+        }
+    }
 }
 
 _IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]+$"  # visible ASCII: what fits in a header unquoted
@@ -74,10 +107,15 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 
 def _error_response(
-    status: HTTPStatus, message: str, errors: list[dict[str, str]] | None = None
+    status: HTTPStatus,
+    message: str,
+    errors: list[dict[str, str]] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     body = ErrorBody.model_validate({"message": message, "errors": errors})
-    headers = {"Retry-After": "1"} if status == HTTPStatus.SERVICE_UNAVAILABLE else None
+    if status == HTTPStatus.SERVICE_UNAVAILABLE:
+        headers = {**(headers or {}), "Retry-After": "1"}
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -98,13 +136,24 @@ def _raw_error(status: HTTPStatus, message: str) -> dict[str, Any]:
 
 
 def _error_responses(*statuses: HTTPStatus) -> dict[int, dict[str, Any]]:
-    """OpenAPI `responses` entries for the error statuses a route can answer."""
-    return {
-        int(status): {
+    """OpenAPI `responses` entries for the error statuses a route can answer: `statuses` plus
+    the ones every route can (`_ANY_ROUTE`)."""
+    responses: dict[int, dict[str, Any]] = {}
+    for status in sorted({*statuses, *_ANY_ROUTE}):
+        response: dict[str, Any] = {
             "description": _STATUS_DESCRIPTIONS[status],
             "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
         }
-        for status in statuses
+        if status in _RESPONSE_HEADERS:
+            response["headers"] = _RESPONSE_HEADERS[status]
+        responses[int(status)] = response
+    return responses
+
+
+def _json_response(description: str, model: type[Any]) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {content_types.APPLICATION_JSON: {"model": model}},
     }
 
 
@@ -144,16 +193,16 @@ def _validation_message(problem: dict[str, Any]) -> str:
     return str(problem.get("msg", problem["type"]))
 
 
-@app.exception_handler(RequestUnsupportedContentType)
-def _handle_content_type(_error: RequestUnsupportedContentType) -> Response:
-    return _error_response(
-        HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the body as Content-Type: application/json"
-    )
-
-
 @app.not_found
 def _handle_not_found(_error: NotFoundError) -> Response:
-    return _error_response(HTTPStatus.NOT_FOUND, "no such route")
+    allowed = logic.allowed_methods(app.current_event.path)
+    if not allowed:
+        return _error_response(HTTPStatus.NOT_FOUND, "no such route")
+    return _error_response(
+        HTTPStatus.METHOD_NOT_ALLOWED,
+        f"this path answers only {', '.join(allowed)}",
+        headers={"Allow": ", ".join(allowed)},
+    )
 
 
 def _now() -> datetime:
@@ -172,22 +221,37 @@ def _create(payload: dict[str, Any]) -> dict[str, Any]:
     return item.model_dump(mode="json")
 
 
+def _ensure_still_exists(item_id: str) -> None:
+    """Raise `CreatedItemDeletedError` if the item a replayed create made was deleted since."""
+    try:
+        item_store().get(item_id)
+    except ItemNotFoundError as error:
+        raise CreatedItemDeletedError(item_id) from error
+
+
 @app.post(
     "/items",
     summary="Create an item",
     description="Send an `Idempotency-Key` to make retries safe: a retry with the same key "
-    "and body returns the first answer (with `Idempotent-Replayed: true`) and writes nothing.",
+    "and body returns the first answer (with `Idempotent-Replayed: true`) and writes nothing; "
+    "if the item it created has been deleted since, the retry is 409.",
     responses={
         201: {
-            "description": "Created",
-            "content": {content_types.APPLICATION_JSON: {"model": Item}},
+            **_json_response("Created (or, with `Idempotent-Replayed`, created before)", Item),
+            "headers": {
+                "Location": {
+                    "description": "The new item's path, `/items/{id}`",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+                "Idempotent-Replayed": {
+                    "description": "`true` when the answer is the one saved for this "
+                    "`Idempotency-Key`; absent on a fresh create",
+                    "schema": {"type": "string", "enum": ["true"]},
+                },
+            },
         },
-        **_error_responses(
-            HTTPStatus.BAD_REQUEST,
-            HTTPStatus.CONFLICT,
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-        ),
+        **_error_responses(HTTPStatus.CONFLICT, *_BODY_ERRORS),
     },
 )
 def create_item(
@@ -215,6 +279,10 @@ def create_item(
             create=_create,
             lambda_context=app.lambda_context,
         )
+    if replayed:
+        # A saved answer must not send the client to an item that is gone: replaying it
+        # would say "created" and point at a 404.
+        _ensure_still_exists(item["id"])
     headers = {"Location": f"/items/{item['id']}"}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -231,7 +299,10 @@ def create_item(
     summary="List items, one page at a time",
     description="Items come in table order, not creation order. Follow `next_token` until it "
     "is null to see every item once.",
-    responses=_error_responses(HTTPStatus.BAD_REQUEST, HTTPStatus.UNPROCESSABLE_ENTITY),
+    responses={
+        200: _json_response("One page of items", ItemPage),
+        **_error_responses(HTTPStatus.UNPROCESSABLE_ENTITY),
+    },
 )
 def list_items(
     limit: Annotated[
@@ -240,8 +311,8 @@ def list_items(
     next_token: Annotated[
         str | None,
         Query(
-            max_length=logic.MAX_PAGE_TOKEN_LENGTH,
-            description="`next_token` of the previous page",
+            pattern=logic.PAGE_TOKEN_PATTERN,
+            description="`next_token` of the previous page: 22 characters of URL-safe base64",
         ),
     ] = None,
 ) -> ItemPage:
@@ -260,7 +331,10 @@ def _existing_id(item_id: str) -> str:
 @app.get(
     "/items/<id>",
     summary="Get an item",
-    responses=_error_responses(HTTPStatus.NOT_FOUND),
+    responses={
+        200: _json_response("The item", Item),
+        **_error_responses(HTTPStatus.NOT_FOUND),
+    },
 )
 def get_item(id: str) -> Item:  # the API calls the path parameter `id`
     return item_store().get(_existing_id(id))
@@ -271,12 +345,10 @@ def get_item(id: str) -> Item:  # the API calls the path parameter `id`
     summary="Replace an item's fields",
     description="Send the full new state and the `version` you read. A stale version gets "
     "409 and changes nothing: read the item again, reapply your change, and retry.",
-    responses=_error_responses(
-        HTTPStatus.NOT_FOUND,
-        HTTPStatus.CONFLICT,
-        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-        HTTPStatus.UNPROCESSABLE_ENTITY,
-    ),
+    responses={
+        200: _json_response("The item as replaced, at its new version", Item),
+        **_error_responses(HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT, *_BODY_ERRORS),
+    },
 )
 def replace_item(id: str, update: ItemUpdate) -> Item:
     change = logic.plan_update(_existing_id(id), update, now=_now())
@@ -288,7 +360,11 @@ def replace_item(id: str, update: ItemUpdate) -> Item:
 @app.delete(
     "/items/<id>",
     summary="Delete an item",
-    responses={204: {"description": "Deleted"}, **_error_responses(HTTPStatus.NOT_FOUND)},
+    # An empty `content`: a 204 has no body (without it the document would give it one).
+    responses={
+        204: {"description": "Deleted", "content": {}},
+        **_error_responses(HTTPStatus.NOT_FOUND),
+    },
 )
 def delete_item(id: str) -> Response[None]:
     item_store().delete(_existing_id(id))
@@ -296,13 +372,30 @@ def delete_item(id: str) -> Response[None]:
     return Response(status_code=HTTPStatus.NO_CONTENT)
 
 
+#: Schemas Powertools adds to every document for its own error shapes, which this API never
+#: sends: every error it answers is an `ErrorBody`.
+_POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
+
+
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI document of this API, as served and as committed under docs/."""
-    return json.loads(
+    document = json.loads(
         app.get_openapi_json_schema(
             title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION
         )
     )
+    # Powertools documents a 422 of its own shape on every operation; this API answers 422
+    # only where a route declares it, as an `ErrorBody`.
+    generic_422 = {"$ref": "#/components/schemas/HTTPValidationError"}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            content = operation["responses"].get("422", {}).get("content", {})
+            if content.get(content_types.APPLICATION_JSON, {}).get("schema") == generic_422:
+                del operation["responses"]["422"]
+    schemas = document["components"]["schemas"]
+    for name in _POWERTOOLS_ERROR_SCHEMAS:
+        schemas.pop(name, None)
+    return document
 
 
 @app.get("/openapi.json", summary="This API's OpenAPI document", include_in_schema=False)
@@ -310,16 +403,35 @@ def get_openapi() -> dict[str, Any]:
     return openapi_document()
 
 
+def _checked_body_event(event: dict[str, Any]) -> dict[str, Any]:
+    """`event` once its body passed the checks done before any parsing, with its content type
+    normalized; raises `UnsupportedMediaTypeError`, `BodyTooLargeError` or `MalformedBodyError`.
+    """
+    sent = event.get("headers") or {}
+    content_type = next(
+        (value for name, value in sent.items() if name.lower() == "content-type"), None
+    )
+    logic.check_json_content_type(content_type)
+    # A huge or undecodable body costs no parsing.
+    logic.check_raw_body(event.get("body"), is_base64_encoded=event.get("isBase64Encoded", False))
+    # Powertools picks its body parser by a case-sensitive prefix of the header, and guesses
+    # JSON when there is none; the media type is decided above, so it gets the canonical name.
+    headers = {name: value for name, value in sent.items() if name.lower() != "content-type"}
+    headers["content-type"] = logic.JSON_MEDIA_TYPE
+    return {**event, "headers": headers}
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        # Before the resolver parses anything: a huge or undecodable body costs no parsing.
-        logic.check_raw_body(
-            event.get("body"), is_base64_encoded=event.get("isBase64Encoded", False)
-        )
-    except ItemsError as error:
-        return _raw_error(ERROR_STATUS[type(error)], error.message)
+    method = event.get("requestContext", {}).get("http", {}).get("method", "").upper()
+    # Only a route that takes a body has its body checked; another method reaching a path
+    # (answered 405) or an unknown path (404) is not judged by a body it will not read.
+    if method in _BODY_METHODS and method in logic.allowed_methods(event.get("rawPath", "")):
+        try:
+            event = _checked_body_event(event)
+        except ItemsError as error:
+            return _raw_error(ERROR_STATUS[type(error)], error.message)
     try:
         return app.resolve(event, context)
     finally:

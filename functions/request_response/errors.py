@@ -52,6 +52,13 @@ class MalformedBodyError(ItemsError):
     """The body cannot be decoded (bad base64, not UTF-8, not JSON)."""
 
 
+class UnsupportedMediaTypeError(ItemsError):
+    """A request that carries a body did not declare it as JSON."""
+
+    def __init__(self) -> None:
+        super().__init__("send the body as JSON, with the header Content-Type: application/json")
+
+
 class IdempotencyKeyReusedError(ItemsError):
     """An `Idempotency-Key` already used for a different request body."""
 
@@ -69,6 +76,18 @@ class RequestInProgressError(ItemsError):
         super().__init__(
             "a request with this Idempotency-Key is still in progress: retry in a moment"
         )
+
+
+class CreatedItemDeletedError(ItemsError):
+    """The item an `Idempotency-Key` created has been deleted since, so its create cannot be
+    replayed truthfully."""
+
+    def __init__(self, item_id: str) -> None:
+        super().__init__(
+            f"the item this Idempotency-Key created, {item_id!r}, has been deleted since: "
+            "use a new key to create another item"
+        )
+        self.item_id = item_id
 
 
 class StorageUnavailableError(ItemsError):

@@ -9,7 +9,12 @@ from typing import Any
 from shared import aws
 from shared.cache import cached
 
-from request_response.errors import IdempotencyKeyReusedError, RequestInProgressError
+from request_response.adapters import is_transient
+from request_response.errors import (
+    IdempotencyKeyReusedError,
+    RequestInProgressError,
+    StorageUnavailableError,
+)
 from request_response.settings import api_settings
 
 #: How long a key's first answer is replayed. A day covers any sane client retry loop;
@@ -71,12 +76,14 @@ def create_once(
     """Run `create(payload)` once per (`caller`, `key`); later calls get the first result.
 
     Returns the result and whether it was replayed. Raises `IdempotencyKeyReusedError` when
-    the key was used with another payload and `RequestInProgressError` while the first call
-    with the key is still running. If `create` raises, nothing is recorded and a retry runs
+    the key was used with another payload, `RequestInProgressError` while the first call
+    with the key is still running, and `StorageUnavailableError` when the idempotency table
+    is throttled. If `create` raises, nothing is recorded and a retry runs
     it again.
     """
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
         IdempotencyValidationError,
     )
 
@@ -90,6 +97,12 @@ def create_once(
         raise IdempotencyKeyReusedError from error
     except IdempotencyAlreadyInProgressError as error:
         raise RequestInProgressError from error
+    except IdempotencyPersistenceLayerError as error:
+        # A throttled idempotency table is the same "retry later" as a throttled items table
+        # (503); any other failure of the store is a fault, left to fail the invocation.
+        if is_transient(error.__cause__):
+            raise StorageUnavailableError from error
+        raise
     if isinstance(result, _Replay):
         return result.response, True
     return result, False

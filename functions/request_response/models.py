@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 NAME_MAX_LENGTH = 100
 DESCRIPTION_MAX_LENGTH = 1000
 QUANTITY_MAX = 1_000_000
 
 _TIMESTAMP = TypeAdapter(datetime)
+
+
+def _whole_float_as_int(value: Any) -> Any:
+    # JSON Schema counts 192.0 as an integer, and JSON parsers hand it over as a float; strict
+    # mode would refuse it. Only floats with no fraction become int: 1.5, "3" and true still fail.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: An integer as JSON Schema defines one: `3` or `3.0`, never `3.5`, `"3"` or `true`.
+JsonInteger = Annotated[int, BeforeValidator(_whole_float_as_int)]
 
 
 def timestamp_text(moment: datetime) -> str:
@@ -28,7 +41,7 @@ class ItemFields(BaseModel):
     description: str | None = Field(
         default=None, max_length=DESCRIPTION_MAX_LENGTH, examples=["A widget, but blue"]
     )
-    quantity: int = Field(ge=0, le=QUANTITY_MAX, examples=[3])
+    quantity: JsonInteger = Field(ge=0, le=QUANTITY_MAX, examples=[3])
 
 
 class ItemCreate(ItemFields):
@@ -38,7 +51,7 @@ class ItemCreate(ItemFields):
 class ItemUpdate(ItemFields):
     """Body of `PUT /items/{id}`: the full new state plus the version it was based on."""
 
-    version: int = Field(
+    version: JsonInteger = Field(
         ge=1, description="The version the client read; the write fails with 409 if it moved on"
     )
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
 from typing import Any
 
-from aws_cdk import Acknowledgment, Duration, Validations
+import jsii
+from aws_cdk import Acknowledgment, BundlingOptions, Duration, ILocalBundling, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra import FUNCTIONS_ROOT
-from infra.config import AppConfig
+from infra.config import AppConfig, PowertoolsSource
 from infra.constructs.alarm_topic import AlarmTopic
 from infra.constructs.log_group import StageLogGroup
 
@@ -39,6 +45,75 @@ def _asset_excludes(pattern: str) -> list[str]:
     ]
 
 
+#: Lambda's runtime already holds the AWS SDK; a bundled asset leaves it out, as the layer does
+#: (X-Ray's SDK would otherwise pull in a botocore that shadows the runtime's, unmatched to boto3).
+_PROVIDED_BY_THE_RUNTIME = ("boto3", "botocore", "s3transfer")
+_PIP_PLATFORM = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+
+
+def function_requirements() -> list[str]:
+    """The pinned packages the handlers import at run time (pyproject's `functions` group), but
+    the AWS SDK: what a bundled asset installs in place of the Powertools layer."""
+    pyproject = tomllib.loads((FUNCTIONS_ROOT.parent / "pyproject.toml").read_text())
+    return [
+        requirement
+        for requirement in pyproject["dependency-groups"]["functions"]
+        if _distribution_name(requirement) not in _PROVIDED_BY_THE_RUNTIME
+    ]
+
+
+def _distribution_name(requirement: str) -> str:
+    for separator in ("[", "=", "<", ">", "!", "~", ";", " "):
+        requirement = requirement.split(separator, 1)[0]
+    return requirement.lower()
+
+
+@jsii.implements(ILocalBundling)
+class InstallIntoAsset:
+    """Bundles one pattern's handlers with `function_requirements()` installed beside them, as
+    wheels for Lambda's Python and architecture (pip only, no container)."""
+
+    def __init__(self, pattern: str, requirements: list[str]) -> None:
+        self._pattern = pattern
+        self._requirements = requirements
+
+    def try_bundle(self, output_dir: str, *_options: Any, **_keywords: Any) -> bool:
+        output = Path(output_dir)
+        for package in (self._pattern, *SHARED_PACKAGES):
+            shutil.copytree(
+                FUNCTIONS_ROOT / package,
+                output / package,
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+                dirs_exist_ok=True,
+            )
+        subprocess.run(  # noqa: S603 - our own interpreter and the pins from pyproject.toml
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-compile",
+                "--target",
+                str(output),
+                "--platform",
+                _PIP_PLATFORM[LAMBDA_ARCHITECTURE.name],
+                "--implementation",
+                "cp",
+                "--python-version",
+                LAMBDA_RUNTIME.name.removeprefix("python"),
+                "--only-binary=:all:",
+                *self._requirements,
+            ],
+            check=True,
+        )
+        for distribution in _PROVIDED_BY_THE_RUNTIME:
+            for installed in (*output.glob(distribution), *output.glob(f"{distribution}-*-info")):
+                shutil.rmtree(installed)
+        return True
+
+
 def powertools_layer_parameter() -> str:
     """The public SSM parameter AWS keeps with the layer ARN of exactly `POWERTOOLS_VERSION`.
 
@@ -62,7 +137,9 @@ class PythonFunction(Construct):
     - JSON logs (Lambda advanced logging, application level INFO, system level WARN) into a
       `StageLogGroup` owned by this construct (the stage's retention and removal policy);
     - Powertools from the official public layer of release `POWERTOOLS_VERSION` (its ARN read
-      from the public SSM parameter `powertools_layer_parameter()` at deploy time), with
+      from the public SSM parameter `powertools_layer_parameter()` at deploy time), or as
+      `config.powertools` chooses: a layer named by its ARN, or bundled into the asset with
+      the rest of `function_requirements()`; with
       `POWERTOOLS_SERVICE_NAME` (default: the pattern name) and
       `POWERTOOLS_METRICS_NAMESPACE` (default: "ServerlessPatterns") in the environment;
     - an asset holding only `functions/<pattern>/` and the shared packages;
@@ -107,7 +184,7 @@ class PythonFunction(Construct):
             "runtime": LAMBDA_RUNTIME,
             "architecture": LAMBDA_ARCHITECTURE,
             "handler": handler,
-            "code": lambda_.Code.from_asset(str(FUNCTIONS_ROOT), exclude=_asset_excludes(pattern)),
+            "code": _code(config, pattern),
             "description": description,
             "memory_size": memory_size,
             "timeout": timeout,
@@ -117,15 +194,7 @@ class PythonFunction(Construct):
             "logging_format": lambda_.LoggingFormat.JSON,
             "application_log_level_v2": lambda_.ApplicationLogLevel.INFO,
             "system_log_level_v2": lambda_.SystemLogLevel.WARN,
-            "layers": [
-                lambda_.LayerVersion.from_layer_version_arn(
-                    self,
-                    "PowertoolsLayer",
-                    ssm.StringParameter.value_for_string_parameter(
-                        self, powertools_layer_parameter()
-                    ),
-                )
-            ],
+            "layers": self._powertools_layers(config),
             "environment": {
                 "POWERTOOLS_SERVICE_NAME": service_name or pattern,
                 "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace,
@@ -154,3 +223,28 @@ class PythonFunction(Construct):
             metric=self.function.metric_errors(),
             description=f"{pattern} {construct_id} raised an error",
         )
+
+    def _powertools_layers(self, config: AppConfig) -> list[lambda_.ILayerVersion]:
+        match config.powertools:
+            case PowertoolsSource.BUNDLED:
+                return []
+            case PowertoolsSource.LAYER_ARN:
+                layer_arn = config.powertools_layer_arn
+            case PowertoolsSource.SSM_PARAMETER:
+                layer_arn = ssm.StringParameter.value_for_string_parameter(
+                    self, powertools_layer_parameter()
+                )
+        return [lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", layer_arn)]
+
+
+def _code(config: AppConfig, pattern: str) -> lambda_.Code:
+    if config.powertools is not PowertoolsSource.BUNDLED:
+        return lambda_.Code.from_asset(str(FUNCTIONS_ROOT), exclude=_asset_excludes(pattern))
+    return lambda_.Code.from_asset(
+        str(FUNCTIONS_ROOT),
+        exclude=_asset_excludes(pattern),
+        bundling=BundlingOptions(
+            image=LAMBDA_RUNTIME.bundling_image,
+            local=InstallIntoAsset(pattern, function_requirements()),
+        ),
+    )

@@ -11,16 +11,11 @@ from constructs import Construct
 
 from infra.config import AppConfig
 from infra.constructs import AlarmTopic, PythonFunction, StageLogGroup, Table
-from request_response.contract import API_HANDLER, ENV_IDEMPOTENCY_TABLE_NAME, ENV_TABLE_NAME
-
-#: Every route the API serves; anything else gets API Gateway's own 404 without invoking Lambda.
-ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
-    (apigw.HttpMethod.POST, "/items"),
-    (apigw.HttpMethod.GET, "/items"),
-    (apigw.HttpMethod.GET, "/items/{id}"),
-    (apigw.HttpMethod.PUT, "/items/{id}"),
-    (apigw.HttpMethod.DELETE, "/items/{id}"),
-    (apigw.HttpMethod.GET, "/openapi.json"),
+from request_response.contract import (
+    API_HANDLER,
+    ENV_IDEMPOTENCY_TABLE_NAME,
+    ENV_TABLE_NAME,
+    ROUTES,
 )
 
 
@@ -128,7 +123,14 @@ class RequestResponse(Construct):
         )
         integration = integrations.HttpLambdaIntegration("Handler", self.handler.function)
         for method, path in ROUTES:
-            self.api.add_routes(path=path, methods=[method], integration=integration)
+            self.api.add_routes(
+                path=path, methods=[apigw.HttpMethod(method)], integration=integration
+            )
+        # Another method on a path the API has reaches the function, which answers 405 with the
+        # path's `Allow` (RFC 9110) instead of API Gateway's 404; an unknown path is still a 404
+        # without invoking Lambda. API Gateway prefers the method's own route over ANY.
+        for path in dict.fromkeys(path for _, path in ROUTES):
+            self.api.add_routes(path=path, methods=[apigw.HttpMethod.ANY], integration=integration)
 
         alarms.alarm_on(
             self,

@@ -146,8 +146,10 @@ def http_api_event(
     region: str,
     account_id: str,
     stage_variables: dict[str, str] | None = None,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
-    """The payload format 2.0 event API Gateway sends to a Lambda proxy integration."""
+    """The payload format 2.0 event API Gateway sends to a Lambda proxy integration;
+    `request_id` is the one API Gateway gave the request (its access log names it)."""
     headers: dict[str, str] = {}
     cookies: list[str] = []
     for name, value in request.headers.items():
@@ -179,7 +181,7 @@ def http_api_event(
                 "sourceIp": request.source_ip,
                 "userAgent": headers.get("user-agent", ""),
             },
-            "requestId": uuid.uuid4().hex[:16],
+            "requestId": request_id or uuid.uuid4().hex[:16],
             "routeKey": route_key,
             "stage": stage,
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
@@ -215,11 +217,23 @@ def _is_text(content_type: str, body: bytes) -> bool:
     return "xml" in content_type or "x-www-form-urlencoded" in content_type
 
 
+class MalformedProxyResponseError(ValueError):
+    """A Lambda proxy answer API Gateway cannot map to HTTP (it answers 500)."""
+
+
 def proxy_response(payload: Any) -> HttpResponse:
     """Map a payload 2.0 Lambda response to HTTP as API Gateway does.
 
     A response without `statusCode` is taken as a 200 JSON body; a malformed one is a 500.
     """
+    try:
+        return mapped_proxy_response(payload)
+    except MalformedProxyResponseError:
+        return gateway_error(500, "Internal Server Error")
+
+
+def mapped_proxy_response(payload: Any) -> HttpResponse:
+    """`proxy_response`, raising `MalformedProxyResponseError` for what cannot be mapped."""
     if not (isinstance(payload, dict) and "statusCode" in payload):
         body = payload if isinstance(payload, str) else json.dumps(payload)
         return HttpResponse(200, {"content-type": "application/json"}, body)
@@ -235,6 +249,6 @@ def proxy_response(payload: Any) -> HttpResponse:
             headers[name.lower()] = ",".join(str(value) for value in values)
         if payload.get("cookies"):
             headers["set-cookie"] = ", ".join(payload["cookies"])
-    except (TypeError, ValueError, AttributeError):
-        return gateway_error(500, "Internal Server Error")
+    except (TypeError, ValueError, AttributeError) as error:
+        raise MalformedProxyResponseError(str(error)) from error
     return HttpResponse(status, headers, body)

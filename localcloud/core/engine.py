@@ -26,16 +26,18 @@ import json
 import logging
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast, overload
 from urllib.parse import urlsplit
 
 import botocore.session
+import moto.backends
+import moto.core.responses
 from moto.awslambda.models import lambda_backends
 from moto.cloudformation import parsing as cfn_parsing
 from moto.core.botocore_stubber import BotocoreStubber
+from moto.logs.models import logs_backends
 
 from localcloud.core import apifront, cloudformation, local_calls
 from localcloud.core.apifront import HttpRequest, HttpResponse
@@ -222,6 +224,7 @@ class Engine:
             json.dumps(function.environment_vars, sort_keys=True),
             function.timeout,
             function.memory_size,
+            json.dumps(logging_config, sort_keys=True),
         )
         with self._state_lock:
             known = self._functions.get(function.function_arn)
@@ -239,6 +242,9 @@ class Engine:
                 region=function.region,
                 account_id=function.account_id,
                 log_group=logging_config.get("LogGroup", ""),
+                log_format=logging_config.get("LogFormat", "Text"),
+                application_log_level=logging_config.get("ApplicationLogLevel", "INFO"),
+                system_log_level=logging_config.get("SystemLogLevel", "INFO"),
             )
             self._functions[function.function_arn] = (key, local)
             return local
@@ -284,19 +290,36 @@ class Engine:
         self.scheduler.call_later(delay_seconds, run)
 
     def _write_logs(self, function: Any, invocation: Invocation) -> None:
-        # The invocation's log lines go to the function's log group, as Lambda sends them.
+        # The invocation's log events go to the function's log group, in the stream of the
+        # execution environment that ran it, as Lambda sends them (creating the group, as
+        # Lambda does with its default permissions).
         local = self._functions[function.function_arn][1]
-        logs = function.logs_backend
-        group = local.log_group_name
-        stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{invocation.request_id.replace('-', '')}"
-        with contextlib.suppress(Exception):
+        self.write_log_events(
+            local.log_group_name,
+            invocation.log_stream,
+            invocation.log_events,
+            create_group=True,
+        )
+
+    def write_log_events(
+        self, group: str, stream: str, messages: Iterable[str], *, create_group: bool = False
+    ) -> bool:
+        """Append `messages` (one log event each) to a CloudWatch Logs stream, creating the
+        stream, and the group with `create_group`; returns whether the group was there."""
+        logs = logs_backends[self.account_id][self.region]
+        now = int(self.clock.time_millis())
+        events = [{"timestamp": now, "message": message} for message in messages if message]
+        with self._state_lock:
             if group not in logs.groups:
+                if not create_group:
+                    return False
                 logs.create_log_group(group, {})
-            logs.create_log_stream(group, stream)
-            now = int(self.clock.time_millis())
-            events = [{"timestamp": now, "message": line} for line in invocation.logs.splitlines()]
-            if events:
-                logs.put_log_events(group, stream, events)
+            if stream not in logs.groups[group].streams:
+                logs.create_log_stream(group, stream)
+        # Outside the lock: a subscription filter on the group may invoke a function now.
+        if events:
+            logs.put_log_events(group, stream, events)
+        return True
 
     # -- delivery --------------------------------------------------------------------------
 
@@ -489,6 +512,33 @@ SHARED_MODEL_LOADER = Hook(
     parameters=("search_path_string",),
 )
 
+
+def _service_folders_listed_once(original):
+    # moto's server lists its own package folder on disk for every request, to tell a service
+    # name from a host; the folders do not change while it runs.
+    listed: list[tuple[str, ...]] = []
+
+    def list_of_moto_modules():
+        if not listed:
+            listed.append(tuple(original()))
+        return listed[0]
+
+    return list_of_moto_modules
+
+
+def _method_names_once_per_class(original):
+    # Each request's response object asks `inspect.getmembers` for its class's methods; the
+    # classes are complete once the engine's hooks are installed, before the first request.
+    names: dict[type, list[str]] = {}
+
+    def method_names_from_class(clazz):
+        if clazz not in names:
+            names[clazz] = original(clazz)
+        return names[clazz]
+
+    return method_names_from_class
+
+
 HOOKS: tuple[Hook, ...] = (
     SHARED_MODEL_LOADER,
     Hook(
@@ -497,6 +547,20 @@ HOOKS: tuple[Hook, ...] = (
         _outputs_name_the_served_api_urls,
         why="An output naming a served API gives its local URL under `localcloud up`",
         parameters=("output_logical_id", "output_json", "resources_map"),
+    ),
+    Hook(
+        moto.backends,
+        "list_of_moto_modules",
+        _service_folders_listed_once,
+        why="The server's per-request host lookup lists moto's folders once, not per request",
+        parameters=(),
+    ),
+    Hook(
+        moto.core.responses,
+        "method_names_from_class",
+        _method_names_once_per_class,
+        why="A response class's method names are read once, not on every request",
+        parameters=("clazz",),
     ),
     Hook(
         BotocoreStubber,

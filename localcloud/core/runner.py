@@ -7,6 +7,13 @@ function's environment from its configuration plus what Lambda itself sets, unde
 timeout: a handler still running at its deadline ends the invocation with Lambda's timeout
 error, and the function's next invocation is a cold start, as after Lambda resets a sandbox.
 
+Logs are written as Lambda writes them: each line the handler prints is one log event, an
+unhandled error is one event of its own (Lambda's `[ERROR] Type: message` record with the
+traceback, or its JSON record for a function whose log format is JSON), and the platform's
+START/END/REPORT lines frame each invocation. A traceback shows the handler's frames only, as
+Lambda hides its runtime's. All invocations an execution environment serves (from its cold
+start to its reset) share one log stream, named after the environment.
+
 The process has one `os.environ`, one `sys.modules` and one stdout, so the runner runs one
 invocation at a time; a function invoked from inside another's handler (in the same thread)
 runs nested, as a synchronous Lambda-to-Lambda call does.
@@ -20,6 +27,7 @@ import functools
 import hashlib
 import importlib
 import io
+import json
 import os
 import sys
 import threading
@@ -35,6 +43,15 @@ from typing import Any, TextIO
 
 # How long a timed-out handler's thread is given to stop before the runner moves on.
 _TIMEOUT_GRACE_SECONDS = 0.5
+# The runner's own frames sit under the handler's in a traceback: Lambda shows none of its
+# runtime's frames, so none of localcloud's are shown either.
+_LOCALCLOUD_DIR = Path(__file__).resolve().parents[1]
+# Lambda's Python runtime indents the frames of an error record with no-break spaces.
+_ERROR_INDENT = "\u00a0"
+# Lambda's log levels, lowest first (LoggingConfig's ApplicationLogLevel and SystemLogLevel).
+_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+# Python's level names (Powertools' Logger writes them) for Lambda's.
+_LEVEL_ALIASES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 
 
 @dataclass
@@ -50,8 +67,14 @@ class LocalFunction:
     region: str = "eu-west-1"
     account_id: str = "123456789012"
     log_group: str = ""
+    # LoggingConfig: "Text" or "JSON", and the levels Lambda filters by in JSON format.
+    log_format: str = "Text"
+    application_log_level: str = "INFO"
+    system_log_level: str = "INFO"
     _modules: dict[str, ModuleType] = field(default_factory=dict, repr=False)
     _handler: Any = field(default=None, repr=False)
+    # The execution environment serving warm invocations: its log stream, named at its start.
+    _log_stream: str = field(default="", repr=False)
 
     @property
     def arn(self) -> str:
@@ -72,10 +95,25 @@ class LocalFunction:
                 names.add(entry.stem)
         return names
 
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format.upper() == "JSON"
+
     def reset(self) -> None:
         """Forget the loaded handler and modules: the next invocation is a cold start."""
         self._handler = None
         self._modules = {}
+        self._log_stream = ""
+
+    def log_stream_of_environment(self) -> str:
+        """The log stream of the environment serving the function, opened by a cold start.
+
+        Lambda names it after the day the environment started and the environment's id.
+        """
+        if not self._log_stream:
+            day = time.strftime("%Y/%m/%d", time.gmtime())
+            self._log_stream = f"{day}/[$LATEST]{uuid.uuid4().hex}"
+        return self._log_stream
 
 
 @dataclass(frozen=True)
@@ -90,6 +128,10 @@ class Invocation:
     error: dict[str, Any] | None = None
     logs: str = ""
     request_id: str = ""
+    # The log events as Lambda sends them to the log group (a multi-line error is one), and
+    # the stream of the execution environment that ran the invocation.
+    log_events: tuple[str, ...] = ()
+    log_stream: str = ""
 
     @property
     def succeeded(self) -> bool:
@@ -105,11 +147,13 @@ class Invocation:
             "error": self.error,
             "logs": self.logs,
             "request_id": self.request_id,
+            "log_events": list(self.log_events),
+            "log_stream": self.log_stream,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Invocation:
-        return cls(**data)
+        return cls(**{**data, "log_events": tuple(data.get("log_events", ()))})
 
 
 @dataclass
@@ -123,10 +167,7 @@ class LambdaContext:
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     function_version: str = "$LATEST"
     log_group_name: str = ""
-
-    @property
-    def log_stream_name(self) -> str:
-        return f"{time.strftime('%Y/%m/%d')}/[$LATEST]{self.aws_request_id.replace('-', '')}"
+    log_stream_name: str = ""
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
@@ -140,12 +181,56 @@ class _LambdaTimeout(BaseException):
     """Raised inside a handler's thread once its invocation has timed out."""
 
 
+class _InvocationLog(io.TextIOBase):
+    """An invocation's log events: one per line written, one per record the runtime adds.
+
+    With a `minimum_level` (a JSON log format), a line the handler writes as a JSON object
+    whose `level` is below it is left out, as Lambda filters application logs.
+    """
+
+    def __init__(self, minimum_level: str | None = None) -> None:
+        self.events: list[str] = []
+        self._partial = ""
+        self._minimum = _level_index(minimum_level) if minimum_level else None
+
+    def write(self, text: str) -> int:
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        self.events.extend(line for line in lines if self._kept(line))
+        return len(text)
+
+    def record(self, message: str) -> None:
+        """Add one event that stays whole, whatever lines it holds (an error record)."""
+        self.end_line()
+        self.events.append(message)
+
+    def end_line(self) -> None:
+        if self._partial and self._kept(self._partial):
+            self.events.append(self._partial)
+        self._partial = ""
+
+    def _kept(self, line: str) -> bool:
+        if self._minimum is None or not line.startswith("{"):
+            return True
+        try:
+            level = json.loads(line).get("level")
+        except (ValueError, AttributeError):
+            return True
+        if not isinstance(level, str):
+            return True
+        name = _LEVEL_ALIASES.get(level.upper(), level.upper())
+        return name not in _LOG_LEVELS or _LOG_LEVELS.index(name) >= self._minimum
+
+    def text(self) -> str:
+        return "".join(f"{event}\n" for event in self.events)
+
+
 class _InvocationOutput(io.TextIOBase):
     """Stands in for stdout: writes made during an invocation go to that invocation's log."""
 
     def __init__(self, fallback: TextIO) -> None:
         self.fallback = fallback
-        self.target: io.StringIO | None = None
+        self.target: TextIO | _InvocationLog | None = None
 
     def write(self, text: str) -> int:
         return (self.target or self.fallback).write(text)
@@ -226,42 +311,57 @@ class FunctionRunner:
     def _invoke(
         self, function: LocalFunction, event: Any, trigger: str, request_id: str | None
     ) -> Invocation:
-        log = io.StringIO()
+        log = _InvocationLog(function.application_log_level if function.json_logs else None)
         cold_start = function._handler is None
+        if cold_start:
+            function.reset()
         context = LambdaContext(
             function_name=function.name,
             memory_limit_in_mb=function.memory_mb,
             invoked_function_arn=function.arn,
             deadline=time.monotonic() + function.timeout_seconds,
             log_group_name=function.log_group_name,
+            log_stream_name=function.log_stream_of_environment(),
         )
         if request_id is not None:
             context.aws_request_id = request_id
         request_id = context.aws_request_id
         outcome: dict[str, Any] = {}
+        # A cold start's init (importing the handler's module), which Lambda reports apart
+        # from the invocation's duration.
+        init_ms: list[float] = []
 
         def run() -> None:
             self._handler_threads.add(threading.get_ident())
             try:
                 if function._handler is None:
-                    function._handler = _load_handler(function.handler)
+                    init_started = time.perf_counter()
+                    try:
+                        function._handler = _load_handler(function.handler)
+                    finally:
+                        init_ms.append((time.perf_counter() - init_started) * 1000)
                 outcome["payload"] = function._handler(event, context)
             except _LambdaTimeout:
                 pass
+            except _InitError as error:
+                outcome["error"] = _error_result(error.error_type, error.message, [], request_id)
             except Exception as exc:  # the function failed: report it in Lambda's error shape
-                outcome["error"] = {
-                    "errorMessage": str(exc),
-                    "errorType": type(exc).__name__,
-                    "requestId": request_id,
-                    "stackTrace": traceback.format_tb(exc.__traceback__),
-                }
+                outcome["error"] = _error_result(
+                    type(exc).__name__, str(exc), _handler_frames(exc), request_id
+                )
             finally:
                 self._handler_threads.discard(threading.get_ident())
 
         started = time.perf_counter()
         timed_out = False
         with self._function_scope(function, log):
-            log.write(f"START RequestId: {request_id} Version: $LATEST\n")
+            self._platform_record(
+                function,
+                log,
+                f"START RequestId: {request_id} Version: $LATEST",
+                "platform.start",
+                {"requestId": request_id, "version": "$LATEST"},
+            )
             worker = threading.Thread(target=run, name=f"lambda:{function.name}", daemon=True)
             worker.start()
             worker.join(function.timeout_seconds)
@@ -269,15 +369,42 @@ class FunctionRunner:
                 timed_out = True
                 _stop_thread(worker)
                 worker.join(_TIMEOUT_GRACE_SECONDS)
-            duration_ms = (time.perf_counter() - started) * 1000
-            log.write(f"END RequestId: {request_id}\n")
-            log.write(
+            duration_ms = (time.perf_counter() - started) * 1000 - sum(init_ms)
+            log.end_line()
+            if "error" in outcome:
+                log.record(_error_record(outcome["error"], json_format=function.json_logs))
+            self._platform_record(
+                function,
+                log,
+                f"END RequestId: {request_id}",
+                "platform.runtimeDone",
+                {"requestId": request_id, "status": _status(outcome, timed_out)},
+            )
+            report = (
                 f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
                 f"Billed Duration: {max(1, round(duration_ms))} ms\t"
-                f"Memory Size: {function.memory_mb} MB\n"
+                f"Memory Size: {function.memory_mb} MB"
+            )
+            metrics: dict[str, Any] = {
+                "durationMs": round(duration_ms, 2),
+                "billedDurationMs": max(1, round(duration_ms)),
+                "memorySizeMB": function.memory_mb,
+            }
+            if init_ms:
+                report += f"\tInit Duration: {init_ms[0]:.2f} ms"
+                metrics["initDurationMs"] = round(init_ms[0], 2)
+            self._platform_record(
+                function,
+                log,
+                f"{report}\tStatus: timeout" if timed_out else report,
+                "platform.report",
+                {
+                    "requestId": request_id,
+                    "metrics": metrics,
+                    "status": _status(outcome, timed_out),
+                },
             )
         if timed_out:
-            function.reset()
             outcome = {
                 "error": {
                     "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
@@ -285,6 +412,15 @@ class FunctionRunner:
                     "errorType": "Sandbox.Timedout",
                 }
             }
+            # Lambda's own line, after the report, as it appears in the log group.
+            log.record(
+                f"{_timestamp()} {request_id} Task timed out after "
+                f"{function.timeout_seconds:.2f} seconds"
+            )
+        log_stream = function.log_stream_of_environment()
+        if timed_out:
+            # The environment is reset: the next invocation starts a new one, in a new stream.
+            function.reset()
         return Invocation(
             function=function.name,
             trigger=trigger,
@@ -292,12 +428,29 @@ class FunctionRunner:
             duration_ms=duration_ms,
             payload=outcome.get("payload"),
             error=outcome.get("error"),
-            logs=log.getvalue(),
+            logs=log.text(),
             request_id=request_id,
+            log_events=tuple(log.events),
+            log_stream=log_stream,
         )
 
+    @staticmethod
+    def _platform_record(
+        function: LocalFunction,
+        log: _InvocationLog,
+        text: str,
+        record_type: str,
+        record: dict[str, Any],
+    ) -> None:
+        """A line of Lambda's platform (INFO level): text, or JSON for a JSON log format,
+        left out when the function's system log level is above INFO."""
+        if not function.json_logs:
+            log.record(text)
+        elif _LOG_LEVELS.index("INFO") >= _level_index(function.system_log_level):
+            log.record(json.dumps({"time": _timestamp(), "type": record_type, "record": record}))
+
     @contextlib.contextmanager
-    def _function_scope(self, function: LocalFunction, log: io.StringIO) -> Iterator[None]:
+    def _function_scope(self, function: LocalFunction, log: _InvocationLog) -> Iterator[None]:
         packages = function.packages
         # A package's submodules are only loaded with the package itself: when no top-level
         # name is loaded, nothing of another function's or of the host's is in the way.
@@ -339,6 +492,15 @@ class FunctionRunner:
     def _lambda_environment(self, function: LocalFunction) -> dict[str, str]:
         """The function's own variables plus those the Lambda runtime sets."""
         endpoint = {"AWS_ENDPOINT_URL": self.endpoint_url} if self.endpoint_url else {}
+        # What Lambda sets for a JSON log format (Powertools' Logger takes its level from it).
+        log_format = (
+            {
+                "AWS_LAMBDA_LOG_FORMAT": "JSON",
+                "AWS_LAMBDA_LOG_LEVEL": function.application_log_level.upper(),
+            }
+            if function.json_logs
+            else {}
+        )
         return {
             **self.credentials,
             **endpoint,
@@ -349,6 +511,8 @@ class FunctionRunner:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout_seconds),
             "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group_name,
+            "AWS_LAMBDA_LOG_STREAM_NAME": function.log_stream_of_environment(),
+            **log_format,
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
             "LAMBDA_TASK_ROOT": str(function.code_dir),
             "_HANDLER": function.handler,
@@ -382,7 +546,95 @@ def _take_modules(packages: set[str]) -> dict[str, ModuleType]:
     return {name: sys.modules.pop(name) for name in names}
 
 
+class _InitError(Exception):
+    """The handler cannot be loaded, as Lambda's runtime reports it (`Runtime.*` types)."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+
+
 def _load_handler(handler: str) -> Any:
     module_name, _, attribute = handler.rpartition(".")
-    module = importlib.import_module(module_name)
-    return getattr(module, attribute)
+    if not module_name:
+        raise _InitError(
+            "Runtime.MalformedHandlerName",
+            f"Bad handler '{handler}': not enough values to unpack (expected 2, got 1)",
+        )
+    try:
+        module = importlib.import_module(module_name.replace("/", "."))
+    except ImportError as error:
+        raise _InitError(
+            "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {error}"
+        ) from error
+    except SyntaxError as error:
+        raise _InitError(
+            "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {error}"
+        ) from error
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise _InitError(
+            "Runtime.HandlerNotFound", f"Handler '{attribute}' missing on module '{module_name}'"
+        ) from None
+
+
+def _handler_frames(error: BaseException) -> list[str]:
+    """The traceback's frames from the first that is not localcloud's, as Lambda's runtime
+    drops its own bootstrap frames (`traceback.format_list` entries, as in `stackTrace`)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    first = next(
+        (index for index, frame in enumerate(frames) if not _is_localcloud(frame.filename)),
+        len(frames),
+    )
+    return traceback.format_list(frames[first:])
+
+
+def _is_localcloud(filename: str) -> bool:
+    return Path(filename).resolve().is_relative_to(_LOCALCLOUD_DIR)
+
+
+def _error_result(
+    error_type: str, message: str, stack_trace: list[str], request_id: str
+) -> dict[str, Any]:
+    """The error Lambda returns for an unhandled exception (the Invoke payload)."""
+    return {
+        "errorMessage": message,
+        "errorType": error_type,
+        "requestId": request_id,
+        "stackTrace": stack_trace,
+    }
+
+
+def _error_record(error: dict[str, Any], *, json_format: bool) -> str:
+    """The log event Lambda's Python runtime writes for an unhandled error."""
+    if json_format:
+        return json.dumps({"timestamp": _timestamp(seconds_only=True), "level": "ERROR", **error})
+    description = f"[ERROR] {error['errorType']}"
+    if error["errorMessage"]:
+        description += f": {error['errorMessage']}"
+    lines = [description, "Traceback (most recent call last):"]
+    for entry in error["stackTrace"]:
+        for line in entry.splitlines():
+            stripped = line.lstrip(" ")
+            lines.append(_ERROR_INDENT * (len(line) - len(stripped)) + stripped)
+    return "\n".join(lines)
+
+
+def _status(outcome: dict[str, Any], timed_out: bool) -> str:
+    if timed_out:
+        return "timeout"
+    return "error" if "error" in outcome else "success"
+
+
+def _level_index(level: str) -> int:
+    name = (level or "INFO").upper()
+    return _LOG_LEVELS.index(name) if name in _LOG_LEVELS else _LOG_LEVELS.index("INFO")
+
+
+def _timestamp(*, seconds_only: bool = False) -> str:
+    now = time.time()
+    if seconds_only:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"

@@ -125,6 +125,11 @@ class Core(Protocol):
         """Deliver a record as Lambda does to a destination; what cannot go is kept as
         discarded, never dropped; returns whether it went."""
 
+    def write_log_events(
+        self, group: str, stream: str, messages: Any, *, create_group: bool = False
+    ) -> bool:
+        """Append log events to a CloudWatch Logs stream (see `Engine.write_log_events`)."""
+
     def call_later(self, delay_seconds: float, run: Any) -> None:
         """Run `run` once `delay_seconds` of AWS's time have passed."""
 

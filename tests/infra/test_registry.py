@@ -35,6 +35,17 @@ def test_each_stack_outputs_what_its_registry_entry_lists(
     assert registry.OUTPUT_ALARM_TOPIC_ARN in outputs
 
 
+def test_every_served_api_is_found_through_one_of_its_stack_s_outputs():
+    # GIVEN the registered HTTP APIs THEN each names an output its stack creates, so the
+    # contract test can reach it; and the items API is one of them
+    served = registry.served_http_apis()
+    assert served
+    for pattern, api in served:
+        assert api.url_output in pattern.outputs
+        assert api.openapi_path.startswith("/")
+    assert "request_response" in {pattern.name for pattern, _ in served}
+
+
 @pytest.mark.parametrize("pattern", DEPLOYABLE, ids=lambda pattern: pattern.name)
 def test_each_pattern_has_its_modules_in_every_tree(pattern: registry.Pattern):
     name = pattern.name

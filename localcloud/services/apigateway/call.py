@@ -33,6 +33,11 @@ class RestCall:
     path_parameters: dict[str, str] = field(default_factory=dict)
     decision: AuthorizerDecision | None = None
     api_key: Any = None
+    # What the access log tells: the function's invocation, the integration's error, and the
+    # gateway error API Gateway answered with, if any.
+    invocation: Any = None
+    integration_error: str | None = None
+    error: GatewayError | None = None
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -144,6 +149,42 @@ class RestCall:
         }
         if self.decision is not None:
             context["authorizer"] = self.decision.request_context()
+        return context
+
+    def access_log_context(
+        self, response: HttpResponse, *, region: str, account_id: str
+    ) -> dict[str, Any]:
+        """`$context` of a REST API's access log for this request and its response."""
+        context = self.context(region=region, account_id=account_id)
+        invocation = self.invocation
+        integration: dict[str, Any] = {}
+        if invocation is not None:
+            integration = {
+                "requestId": invocation.request_id,
+                "status": 200,
+                "integrationStatus": 200,
+                "latency": round(invocation.duration_ms),
+                "error": self.integration_error,
+            }
+        error = self.error
+        message = error.message if error is not None else None
+        context.update(
+            {
+                "status": response.status,
+                "responseLength": len(response.content),
+                "responseLatency": round((time.time() - self.started) * 1000),
+                "integration": integration,
+                "integrationStatus": integration.get("integrationStatus"),
+                "integrationLatency": integration.get("latency"),
+                "integrationErrorMessage": self.integration_error,
+                "error": {
+                    "message": message,
+                    "messageString": f'"{message}"' if message is not None else None,
+                    "responseType": error.response_type if error is not None else None,
+                    "validationErrorString": error.validation_error if error else None,
+                },
+            }
+        )
         return context
 
 

@@ -100,6 +100,12 @@ def _trigger(call: RestCall) -> str:
 def _invoke(engine: Core, call: RestCall, integration: Any, event: Any) -> Any:
     function = _function(engine, call, integration)
     invocation = engine.invoke(function, event, trigger=_trigger(call))
+    call.invocation = invocation
+    if invocation.error is not None:
+        call.integration_error = (
+            "Lambda execution failed with status 200 due to customer function error: "
+            f"{invocation.error.get('errorMessage', '')}"
+        )
     if invocation.duration_ms >= _timeout_ms(integration):
         # The function may still finish, but API Gateway has stopped waiting.
         raise GatewayError("INTEGRATION_TIMEOUT", "Endpoint request timed out")

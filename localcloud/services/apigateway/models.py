@@ -233,7 +233,8 @@ class RestApiStage(_RestApiPart):
 
 
 def _apply_stage_settings(stage: Any, props: dict[str, Any]) -> None:
-    """Keep a stage's method settings (throttling) keyed as API Gateway keys them.
+    """Keep a stage's access log setting, and its method settings (throttling) keyed as API
+    Gateway keys them.
 
     The key is the template's `ResourcePath` without its leading slash (slashes within it are
     written `~1`) and the method: `*/*` for all, `~1items~1{id}/GET` for one method.
@@ -243,6 +244,13 @@ def _apply_stage_settings(stage: Any, props: dict[str, Any]) -> None:
         stage.method_settings[key] = {
             "throttlingBurstLimit": setting.get("ThrottlingBurstLimit"),
             "throttlingRateLimit": setting.get("ThrottlingRateLimit"),
+        }
+    access_log = props.get("AccessLogSetting") or {}
+    if access_log:
+        # Kept as the API writes it (GetStage's accessLogSettings); the front writes the log.
+        stage.access_log_settings = {
+            "destinationArn": access_log.get("DestinationArn"),
+            "format": access_log.get("Format"),
         }
     for source, target in (
         ("ThrottlingBurstLimit", "throttlingBurstLimit"),

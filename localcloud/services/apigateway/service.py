@@ -7,7 +7,8 @@ its order: the stage and the resource (literal, `{param}` and greedy `{proxy+}` 
 the method or `ANY`), the method's Lambda authorizer (cached decisions), its API key and usage
 plan (throttle, quota) and the stage's throttling, request validation, then the integration
 (`integrations.py`). Every refusal is a gateway response, customizable by the API's
-`AWS::ApiGateway::GatewayResponse`s; the backend is never called for a refused request.
+`AWS::ApiGateway::GatewayResponse`s; the backend is never called for a refused request. A
+stage with an access log setting gets one line per request, in its format, in its log group.
 
 Throttles and the authorizer cache keep time with `clock` (monotonic seconds) and quotas with
 `calendar_clock` (epoch seconds): real time, not scaled by the engine's `time_scale`, because
@@ -30,6 +31,7 @@ from moto.apigateway.models import apigateway_backends
 from localcloud.core import apifront
 from localcloud.core.apifront import HttpRequest, HttpResponse
 from localcloud.core.service import Service
+from localcloud.rules import access_logs
 from localcloud.services.apigateway.access import (
     AuthorizerDecision,
     DecisionCache,
@@ -121,7 +123,9 @@ class RestApis(Service):
         try:
             response = self._serve(call)
         except GatewayError as error:
+            call.error = error
             response = self.gateway_response(call, error)
+        self._log_access(call, response)
         headers = {
             **response.headers,
             "x-amzn-requestid": call.request_id,
@@ -349,6 +353,20 @@ class RestApis(Service):
             extra_headers, body = render_gateway_response(self.engine, call, error, custom, body)
             headers.update(extra_headers)
         return HttpResponse(status, headers, body)
+
+    def _log_access(self, call: RestCall, response: HttpResponse) -> None:
+        """One line in the stage's access log group, in the stage's format, if it has one."""
+        settings = getattr(call.stage, "access_log_settings", None) or {}
+        destination, log_format = settings.get("destinationArn"), settings.get("format")
+        if not destination or not log_format:
+            return
+        group = destination.split(":log-group:", 1)[-1].removesuffix(":*")
+        context = call.access_log_context(
+            response, region=self.engine.region, account_id=self.engine.account_id
+        )
+        line = access_logs.render(log_format, context)
+        if not self.engine.write_log_events(group, f"{call.api.id}_{call.stage.name}", [line]):
+            logger.warning("access log group %s of API %s does not exist", group, call.api.id)
 
     # -- helpers --------------------------------------------------------------------------
 

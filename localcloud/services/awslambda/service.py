@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from moto.awslambda import models as lambda_models
+from moto.awslambda import responses as lambda_responses
 from moto.dynamodb.models import dynamodb_backends
 from moto.kinesis.models import kinesis_backends
 from moto.s3.models import s3_backends
@@ -44,6 +45,9 @@ from localcloud.core.service import DeliveryError, Message, Service
 from localcloud.rules import lambda_delivery
 
 logger = logging.getLogger("localcloud")
+# Carries an Invoke's request id from the backend to moto's response, which then answers with
+# it (see `_response_names_the_invocation`); never sent to the client.
+_INVOCATION_REQUEST_ID = "x-localcloud-invocation-request-id"
 
 
 @dataclass
@@ -293,10 +297,37 @@ def _header(headers: Any, name: str) -> str | None:
 
 
 def _keep_settings(function: Any, properties: dict[str, Any]) -> None:
+    """Take the template's settings moto's model drops or keeps from before an update.
+
+    Every setting is taken as the template now declares it, so a property removed by an
+    update returns to Lambda's default, as CloudFormation makes it.
+    """
+    function.description = properties.get("Description", "")
+    function.memory_size = properties.get("MemorySize", 128)
+    function.timeout = properties.get("Timeout", 3)
+    function.environment_vars = (properties.get("Environment") or {}).get("Variables") or {}
+    function.architectures = properties.get("Architectures") or ["x86_64"]
+    function.layers = function._get_layers_data(properties.get("Layers") or [])
+    function.tracing_config = {"Mode": "PassThrough", **(properties.get("TracingConfig") or {})}
+    function.ephemeral_storage = (properties.get("EphemeralStorage") or {}).get("Size", 512)
     function.localcloud_dead_letter_arn = (properties.get("DeadLetterConfig") or {}).get(
         "TargetArn"
     )
     function.logging_config = properties.get("LoggingConfig") or {}
+
+
+def _logging_config(function: Any) -> dict[str, Any]:
+    """LoggingConfig as Lambda reports it: the declared settings over Lambda's defaults."""
+    declared = getattr(function, "logging_config", None) or {}
+    config: dict[str, Any] = {
+        "LogFormat": declared.get("LogFormat", "Text"),
+        "LogGroup": declared.get("LogGroup") or f"/aws/lambda/{function.function_name}",
+    }
+    if config["LogFormat"] == "JSON":
+        # Lambda filters by level only in the JSON format, and reports the levels only then.
+        config["ApplicationLogLevel"] = declared.get("ApplicationLogLevel", "INFO")
+        config["SystemLogLevel"] = declared.get("SystemLogLevel", "INFO")
+    return config
 
 
 # -- moto hooks ---------------------------------------------------------------------------
@@ -309,11 +340,13 @@ def _invoke_through_engine(original):
         event = json.loads(body) if body else {}
         invocation_type = _header(headers, "x-amz-invocation-type") or "RequestResponse"
         if invocation_type == "Event":
-            engine.invoke_async(function, event, trigger="Invoke (Event)")
+            request_id = engine.invoke_async(function, event, trigger="Invoke (Event)")
+            response_headers[_INVOCATION_REQUEST_ID] = request_id
             return b""
         if invocation_type == "DryRun":
             return b""
         invocation = engine.invoke(function, event, trigger="Invoke")
+        response_headers[_INVOCATION_REQUEST_ID] = invocation.request_id
         if invocation.error is not None:
             response_headers["x-amz-function-error"] = "Unhandled"
             payload = json.dumps(invocation.error)
@@ -327,6 +360,19 @@ def _invoke_through_engine(original):
         return payload.encode()
 
     return invoke
+
+
+def _response_names_the_invocation(original):
+    # moto gives every response a random request id once the action has answered; Lambda's
+    # Invoke answers with the invocation's own (the one in its logs and its context).
+    def _enrich_response(headers, body):
+        invocation_request_id = headers.pop(_INVOCATION_REQUEST_ID, None)
+        headers, body = original(headers, body)
+        if invocation_request_id is not None:
+            headers["x-amzn-requestid"] = invocation_request_id
+        return headers, body
+
+    return staticmethod(_enrich_response)
 
 
 def _invoke_lambda_through_engine(original):
@@ -366,8 +412,41 @@ def _function_keeps_dead_letter_target(original):
     def __init__(self, account_id, spec, region, version=1):  # noqa: N807 - replaces __init__
         original(self, account_id, spec, region, version)
         self.localcloud_dead_letter_arn = (spec.get("DeadLetterConfig") or {}).get("TargetArn")
+        self.logging_config = spec.get("LoggingConfig") or {}
 
     return __init__
+
+
+def _updated_configuration_kept(original):
+    # moto's UpdateFunctionConfiguration ignores these settings; Lambda applies each one given.
+    def update_configuration(self, config_updates):
+        if "TracingConfig" in config_updates:
+            self.tracing_config = {"Mode": "PassThrough", **config_updates["TracingConfig"]}
+        if "EphemeralStorage" in config_updates:
+            self.ephemeral_storage = config_updates["EphemeralStorage"].get("Size", 512)
+        if "DeadLetterConfig" in config_updates:
+            self.localcloud_dead_letter_arn = config_updates["DeadLetterConfig"].get("TargetArn")
+        if "LoggingConfig" in config_updates:
+            self.logging_config = {
+                **(getattr(self, "logging_config", None) or {}),
+                **config_updates["LoggingConfig"],
+            }
+        return original(self, config_updates)
+
+    return update_configuration
+
+
+def _configuration_reports_every_setting(original):
+    # moto's configuration has no LoggingConfig and no DeadLetterConfig; Lambda reports both.
+    def get_configuration(self, on_create=False):
+        config = original(self, on_create)
+        config["LoggingConfig"] = _logging_config(self)
+        dead_letter = getattr(self, "localcloud_dead_letter_arn", None)
+        if dead_letter:
+            config["DeadLetterConfig"] = {"TargetArn": dead_letter}
+        return config
+
+    return get_configuration
 
 
 # moto's function model takes only some of the template's properties; the engine also needs
@@ -399,6 +478,13 @@ Functions.HOOKS = (
         why="Invoke runs the function's real code, sync or async",
         parameters=("self", "function_name", "qualifier", "body", "headers", "response_headers"),
         replaces=True,
+    ),
+    Hook(
+        lambda_responses.LambdaResponse,
+        "_enrich_response",
+        _response_names_the_invocation,
+        why="Invoke answers with the invocation's request id",
+        parameters=("headers", "body"),
     ),
     Hook(
         lambda_models.LambdaFunction,
@@ -435,6 +521,20 @@ Functions.HOOKS = (
         _updated_function_keeps_template_settings,
         why="An updated function keeps its template settings",
         parameters=UPDATE_FROM_TEMPLATE,
+    ),
+    Hook(
+        lambda_models.LambdaFunction,
+        "update_configuration",
+        _updated_configuration_kept,
+        why="UpdateFunctionConfiguration applies tracing, logging, storage, dead letter",
+        parameters=("self", "config_updates"),
+    ),
+    Hook(
+        lambda_models.LambdaFunction,
+        "get_configuration",
+        _configuration_reports_every_setting,
+        why="A function's configuration reports its LoggingConfig and DeadLetterConfig",
+        parameters=("self", "on_create"),
     ),
     Hook(
         lambda_models.LambdaFunction,

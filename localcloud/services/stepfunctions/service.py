@@ -85,6 +85,7 @@ from localcloud.core.cloudformation import OwnedResource
 from localcloud.core.engine import EngineError, active_engine
 from localcloud.core.hooks import Hook
 from localcloud.core.service import DeliveryError, Message, Service
+from localcloud.services.stepfunctions.execution_logs import ExecutionLogs
 from localcloud.services.stepfunctions.jsonata import HOOKS as JSONATA_HOOKS
 
 # How long an execution that looks idle must stay unchanged before settle takes it as idle:
@@ -607,6 +608,24 @@ def _lambda_client_reused(original):
     return boto_client_for
 
 
+def _execution_logs_written(original):
+    # moto starts every execution without a logging session: the machine's log group stayed
+    # empty whatever its LoggingConfiguration said (see `execution_logs`).
+    def __init__(self, *args, **kwargs):  # noqa: N807 - wraps __init__
+        original(self, *args, **kwargs)
+        service = _running_service()
+        if service is None or self._cloud_watch_logging_session is not None:
+            return
+        self._cloud_watch_logging_session = ExecutionLogs.for_execution(
+            service.engine,
+            self.exec_arn,
+            self.state_machine.name,
+            getattr(self.state_machine, "loggingConfiguration", None),
+        )
+
+    return __init__
+
+
 def _server_port_of_engine(original):
     # A Task calls AWS through a boto3 client; outside the in-process mock moto points it at
     # its own server's default port, and localcloud's endpoint is the engine's.
@@ -620,6 +639,27 @@ def _server_port_of_engine(original):
 
 
 StepFunctions.HOOKS = (
+    Hook(
+        parser_execution.Execution,
+        "__init__",
+        _execution_logs_written,
+        why="An execution logs its history to the machine's log group",
+        parameters=(
+            "self",
+            "name",
+            "sm_type",
+            "role_arn",
+            "exec_arn",
+            "account_id",
+            "region_name",
+            "state_machine",
+            "start_date",
+            "cloud_watch_logging_session",
+            "activity_store",
+            "input_data",
+            "trace_header",
+        ),
+    ),
     Hook(
         sfn_responses,
         "get_backend",

@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from botocore.stub import Stubber
+from shared import aws
 
 from request_response import api
 from request_response.logic import MAX_BODY_BYTES
@@ -88,7 +90,7 @@ def test_different_keys_make_different_items(make_event, invoke, tables):
     assert len(tables.all_items()) == 2
 
 
-def test_reusing_a_key_with_another_body_is_422_and_writes_nothing(make_event, invoke, tables):
+def test_reusing_a_key_with_another_body_is_409_and_writes_nothing(make_event, invoke, tables):
     # GIVEN a key already used for one body
     first = invoke(make_event("create_item", headers={"Idempotency-Key": "order-42"}))
 
@@ -101,8 +103,9 @@ def test_reusing_a_key_with_another_body_is_422_and_writes_nothing(make_event, i
         )
     )
 
-    # THEN it is refused with a message saying why, and nothing new is stored
-    assert result.status == 422
+    # THEN it is a conflict with the key's state (the same body with a new key would be
+    # created, so it is no 422), with a message saying why, and nothing new is stored
+    assert result.status == 409
     assert "Idempotency-Key" in result.message
     assert "different request body" in result.message
     assert [stored["id"] for stored in tables.all_items()] == [first.body["id"]]
@@ -320,13 +323,123 @@ def test_malformed_idempotency_key_is_422(make_event, invoke, tables, key):
     assert tables.all_items() == []
 
 
-def test_body_that_is_not_json_content_type_is_415(make_event, invoke, tables):
-    # GIVEN a form-encoded body
-    event = make_event("create_item", body="name=x&quantity=1")
-    event["headers"]["content-type"] = "text/plain"
+FORM_BODY = "name=Blue+widget&quantity=3"
+MULTIPART_BODY = (
+    '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nBlue widget\r\n--x--\r\n'
+)
 
-    # WHEN it is handled THEN the client is told to send JSON
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/plain", FORM_BODY),
+        ("application/x-www-form-urlencoded", FORM_BODY),
+        ("multipart/form-data", MULTIPART_BODY),  # no boundary: once a 500
+        ("multipart/form-data; boundary=x", MULTIPART_BODY),
+        ("application/jsonp", '{"name": "x", "quantity": 1}'),
+        ("application/merge-patch+json", '{"name": "x", "quantity": 1}'),
+        ("", '{"name": "x", "quantity": 1}'),
+        (None, '{"name": "x", "quantity": 1}'),  # no Content-Type header at all
+        (None, None),
+    ],
+)
+def test_a_body_not_declared_as_json_is_415_and_not_read(
+    make_event, invoke, tables, content_type, body
+):
+    # GIVEN a create whose Content-Type is anything but JSON, empty, or absent
+    event = make_event("create_item", body=body, headers={"content-type": content_type})
+
+    # WHEN it is handled
     result = invoke(event)
+
+    # THEN the client is told to send JSON, nothing it sent comes back, nothing is stored
     assert result.status == 415
-    assert "application/json" in result.message
+    assert result.body == {
+        "message": "send the body as JSON, with the header Content-Type: application/json"
+    }
+    assert tables.all_items() == []
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "APPLICATION/JSON",
+        "Application/Json",
+        "application/json; charset=utf-8",
+        "application/json;charset=UTF-8",
+        " application/JSON ; charset=utf-8",
+    ],
+)
+def test_json_media_type_is_accepted_in_any_case_and_with_parameters(
+    make_event, invoke, tables, content_type
+):
+    # GIVEN a valid create declared as JSON, spelled in one of the ways RFC 9110 allows
+    event = make_event("create_item", headers={"content-type": content_type})
+
+    # WHEN it is handled THEN the item is created
+    result = invoke(event)
+    assert result.status == 201
+    assert [item["id"] for item in tables.all_items()] == [result.body["id"]]
+
+
+def test_the_content_type_is_checked_before_the_body_size(make_event, invoke, tables):
+    # GIVEN an oversized body that is not declared as JSON
+    body = "x" * (MAX_BODY_BYTES + 1)
+
+    # WHEN it is handled THEN it is refused for its type, unread
+    result = invoke(make_event("create_item", body=body, headers={"content-type": "text/plain"}))
+    assert result.status == 415
+
+
+def test_a_whole_number_written_as_a_float_is_a_quantity(make_event, invoke, tables):
+    # GIVEN a quantity of 192.0, which JSON Schema counts as an integer
+    event = make_event("create_item", body='{"name": "Blue widget", "quantity": 192.0}')
+
+    # WHEN it is handled
+    result = invoke(event)
+
+    # THEN it is created with the integer 192
+    assert result.status == 201
+    assert result.body["quantity"] == 192
+    [stored] = tables.all_items()
+    assert stored["quantity"] == 192
+
+
+def test_replaying_a_create_whose_item_was_deleted_is_409_and_creates_nothing(
+    make_event, invoke, tables
+):
+    # GIVEN a create with an Idempotency-Key, and its item deleted afterwards
+    first = invoke(make_event("create_item", headers={"Idempotency-Key": "order-7"}))
+    assert first.status == 201
+    deleted = invoke(make_event("delete_item", item_id=first.body["id"]))
+    assert deleted.status == 204
+
+    # WHEN the create is retried with the same key
+    retry = invoke(make_event("create_item", headers={"Idempotency-Key": "order-7"}))
+
+    # THEN the client learns its item is gone instead of getting a Location that is a 404,
+    # and no item is created in its place
+    assert retry.status == 409
+    assert first.body["id"] in retry.message
+    assert "new key" in retry.message
+    assert "location" not in retry.headers
+    assert tables.all_items() == []
+
+
+def test_a_throttled_idempotency_table_is_503_with_retry_after(make_event, invoke, tables):
+    # GIVEN DynamoDB throttling the idempotency table's write of the in-progress record
+    with Stubber(aws.client("dynamodb")) as stubber:
+        stubber.add_client_error(
+            "put_item",
+            service_error_code="ProvisionedThroughputExceededException",
+            http_status_code=400,
+        )
+        # WHEN a create with an Idempotency-Key arrives
+        result = invoke(make_event("create_item", headers={"Idempotency-Key": "order-9"}))
+
+    # THEN the client is told to retry later, as for the items table, and nothing is stored
+    assert result.status == 503
+    assert result.headers["retry-after"] == "1"
+    assert "retry" in result.message
     assert tables.all_items() == []

@@ -35,11 +35,92 @@ def test_document_describes_every_item_route():
         ("PUT", "/items/{id}"),
         ("DELETE", "/items/{id}"),
     }
-    assert {"201", "409", "413", "422"} <= set(document["paths"]["/items"]["post"]["responses"])
-    assert "409" in document["paths"]["/items/{id}"]["put"]["responses"]
     assert set(document["components"]["schemas"]["ItemCreate"]["required"]) == {
         "name",
         "quantity",
+    }
+
+
+#: Every status each operation can answer, and the schema of its body (None: no body).
+DOCUMENTED_RESPONSES = {
+    ("post", "/items"): {
+        "201": "Item",
+        **dict.fromkeys(("400", "409", "413", "415", "422", "429", "503"), "ErrorBody"),
+    },
+    ("get", "/items"): {"200": "ItemPage", **dict.fromkeys(("422", "429", "503"), "ErrorBody")},
+    ("get", "/items/{id}"): {"200": "Item", **dict.fromkeys(("404", "429", "503"), "ErrorBody")},
+    ("put", "/items/{id}"): {
+        "200": "Item",
+        **dict.fromkeys(("400", "404", "409", "413", "415", "422", "429", "503"), "ErrorBody"),
+    },
+    ("delete", "/items/{id}"): {
+        "204": None,
+        **dict.fromkeys(("404", "429", "503"), "ErrorBody"),
+    },
+}
+
+
+def _body_schema(response: dict) -> str | None:
+    content = response.get("content")
+    if not content:
+        return None
+    assert set(content) == {"application/json"}
+    return content["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+
+
+def test_each_operation_documents_every_status_it_answers_with_its_body():
+    # GIVEN the generated document
+    document = openapi_document()
+
+    # WHEN each operation's responses are read
+    documented = {
+        (method, path): {
+            status: _body_schema(response) for status, response in operation["responses"].items()
+        }
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    }
+
+    # THEN they are exactly what the API answers: a 200 for reads and replaces, a 204 without
+    # a body, 415 where a body is taken, and every error as the ErrorBody the API sends
+    assert documented == DOCUMENTED_RESPONSES
+    assert set(document["components"]["schemas"]) == {
+        "ErrorBody",
+        "ErrorDetail",
+        "Item",
+        "ItemCreate",
+        "ItemPage",
+        "ItemUpdate",
+    }
+
+
+def test_document_describes_the_headers_clients_act_on():
+    # GIVEN the generated document
+    paths = openapi_document()["paths"]
+
+    # THEN a create names its Location (always) and replay marker, and a 503 its Retry-After
+    created = paths["/items"]["post"]["responses"]["201"]["headers"]
+    assert created["Location"]["required"] is True
+    assert created["Idempotent-Replayed"]["schema"] == {"type": "string", "enum": ["true"]}
+    for operations in paths.values():
+        for operation in operations.values():
+            assert "Retry-After" in operation["responses"]["503"]["headers"]
+
+
+def test_only_the_routes_that_take_a_json_body_document_one():
+    # GIVEN the generated document
+    paths = openapi_document()["paths"]
+
+    # THEN POST and PUT take application/json, and nothing else takes a body
+    with_body = {
+        (method, path): set(operation["requestBody"]["content"])
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    }
+    assert with_body == {
+        ("post", "/items"): {"application/json"},
+        ("put", "/items/{id}"): {"application/json"},
     }
 
 

@@ -6,7 +6,7 @@ import pytest
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 
-from infra.config import AppConfig, ConfigError, Stage
+from infra.config import AppConfig, ConfigError, PowertoolsSource, Stage
 
 
 def test_defaults_to_a_disposable_dev_stage():
@@ -41,3 +41,26 @@ def test_empty_alarm_email_from_cdk_json_means_no_subscription():
 def test_bad_context_is_rejected_with_the_reason(context: dict, message: str):
     with pytest.raises(ConfigError, match=message):
         AppConfig.from_context(context)
+
+
+def test_powertools_comes_from_the_public_layer_unless_context_says_otherwise():
+    assert AppConfig.from_context({}).powertools is PowertoolsSource.SSM_PARAMETER
+    assert AppConfig.from_context({"powertools": "BUNDLED"}).powertools is PowertoolsSource.BUNDLED
+    named = AppConfig.from_context(
+        {"powertools": "arn:aws:lambda:eu-west-1:123456789012:layer:powertools:12"}
+    )
+    assert named.powertools is PowertoolsSource.LAYER_ARN
+    assert named.powertools_layer_arn == "arn:aws:lambda:eu-west-1:123456789012:layer:powertools:12"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("docker", "context 'powertools' must be 'ssm' .* got 'docker'"),
+        ("arn:aws:lambda:eu-west-1:123:layer:x:1", "is not a Lambda layer version ARN"),
+        ("arn:aws:lambda:eu-west-1:123456789012:layer:x", "is not a Lambda layer version ARN"),
+    ],
+)
+def test_a_powertools_choice_that_is_not_one_is_rejected(value: str, message: str):
+    with pytest.raises(ConfigError, match=message):
+        AppConfig.from_context({"powertools": value})

@@ -98,3 +98,26 @@ def test_the_shared_model_loader_installed_twice_still_answers() -> None:
         hooks.remove()
 
     assert len(loaders) == 1
+
+
+def test_moto_service_folders_are_listed_once_and_the_same(monkeypatch: pytest.MonkeyPatch):
+    import os
+
+    import moto.backends
+
+    from localcloud.core.engine import HOOKS
+
+    [hook] = [hook for hook in HOOKS if hook.attribute == "list_of_moto_modules"]
+    expected = list(moto.backends.list_of_moto_modules())
+    listings = []
+    real_listdir = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda path: listings.append(path) or real_listdir(path))
+    hooks = InstalledHooks([hook])
+    try:
+        first = list(moto.backends.list_of_moto_modules())
+        second = list(moto.backends.list_of_moto_modules())
+    finally:
+        hooks.remove()
+
+    assert first == second == expected
+    assert len(listings) == 1

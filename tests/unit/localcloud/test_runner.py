@@ -133,6 +133,11 @@ def test_a_handler_past_its_timeout_gets_lambdas_timeout_error_and_a_fresh_sandb
     assert timed_out.error["errorType"] == "Sandbox.Timedout"
     assert "Task timed out after 0.30 seconds" in timed_out.error["errorMessage"]
     assert timed_out.duration_ms < 1500
+    # Lambda's report says so, and its timeout line follows it in the log
+    *_, report, timeout_line = timed_out.log_events
+    assert report.startswith(f"REPORT RequestId: {timed_out.request_id}")
+    assert report.endswith("Status: timeout")
+    assert timeout_line.endswith(f"{timed_out.request_id} Task timed out after 0.30 seconds")
     # The timed-out sandbox is gone: module state starts again with a cold start.
     assert after.cold_start
     assert after.payload == {"starts": 1}
@@ -175,3 +180,58 @@ def test_a_function_invoked_from_a_handler_runs_nested_with_its_own_environment(
     # The callee sees none of its caller's own variables; the caller has them back after.
     assert invocation.payload["inner"]["caller_secret"] is None
     assert invocation.payload["my_secret"] == "s3cret"
+
+
+@pytest.mark.parametrize(
+    ("handler", "source", "error_type", "message"),
+    [
+        ("missing.handler", None, "Runtime.ImportModuleError", "Unable to import module 'missing'"),
+        ("broken.handler", "def handler(:\n", "Runtime.UserCodeSyntaxError", "Syntax error in"),
+        ("plain.nothing", "X = 1\n", "Runtime.HandlerNotFound", "Handler 'nothing' missing"),
+        ("nodot", None, "Runtime.MalformedHandlerName", "Bad handler 'nodot'"),
+    ],
+)
+def test_a_handler_that_cannot_be_loaded_fails_with_lambdas_runtime_error(
+    tmp_path: Path, handler: str, source: str | None, error_type: str, message: str
+):
+    if source is not None:
+        (tmp_path / f"{handler.split('.')[0]}.py").write_text(source)
+    function = LocalFunction(name="f", handler=handler, code_dir=tmp_path, environment={})
+
+    invocation = FunctionRunner().invoke(function, {}, trigger="test")
+
+    assert invocation.error["errorType"] == error_type
+    assert invocation.error["errorMessage"].startswith(message)
+    assert f"[ERROR] {error_type}: {message}" in invocation.logs
+
+
+@pytest.mark.parametrize(
+    ("raised", "first_line"),
+    [
+        ('RuntimeError("bad value:")', "[ERROR] RuntimeError: bad value:"),
+        ("RuntimeError()", "[ERROR] RuntimeError"),
+    ],
+)
+def test_the_logged_error_record_starts_with_the_type_and_the_whole_message(
+    tmp_path: Path, raised: str, first_line: str
+):
+    (tmp_path / "failing.py").write_text(f"def handler(event, context):\n    raise {raised}\n")
+    function = LocalFunction(name="f", handler="failing.handler", code_dir=tmp_path, environment={})
+
+    invocation = FunctionRunner().invoke(function, {}, trigger="test")
+
+    [record] = [event for event in invocation.log_events if event.startswith("[ERROR]")]
+    assert record.split("\n")[0] == first_line
+
+
+def test_only_a_cold_starts_report_gives_its_init_duration(code_dir: Path):
+    runner, function = FunctionRunner(), _function(code_dir, "blue", "blue")
+
+    cold = runner.invoke(function, {}, trigger="test")
+    warm = runner.invoke(function, {}, trigger="test")
+
+    [cold_report] = [event for event in cold.log_events if event.startswith("REPORT")]
+    [warm_report] = [event for event in warm.log_events if event.startswith("REPORT")]
+    assert "\tInit Duration: " in cold_report
+    assert cold_report.endswith(" ms")
+    assert "Init Duration" not in warm_report

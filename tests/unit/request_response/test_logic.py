@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -17,7 +18,8 @@ from request_response.errors import (
 )
 from request_response.logic import (
     MAX_BODY_BYTES,
-    MAX_PAGE_TOKEN_LENGTH,
+    PAGE_TOKEN_LENGTH,
+    PAGE_TOKEN_PATTERN,
     check_raw_body,
     decode_page_token,
     encode_page_token,
@@ -110,57 +112,45 @@ def test_page_token_round_trips():
     assert decode_page_token(token) == key
 
 
-def test_page_token_is_url_safe_and_opaque():
+def test_page_token_is_url_safe_opaque_and_of_the_documented_form():
     token = encode_page_token({"id": ITEM_ID})
-    # THEN it needs no escaping in a query string and does not show JSON
-    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    # THEN it needs no escaping in a query string, does not show the id, and is what the
+    # OpenAPI document allows
+    assert re.fullmatch(PAGE_TOKEN_PATTERN, token)
+    assert len(token) == PAGE_TOKEN_LENGTH
     assert ITEM_ID not in token
 
 
-def _token(raw: str) -> str:
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
 @pytest.mark.parametrize(
-    ("token", "reason"),
+    "token",
     [
-        ("%%%", "not a token issued by this API"),
-        ("abc$", "not a token issued by this API"),
-        (_token("not json"), "not a token issued by this API"),
-        (_token("\xff"), "not a token issued by this API"),
-        (_token("[1, 2]"), "does not hold an item key"),
-        (_token('{"id": 1}'), "does not hold an item key"),
-        (_token(json.dumps({"id": ITEM_ID, "x": 1})), "does not hold an item key"),
-        (_token('{"id": "anything"}'), "does not hold an item id"),
-        (_token(json.dumps({"id": ITEM_ID.upper()})), "does not hold an item id"),
-        (_token(json.dumps({"id": ITEM_ID})), "not in the form this API issues"),  # spaces
-        (encode_page_token({"id": ITEM_ID}) + "=", "not a token issued by this API"),
-        ("A" * (MAX_PAGE_TOKEN_LENGTH + 1), "too long"),
+        "",
+        "%%%",
+        "A" * (PAGE_TOKEN_LENGTH - 1),
+        "A" * (PAGE_TOKEN_LENGTH + 1),
+        "A" * (PAGE_TOKEN_LENGTH - 1) + "B",  # bits past the 16 bytes of a UUID
+        encode_page_token({"id": ITEM_ID}) + "=",
+        base64.urlsafe_b64encode(json.dumps({"id": ITEM_ID}).encode()).decode(),
     ],
 )
-def test_bad_page_tokens_are_rejected_with_a_reason(token, reason):
-    with pytest.raises(InvalidPageTokenError, match=reason) as raised:
+def test_tokens_not_of_the_documented_form_are_rejected(token):
+    with pytest.raises(InvalidPageTokenError) as raised:
         decode_page_token(token)
     assert raised.value.message.startswith("next_token is invalid")
 
 
-def test_every_single_character_change_to_a_token_is_detected_or_harmless():
-    # GIVEN a genuine token
-    token = encode_page_token({"id": ITEM_ID})
+@pytest.mark.parametrize("last", "AQgw")
+@pytest.mark.parametrize("body", ["A" * 21, "_" * 21, "-" * 21, "aZ09_-" * 3 + "xyz"])
+def test_every_token_the_pattern_allows_decodes_to_an_item_key(body, last):
+    # GIVEN any string of the documented form (what a schema-driven client may send)
+    token = body + last
+    assert re.fullmatch(PAGE_TOKEN_PATTERN, token)
 
-    # WHEN any one character is replaced
-    for position in range(len(token)):
-        for replacement in "A_-z9":
-            tampered = token[:position] + replacement + token[position + 1 :]
-            if tampered == token:
-                continue
-            # THEN it is either rejected, or still just some item id (no other shape gets in)
-            try:
-                key = decode_page_token(tampered)
-            except InvalidPageTokenError:
-                continue
-            assert set(key) == {"id"}
-            assert is_item_id(key["id"])
+    # WHEN it is decoded THEN it is the key of some item id, and encodes back to itself
+    key = decode_page_token(token)
+    assert set(key) == {"id"}
+    assert is_item_id(key["id"])
+    assert encode_page_token(key) == token
 
 
 # --- ids, new items and versions ---------------------------------------------------------

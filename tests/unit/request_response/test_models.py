@@ -30,6 +30,7 @@ def _error_types(error: ValidationError) -> set[tuple[str, str]]:
         {"name": "x" * NAME_MAX_LENGTH, "quantity": QUANTITY_MAX},
         {"name": "x", "quantity": 1, "description": "d" * DESCRIPTION_MAX_LENGTH},
         {"name": "x", "quantity": 1, "description": None},
+        {"name": "x", "quantity": 192.0},  # JSON Schema's integer: a number with no fraction
     ],
 )
 def test_valid_create_bodies(fields):
@@ -47,7 +48,10 @@ def test_valid_create_bodies(fields):
         ({"name": "x", "quantity": QUANTITY_MAX + 1}, {("quantity", "less_than_equal")}),
         ({"name": "x", "quantity": "1"}, {("quantity", "int_type")}),
         ({"name": "x", "quantity": True}, {("quantity", "int_type")}),
-        ({"name": "x", "quantity": 1.0}, {("quantity", "int_type")}),
+        ({"name": "x", "quantity": 1.5}, {("quantity", "int_type")}),
+        ({"name": "x", "quantity": float("inf")}, {("quantity", "int_type")}),
+        ({"name": "x", "quantity": float("nan")}, {("quantity", "int_type")}),
+        ({"name": "x", "quantity": 1e300}, {("quantity", "less_than_equal")}),
         (
             {"name": "x", "quantity": 1, "description": "d" * (DESCRIPTION_MAX_LENGTH + 1)},
             {("description", "string_too_long")},
