@@ -10,8 +10,28 @@ code, event sources are delivered with Lambda's rules, and APIs are served by th
 `localcloud/README.md` describes the layers (rules, core, services, entry points).
 """
 
-from localcloud.core.apifront import HttpResponse
-from localcloud.core.runner import Invocation
-from localcloud.inprocess import LocalCloud
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from localcloud.core.apifront import HttpResponse
+    from localcloud.core.runner import Invocation
+    from localcloud.inprocess import LocalCloud
 
 __all__ = ["HttpResponse", "Invocation", "LocalCloud"]
+
+# Loaded on first use: the engine brings in moto's whole CloudFormation (seconds), which
+# `import localcloud.<module>` for the CLI's help, the pytest plugin or the rules must not pay.
+_EXPORTED_FROM = {
+    "HttpResponse": "localcloud.core.apifront",
+    "Invocation": "localcloud.core.runner",
+    "LocalCloud": "localcloud.inprocess",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTED_FROM:
+        raise AttributeError(f"module 'localcloud' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTED_FROM[name]), name)

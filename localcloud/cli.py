@@ -29,6 +29,7 @@ from typing import Any
 
 from localcloud.core.assembly import load_assembly
 from localcloud.diagram import render as render_diagram
+from localcloud.inprocess import BOOTSTRAP_QUALIFIER
 from localcloud.remote import EndpointUnreachableError, RemoteCloud
 from localcloud.server import LocalCloudServer, cdk_environment
 
@@ -175,13 +176,41 @@ def deploy(args: argparse.Namespace) -> int:
     # Deploying the assembly just read (not the app again) synthesizes once, and deploys what
     # was checked.
     app = ["--app", str(assembly)]
-    _run([*cdk, "bootstrap", f"aws://{ACCOUNT_ID}/{cloud.region}", *app], environment)
+    in_place, required = _bootstrap_version(cloud), _required_bootstrap_version(assembly)
+    if in_place is not None and in_place >= required:
+        # A second `cdk bootstrap` would change nothing and costs a CDK CLI run (seconds).
+        print(f"bootstrap version {in_place} is in place (the app needs {required})")
+    else:
+        _run([*cdk, "bootstrap", f"aws://{ACCOUNT_ID}/{cloud.region}", *app], environment)
     targets = args.stacks or ["--all"]
     _run([*cdk, "deploy", *targets, "--require-approval", "never", *app], environment)
     print(f"deployed in {time.perf_counter() - started:.1f} s")
     for api in cloud.apis():
         print(f"API {api['name']} is at {api['url']}")
     return 0
+
+
+def _bootstrap_version(cloud: RemoteCloud) -> int | None:
+    """The version `cdk bootstrap` left on the endpoint, where the CDK CLI reads it; None when
+    it has not run there."""
+    ssm = cloud.client("ssm")
+    try:
+        parameter = ssm.get_parameter(Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version")
+    except ssm.exceptions.ParameterNotFound:
+        return None
+    return int(parameter["Parameter"]["Value"])
+
+
+def _required_bootstrap_version(assembly: Path) -> int:
+    """The newest bootstrap version any stack or asset of the assembly requires."""
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    return max(
+        (
+            int(artifact.get("properties", {}).get("requiresBootstrapStackVersion", 0))
+            for artifact in manifest.get("artifacts", {}).values()
+        ),
+        default=0,
+    )
 
 
 def _synthesized(app: str | None, cdk: list[str], environment: dict[str, str]) -> Path:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from localcloud.inprocess import LocalCloud
+if TYPE_CHECKING:
+    from localcloud.inprocess import LocalCloud
 
 
 @pytest.fixture
@@ -29,6 +31,9 @@ def localcloud_assembly_dir() -> Path:
 @pytest.fixture
 def localcloud(localcloud_assembly_dir: Path) -> Iterator[LocalCloud]:
     """Every stack of the assembly deployed onto a fresh in-process localcloud."""
+    # Imported here: loading the plugin (every pytest start) must not load the engine.
+    from localcloud.inprocess import LocalCloud
+
     with LocalCloud(localcloud_assembly_dir) as cloud:
         cloud.deploy()
         yield cloud

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from localcloud.core.engine import SHARED_MODEL_LOADER
-from localcloud.core.hooks import InstalledHooks
 from tests.synth import CloudAssembly, synth_once
 
 # The `localcloud` fixture: every stack deployed onto in-process localcloud.
@@ -38,6 +36,11 @@ for _name, _value in POWERTOOLS_ENVIRONMENT.items():
 def shared_botocore_models() -> Iterator[None]:
     """moto starts each mock with a fresh boto3 session, whose clients would parse every
     service model again; one loader for the session's tests, as localcloud's engine keeps."""
+    # Imported in the fixture, which runs in the processes that run tests: the engine brings
+    # in moto's CloudFormation, seconds that pytest-xdist's controller need not spend.
+    from localcloud.core.engine import SHARED_MODEL_LOADER
+    from localcloud.core.hooks import InstalledHooks
+
     hooks = InstalledHooks([SHARED_MODEL_LOADER])
     yield
     hooks.remove()

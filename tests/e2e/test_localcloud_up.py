@@ -139,7 +139,7 @@ def test_published_events_reach_the_real_subscribers_and_the_poison_reaches_the_
     assert [json.loads(message["Body"])["Message"] for message in dead_letters] == ["not an order"]
 
 
-def test_deploying_an_unchanged_stack_again_reports_no_changes_and_updates_nothing(
+def test_deploying_an_unchanged_stack_again_reports_no_changes_and_bootstraps_nothing(
     deployed: LocalCloudServer, dev_assembly: CloudAssembly, capfd: pytest.CaptureFixture[str]
 ):
     before = _outputs(deployed, REQUEST_RESPONSE)
@@ -160,6 +160,9 @@ def test_deploying_an_unchanged_stack_again_reports_no_changes_and_updates_nothi
     assert exit_code == 0
     printed = capfd.readouterr()
     assert f"{REQUEST_RESPONSE} (no changes)" in printed.out + printed.err
+    # Nor is the bootstrap run again: the version the first deploy left is enough.
+    assert "bootstrap version" in printed.out
+    assert "is in place (the app needs 6)" in printed.out
     stack = _client(deployed, "cloudformation").describe_stacks(StackName=REQUEST_RESPONSE)
     assert stack["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
     assert _outputs(deployed, REQUEST_RESPONSE) == before
