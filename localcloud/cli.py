@@ -26,6 +26,7 @@ import time
 import warnings
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from localcloud.core.assembly import load_assembly
 from localcloud.diagram import render as render_diagram
@@ -33,7 +34,8 @@ from localcloud.inprocess import BOOTSTRAP_QUALIFIER
 from localcloud.remote import EndpointUnreachableError, RemoteCloud
 from localcloud.server import LocalCloudServer, cdk_environment
 
-DEFAULT_ENDPOINT = "http://localhost:4566"
+DEFAULT_PORT = 4566
+DEFAULT_ENDPOINT = f"http://localhost:{DEFAULT_PORT}"
 DEFAULT_REGION = "eu-west-1"
 # Where the AWS CLI and SDKs read the endpoint and region when no option names them.
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
@@ -48,7 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     up = commands.add_parser("up", help="serve an AWS-compatible endpoint until stopped")
-    up.add_argument("--port", type=int, default=4566, help="the port to listen on (default: 4566)")
+    up.add_argument(
+        "--port",
+        type=int,
+        help=f"the port to listen on (default: the port of a local ${ENDPOINT_VARIABLE}, "
+        f"then {DEFAULT_PORT})",
+    )
     up.add_argument(
         "--region",
         help=f"the region served (default: ${REGION_VARIABLES[0]}, then "
@@ -131,12 +138,13 @@ def up(args: argparse.Namespace) -> int:
     logging.getLogger("moto").setLevel(logging.ERROR)
     warnings.simplefilter("ignore")
     region = _chosen_region(args) or DEFAULT_REGION
-    server = LocalCloudServer(port=args.port, region=region, time_scale=args.time_scale)
+    port = args.port or _port_of_local_endpoint(os.environ.get(ENDPOINT_VARIABLE)) or DEFAULT_PORT
+    server = LocalCloudServer(port=port, region=region, time_scale=args.time_scale)
     try:
         server.start()
     except OSError as error:
         raise CommandError(
-            f"cannot listen on port {args.port}: {error}; choose another with --port"
+            f"cannot listen on port {port}: {error}; choose another with --port"
         ) from error
     stop = threading.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -164,6 +172,17 @@ def up(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+def _port_of_local_endpoint(endpoint_url: str | None) -> int | None:
+    """The port of `endpoint_url` when it names this machine: `up` serves where the shell's
+    `AWS_ENDPOINT_URL` points, so the CLI, the AWS CLI and the SDKs find it there."""
+    if not endpoint_url:
+        return None
+    parts = urlsplit(endpoint_url)
+    if parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        return None
+    return parts.port
 
 
 def deploy(args: argparse.Namespace) -> int:

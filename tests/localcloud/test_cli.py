@@ -232,3 +232,35 @@ def test_outputs_of_a_stack_not_deployed_names_the_deployed_stacks(
         f"no stack 'NoSuchStack' is deployed in {REGION}; deployed: {stack_name}"
         in capsys.readouterr().err
     )
+
+
+def test_up_listens_where_a_local_aws_endpoint_url_points(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    # The port is held, so `up` fails at once, naming the port it chose.
+    with socket.socket() as taken:
+        taken.bind(("localhost", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://localhost:{port}")
+
+        exit_code = cli.main(["up"])
+
+    assert exit_code == 2
+    assert f"cannot listen on port {port}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("endpoint_url", "port"),
+    [
+        ("http://localhost:4577", 4577),
+        ("http://127.0.0.1:4600/", 4600),
+        ("https://sqs.eu-west-1.amazonaws.com", None),
+        ("http://localhost", None),
+        ("", None),
+    ],
+)
+def test_only_a_local_endpoint_url_chooses_the_port_up_listens_on(
+    endpoint_url: str, port: int | None
+):
+    assert cli._port_of_local_endpoint(endpoint_url) == port
