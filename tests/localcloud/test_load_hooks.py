@@ -169,3 +169,26 @@ def test_a_committed_transaction_writes_every_item(engine: Engine):
         "a",
         "b",
     ]
+
+
+def test_a_delivered_batch_is_deleted_at_once_and_only_it(engine: Engine):
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid
+    from moto.sqs.models import sqs_backends
+
+    from localcloud.services.sqs.index import delete_received
+
+    sqs, url = _queue()
+    for n in range(6):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{n}")
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=4, VisibilityTimeout=30)
+    handles = [message["ReceiptHandle"] for message in received["Messages"]]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=handles[0])  # deleted before the batch
+    queue = sqs_backends["123456789012"][REGION].get_queue("work")
+
+    delete_received(queue, handles[:3])
+
+    # m3 was received and not deleted: in flight; m4 and m5 were never received.
+    assert _depth(sqs, url) == (2, 1)
+    assert sorted(message.body for message in queue._messages) == ["m3", "m4", "m5"]
+    with pytest.raises(ReceiptHandleIsInvalid):
+        delete_received(queue, ["not-a-handle"])

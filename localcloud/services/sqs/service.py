@@ -153,10 +153,11 @@ class Queues(Service):
         invocation = subscription.consume(event, f"SQS {queue.name}")
         failed = lambda_delivery.failed_message_ids(invocation, settings, {m.id for m in messages})
         backend = sqs_backends[subscription.account_id][subscription.region]
+        index.delete_received(
+            queue, [message.receipt_handle for message in messages if message.id not in failed]
+        )
         for message in messages:
-            if message.id not in failed:
-                backend.delete_message(queue.name, message.receipt_handle)
-            elif fast or self.engine.clock.time_scale != 1:
+            if message.id in failed and (fast or self.engine.clock.time_scale != 1):
                 # The message returns when its visibility timeout ends: now, when settling,
                 # or after the scaled timeout.
                 timeout = (
