@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -34,6 +35,28 @@ from localcloud.core.apifront import HttpRequest, HttpResponse, gateway_error, s
 from localcloud.core.assembly import StackTemplate, file_assets, load_assembly
 from localcloud.core.engine import DEFAULT_ACCOUNT_ID, Engine
 from localcloud.core.runner import Invocation
+
+# Clients for the process, not per LocalCloud: building one takes tens of milliseconds (its
+# class is generated from the service model), a test suite starts thousands of LocalClouds, and
+# every client answers from whichever mock is active (moto's stubber is process-wide). They hold
+# only the fake credentials and the region.
+_clients: dict[tuple[str, str], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _shared_client(service: str, region: str) -> Any:
+    with _clients_lock:
+        if (service, region) not in _clients:
+            _clients[service, region] = boto3.client(
+                service,
+                region_name=region,
+                aws_access_key_id=_FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=_FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                aws_session_token=_FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+                config=Config(account_id_endpoint_mode="disabled"),
+            )
+        return _clients[service, region]
+
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"
 # What `cdk bootstrap` records; templates check it is at least the version they need.
@@ -86,11 +109,7 @@ class LocalCloud:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = boto3.client(
-                service,
-                region_name=self.region,
-                config=Config(account_id_endpoint_mode="disabled"),
-            )
+            self._clients[service] = _shared_client(service, self.region)
         return self._clients[service]
 
     @property
