@@ -89,7 +89,10 @@ class LocalCloud:
         self._saved_environ = dict(os.environ)
         # Fake credentials keep every call on moto; nothing here can reach an AWS account.
         os.environ.update(_FAKE_CREDENTIALS)
-        os.environ.pop("AWS_PROFILE", None)
+        # A shell set up for `localcloud up` (or a real account) must not steer in-process
+        # clients, the engine's or the handlers', away from moto.
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+            os.environ.pop(name, None)
         self._mock.start()
         self._code_root = Path(tempfile.mkdtemp(prefix="localcloud-code-"))
         self.engine = Engine(region=self.region, code_root=self._code_root, time_scale=0.0)

@@ -170,3 +170,22 @@ def test_a_change_set_of_a_changed_template_can_be_executed(launch):
     change_set = _change_set_as_the_cdk_cli_sends_it(cloud, app)
 
     assert (change_set["Status"], change_set["ExecutionStatus"]) == ("CREATE_COMPLETE", "AVAILABLE")
+
+
+def test_an_endpoint_url_in_the_environment_does_not_steer_in_process_calls(tmp_path, monkeypatch):
+    import localcloud.inprocess
+    from localcloud import LocalCloud
+
+    # As in a shell set up for `localcloud up`, with nothing listening there; and no client
+    # built earlier in this process, which would hide the variable.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:9")
+    monkeypatch.setattr(localcloud.inprocess, "_clients", {})
+    app = App(stack_name="EndpointFree")
+    app.queue("Inbox")
+
+    with LocalCloud(app.write(tmp_path / "cdk.out")) as cloud:
+        cloud.deploy()
+        queues = cloud.client("sqs").list_queues()["QueueUrls"]
+
+    assert len(queues) == 1
+    assert "Inbox" in queues[0]
