@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from localcloud.core.assembly import load_assembly
 from localcloud.diagram import render as render_diagram
-from localcloud.inprocess import BOOTSTRAP_QUALIFIER
+from localcloud.inprocess import BOOTSTRAP_VERSION_PARAMETER
 from localcloud.remote import EndpointUnreachableError, RemoteCloud
 from localcloud.server import LocalCloudServer, cdk_environment
 
@@ -214,7 +214,7 @@ def _bootstrap_version(cloud: RemoteCloud) -> int | None:
     it has not run there."""
     ssm = cloud.client("ssm")
     try:
-        parameter = ssm.get_parameter(Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version")
+        parameter = ssm.get_parameter(Name=BOOTSTRAP_VERSION_PARAMETER)
     except ssm.exceptions.ParameterNotFound:
         return None
     return int(parameter["Parameter"]["Value"])

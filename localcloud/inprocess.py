@@ -59,6 +59,8 @@ def _shared_client(service: str, region: str) -> Any:
 
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"
+#: Where `cdk bootstrap` leaves its version, and where the CDK CLI reads it before a deploy.
+BOOTSTRAP_VERSION_PARAMETER = f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version"
 # What `cdk bootstrap` records; templates check it is at least the version they need.
 BOOTSTRAP_VERSION = "30"
 _FAKE_CREDENTIALS = {
@@ -144,7 +146,7 @@ class LocalCloud:
     def _bootstrap(self) -> None:
         ssm = self.client("ssm")
         ssm.put_parameter(
-            Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version",
+            Name=BOOTSTRAP_VERSION_PARAMETER,
             Value=BOOTSTRAP_VERSION,
             Type="String",
             Overwrite=True,

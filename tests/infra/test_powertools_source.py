@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import App
-from aws_cdk.assertions import Template
 
 from infra.config import AppConfig, PowertoolsSource, Stage
 from infra.constructs import POWERTOOLS_VERSION
@@ -17,7 +16,7 @@ LAYER_ARN = "arn:aws:lambda:eu-west-1:123456789012:layer:my-powertools:7"
 
 
 def _function_properties(tiny: Tiny) -> dict:
-    [function] = Template.from_stack(tiny.stack).find_resources("AWS::Lambda::Function").values()
+    [function] = tiny.template().find_resources("AWS::Lambda::Function").values()
     return function["Properties"]
 
 
@@ -32,7 +31,7 @@ def test_a_layer_named_by_its_arn_replaces_the_public_parameter():
     tiny.function()
 
     assert _function_properties(tiny)["Layers"] == [LAYER_ARN]
-    parameters = Template.from_stack(tiny.stack).to_json().get("Parameters", {})
+    parameters = tiny.template().to_json().get("Parameters", {})
     assert not [p for p in parameters.values() if "powertools" in str(p.get("Default"))]
 
 

@@ -11,7 +11,7 @@ from botocore.config import Config
 
 from localcloud.core.assembly import file_assets, load_assembly
 from localcloud.core.engine import DEFAULT_ACCOUNT_ID
-from localcloud.inprocess import BOOTSTRAP_QUALIFIER, BOOTSTRAP_VERSION
+from localcloud.inprocess import BOOTSTRAP_VERSION, BOOTSTRAP_VERSION_PARAMETER
 from localcloud.server import LocalCloudServer
 
 REGION = "eu-west-1"
@@ -32,7 +32,7 @@ def deploy_over_endpoint(server: LocalCloudServer, assembly: Path, stack_name: s
     """What `cdk deploy` does against the endpoint: bootstrap marker, assets, a change set."""
     stack = load_assembly(assembly)[stack_name]
     client(server, "ssm").put_parameter(
-        Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version",
+        Name=BOOTSTRAP_VERSION_PARAMETER,
         Value=BOOTSTRAP_VERSION,
         Type="String",
         Overwrite=True,

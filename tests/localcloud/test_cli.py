@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from localcloud import LocalCloud, cli
-from localcloud.inprocess import BOOTSTRAP_QUALIFIER
+from localcloud.inprocess import BOOTSTRAP_VERSION_PARAMETER
 from localcloud.server import LocalCloudServer
 from localcloud.testing import App
 from tests.localcloud.servers import REGION, client, deploy_over_endpoint
@@ -154,7 +154,7 @@ def test_deploying_a_stack_the_app_lacks_fails_naming_its_stacks_before_bootstra
     # Nothing was bootstrapped: no version marker, no asset bucket.
     ssm = client(server, "ssm")
     with pytest.raises(ssm.exceptions.ParameterNotFound):
-        ssm.get_parameter(Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version")
+        ssm.get_parameter(Name=BOOTSTRAP_VERSION_PARAMETER)
     assert client(server, "s3").list_buckets()["Buckets"] == []
 
 
@@ -165,7 +165,7 @@ def test_in_process_a_stack_the_assembly_lacks_fails_before_bootstrapping(tmp_pa
 
         ssm = cloud.client("ssm")
         with pytest.raises(ssm.exceptions.ParameterNotFound):
-            ssm.get_parameter(Name=f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version")
+            ssm.get_parameter(Name=BOOTSTRAP_VERSION_PARAMETER)
         assert cloud.client("sqs").list_queues().get("QueueUrls", []) == []
 
 

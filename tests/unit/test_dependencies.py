@@ -14,7 +14,7 @@ FUNCTIONS = PROJECT / "functions"
 FUNCTION_PACKAGES = {path.name for path in FUNCTIONS.iterdir() if (path / "__init__.py").exists()}
 
 
-def _imports(paths: Iterator[Path]) -> Iterator[tuple[str, str]]:
+def absolute_imports(paths: Iterator[Path]) -> Iterator[tuple[str, str]]:
     """(file, imported module) for every absolute import; `from a import b` yields `a.b`."""
     for path in paths:
         where = str(path.relative_to(PROJECT))
@@ -28,7 +28,7 @@ def _imports(paths: Iterator[Path]) -> Iterator[tuple[str, str]]:
 def test_infra_takes_only_contract_modules_from_the_functions():
     offending = [
         (where, module)
-        for where, module in _imports((PROJECT / "infra").rglob("*.py"))
+        for where, module in absolute_imports((PROJECT / "infra").rglob("*.py"))
         if module.split(".")[0] in FUNCTION_PACKAGES
         and module.split(".")[:2] != [module.split(".")[0], "contract"]
     ]
@@ -38,7 +38,7 @@ def test_infra_takes_only_contract_modules_from_the_functions():
 def test_contract_modules_import_only_the_standard_library():
     offending = [
         (where, module)
-        for where, module in _imports(FUNCTIONS.glob("*/contract.py"))
+        for where, module in absolute_imports(FUNCTIONS.glob("*/contract.py"))
         if module.split(".")[0] not in sys.stdlib_module_names | {"__future__"}
     ]
     assert offending == []

@@ -4,7 +4,6 @@ through an extra) by a library it declares: nothing rests on another package's o
 
 from __future__ import annotations
 
-import ast
 import importlib.metadata
 import sys
 import tomllib
@@ -13,17 +12,11 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-PROJECT = Path(__file__).resolve().parents[3]
+from tests.unit.test_dependencies import PROJECT, absolute_imports
 
 
 def _imported_top_level_modules(package: Path) -> set[str]:
-    modules = set()
-    for path in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-            if isinstance(node, ast.Import):
-                modules |= {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                modules.add(node.module.split(".")[0])
+    modules = {module.split(".")[0] for _, module in absolute_imports(package.rglob("*.py"))}
     return {name for name in modules if name not in sys.stdlib_module_names} - {package.name}
 
 
