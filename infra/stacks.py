@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from aws_cdk import CfnOutput, Stack
+from batching import contract as batching_contract
 from constructs import Construct
 
 from infra import registry
 from infra.config import AppConfig
 from infra.constructs import AlarmTopic
-from batching import contract as batching_contract
 from infra.patterns.batching import Batching
 from infra.patterns.pub_sub import PubSub
 from infra.patterns.request_response import RequestResponse
@@ -98,7 +98,7 @@ class PubSubStack(PatternStack):
 
 
 class BatchingStack(PatternStack):
-    """`cdk deploy Batching`: producer -> SQS -> processor in large batches -> DynamoDB."""
+    """`cdk deploy Batching`: producer -> SQS -> writer in large batches -> DynamoDB."""
 
     pattern_name = "batching"
 
@@ -109,14 +109,12 @@ class BatchingStack(PatternStack):
                 self.pattern.producer.function.function_name
             ),
             batching_contract.OUTPUT_QUEUE_URL: Output(
-                self.pattern.inbox.queue.queue_url, "Work queue the processor reads in batches"
+                self.pattern.inbox.queue.queue_url, "Work queue the writer reads in batches"
             ),
             batching_contract.OUTPUT_DEAD_LETTER_QUEUE_URL: Output(
                 self.pattern.inbox.dead_letter_queue.queue_url,
-                "Failed records, each with its failure_reason attribute; redrive it to the "
+                "Failed items, each with its failure_reason attribute; redrive it to the "
                 "work queue with StartMessageMoveTask",
             ),
-            batching_contract.OUTPUT_USAGE_TABLE_NAME: Output(
-                self.pattern.usage_table.table_name
-            ),
+            batching_contract.OUTPUT_ITEMS_TABLE_NAME: Output(self.pattern.items_table.table_name),
         }

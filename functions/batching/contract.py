@@ -16,6 +16,10 @@ WRITER_HANDLER = "batching.writer.handler"
 ENV_QUEUE_URL = "QUEUE_URL"
 ENV_DEAD_LETTER_QUEUE_URL = "DEAD_LETTER_QUEUE_URL"
 ENV_ITEMS_TABLE_NAME = "ITEMS_TABLE_NAME"
+# How the functions retry what SQS or DynamoDB left undone (UnprocessedItems, failed entries):
+# attempts in all, and the first backoff's ceiling in milliseconds (doubling each retry).
+ENV_WRITE_MAX_ATTEMPTS = "WRITE_MAX_ATTEMPTS"
+ENV_WRITE_BASE_DELAY_MS = "WRITE_BASE_DELAY_MS"
 #: The source queue's `maxReceiveCount`: on that receive the writer dead-letters a failed
 #: item itself, with its reason, instead of letting SQS move it without one.
 ENV_MAX_RECEIVE_COUNT = "MAX_RECEIVE_COUNT"

@@ -36,8 +36,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except InvalidProduceRequestError:
         metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)
         raise
-    queue = adapters.queue(producer_settings().queue_url)
-    summary = logic.send_all(messages, queue.send_batch, sleep=time.sleep)
+    settings = producer_settings()
+    queue = adapters.queue(settings.queue_url)
+    summary = logic.send_all(messages, queue.send_batch, sleep=time.sleep, backoff=settings.backoff)
     metrics.add_metric(name="ItemsEnqueued", unit=MetricUnit.Count, value=summary.enqueued)
     # Entry-level failures do not fail the invoke: this metric is where they show.
     metrics.add_metric(

@@ -50,6 +50,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
         logic.items_to_write(received),
         adapters.items_table(settings.items_table_name).batch_write,
         sleep=time.sleep,
+        backoff=settings.backoff,
         may_retry=lambda: context.get_remaining_time_in_millis() > RESERVED_FOR_ANSWERING_MS,
     )
     metrics.add_metric(name="ItemsWritten", unit=MetricUnit.Count, value=report.written)
