@@ -101,7 +101,8 @@ class Batching(Construct):
         self.writer.function.add_environment(
             ENV_DEAD_LETTER_QUEUE_URL, self.inbox.dead_letter_queue.queue_url
         )
-        self.items_table.grant_read_write_data(self.writer.function)
+        # The writer only puts items, 25 per call: BatchWriteItem is all it may do.
+        self.items_table.grant(self.writer.function, "dynamodb:BatchWriteItem")
         self.inbox.dead_letter_queue.grant_send_messages(self.writer.function)
 
         self.producer = PythonFunction(
