@@ -155,6 +155,7 @@ PATTERNS: tuple[Pattern, ...] = (
         scenario="demo.batching",
         outputs=(
             batching_contract.OUTPUT_PRODUCER_FUNCTION_NAME,
+            batching_contract.OUTPUT_WRITER_FUNCTION_NAME,
             batching_contract.OUTPUT_QUEUE_URL,
             batching_contract.OUTPUT_DEAD_LETTER_QUEUE_URL,
             batching_contract.OUTPUT_ITEMS_TABLE_NAME,

@@ -108,6 +108,9 @@ class BatchingStack(PatternStack):
             batching_contract.OUTPUT_PRODUCER_FUNCTION_NAME: Output(
                 self.pattern.producer.function.function_name
             ),
+            batching_contract.OUTPUT_WRITER_FUNCTION_NAME: Output(
+                self.pattern.writer.function.function_name
+            ),
             batching_contract.OUTPUT_QUEUE_URL: Output(
                 self.pattern.inbox.queue.queue_url, "Work queue the writer reads in batches"
             ),

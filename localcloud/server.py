@@ -247,6 +247,13 @@ class _Front:
         elif action == "release" and method == "POST":
             self.engine.release_delivery()
             result = {"held": False}
+        elif action == "throttle-batch-writes" and method == "POST":
+            self.engine.service("dynamodb").throttle_batch_writes(
+                query["table"][0],
+                unprocessed=int(query["unprocessed"][0]),
+                calls=int(query.get("calls", ["1"])[0]),
+            )
+            result = {"throttled": query["table"][0]}
         else:
             return _json(start_response, 404, {"message": f"no control {method} {action}"})
         return _json(start_response, 200, result)

@@ -50,6 +50,7 @@ SOURCE_MESSAGE_ID_ATTRIBUTE = "source_message_id"
 
 # Stack outputs a user, the demo and the tests drive the stack with.
 OUTPUT_PRODUCER_FUNCTION_NAME = "ProducerFunctionName"
+OUTPUT_WRITER_FUNCTION_NAME = "WriterFunctionName"
 OUTPUT_QUEUE_URL = "QueueUrl"
 OUTPUT_DEAD_LETTER_QUEUE_URL = "DeadLetterQueueUrl"
 OUTPUT_ITEMS_TABLE_NAME = "ItemsTableName"
