@@ -39,6 +39,12 @@ def dynamodb_client() -> DynamoDBClient:
     return aws.client("dynamodb")
 
 
+def _error_message(error: ClientError | BotoCoreError) -> str:
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Message", str(error))
+    return str(error)
+
+
 def _error_code(error: ClientError | BotoCoreError) -> str:
     if isinstance(error, ClientError):
         return error.response.get("Error", {}).get("Code", "Unknown")
@@ -136,7 +142,7 @@ class ItemsTable:
             )
         except (ClientError, BotoCoreError) as error:
             raise ItemNotWrittenError(
-                f"BatchWriteItem failed: {_error_code(error)}: {error}"
+                f"BatchWriteItem failed: {_error_code(error)}: {_error_message(error)}"
             ) from error
         unprocessed = response.get("UnprocessedItems", {}).get(self.table_name, [])
         return [

@@ -9,7 +9,12 @@ from localcloud.testing import App, ref
 from tests.localcloud.apps import SQS_CONSUMER, bodies, deliveries
 
 
-def _app(*, batch_size: int = 10, batching_window: int | None = None) -> App:
+def _app(
+    *,
+    batch_size: int = 10,
+    batching_window: int | None = None,
+    provisioned_pollers: dict[str, int] | None = None,
+) -> App:
     """An inbox (maxReceiveCount 2, then its DLQ) whose consumer reports "poison" as failed."""
     app = App()
     inbox = app.queue("Inbox", visibility_timeout=30, max_receive_count=2)
@@ -17,13 +22,15 @@ def _app(*, batch_size: int = 10, batching_window: int | None = None) -> App:
     consumer = app.function(
         "Consumer", SQS_CONSUMER, environment={"TABLE_NAME": ref(table), "MODE": "report"}
     )
-    app.sqs_source(
+    source = app.sqs_source(
         consumer,
         inbox,
         batch_size=batch_size,
         batching_window=batching_window,
         report_failures=True,
     )
+    if provisioned_pollers is not None:
+        app.resources[source]["Properties"]["ProvisionedPollerConfig"] = provisioned_pollers
     return app
 
 
@@ -115,9 +122,10 @@ def test_a_queue_that_is_no_dead_letter_queue_cannot_be_a_source(launch):
 
 
 def test_a_batch_of_more_than_ten_from_a_fair_queue_is_one_invocation(launch):
-    # GIVEN a mapping of batch size 500 with a 1 s window, and 120 messages of three tenants
-    # sent with a MessageGroupId to the standard queue (SQS fair queues)
-    cloud = launch(_app(batch_size=500, batching_window=1))
+    # GIVEN a mapping of batch size 500 with a 1 s window and provisioned pollers, and 120
+    # messages of three tenants sent with a MessageGroupId to the standard queue (fair queues)
+    pollers = {"MinimumPollers": 2, "MaximumPollers": 20}
+    cloud = launch(_app(batch_size=500, batching_window=1, provisioned_pollers=pollers))
     queue_url = cloud.outputs("Stack")["InboxUrl"]
     for start in range(0, 120, 10):
         cloud.client("sqs").send_message_batch(
@@ -130,5 +138,8 @@ def test_a_batch_of_more_than_ten_from_a_fair_queue_is_one_invocation(launch):
 
     cloud.settle()
 
-    # THEN they arrive in one invocation
+    # THEN they arrive in one invocation, and the mapping keeps its provisioned pollers
     assert [invocation.payload["records"] for invocation in cloud.invocations] == [120]
+    [mapping] = cloud.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+    assert mapping["BatchSize"] == 500
+    assert mapping["ProvisionedPollerConfig"] == pollers
