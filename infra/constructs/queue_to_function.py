@@ -30,7 +30,7 @@ class QueueToFunction(QueueWithDlq):
     - `provisioned_pollers` none: Lambda's on-demand pollers scale with the queue; a
       `(minimum, maximum)` pair reserves that many event pollers
       (`ProvisionedPollerConfig`) for steady low latency and faster scaling, billed by the
-      hour whether messages come or not;
+      hour whether messages come or not; not with `max_concurrency` (Lambda refuses both);
     - partial batch responses (`ReportBatchItemFailures`) always on: the handler returns
       `{"batchItemFailures": [...]}` (Powertools' `process_partial_response` does) and only
       the failed messages come back;

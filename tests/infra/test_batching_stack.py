@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
-import pytest
 from aws_cdk.assertions import Match, Template
 from batching import contract
 
-from infra.config import AppConfig, BatchingConfig, ConfigError
 from tests.synth import CloudAssembly, resources_of_type
 
 STATEFUL_LOGICAL_IDS = {
@@ -131,48 +127,3 @@ def test_items_the_producer_could_not_enqueue_raise_an_alarm(batching: Template)
             "Threshold": 1,
         },
     )
-
-
-def test_provisioned_pollers_come_from_the_context():
-    # Built alone (no synth of the app): the event source a batching context makes.
-    from aws_cdk import App, Stack
-
-    from infra.constructs import AlarmTopic
-    from infra.patterns.batching import Batching
-
-    config = AppConfig.from_context(
-        {
-            "batching": json.dumps(
-                {
-                    "batch_size": 2000,
-                    "max_batching_window_seconds": 2,
-                    "provisioned_pollers": {"minimum": 2, "maximum": 20},
-                }
-            )
-        }
-    )
-    stack = Stack(App(), "Probe")
-    Batching(stack, "Batching", config=config, alarms=AlarmTopic(stack, "Alarms", config=config))
-
-    Template.from_stack(stack).has_resource_properties(
-        "AWS::Lambda::EventSourceMapping",
-        {
-            "BatchSize": 2000,
-            "MaximumBatchingWindowInSeconds": 2,
-            "ProvisionedPollerConfig": {"MinimumPollers": 2, "MaximumPollers": 20},
-        },
-    )
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        {"batch_size": 10_001},
-        {"batch_size": 100, "max_batching_window_seconds": 0},
-        {"provisioned_pollers": {"minimum": 30, "maximum": 20}},
-        {"batch_size": 100, "unknown": 1},
-    ],
-)
-def test_a_batching_context_lambda_would_refuse_fails_the_synth(raw):
-    with pytest.raises(ConfigError):
-        BatchingConfig.from_context(raw)
