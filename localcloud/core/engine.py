@@ -132,6 +132,7 @@ class Engine:
         self.stop_background()
         for service in self.services:
             service.stop()
+        self.runner.close()
         for resource_type in self._models_added:
             cloudformation.OWNED_MODELS.pop(resource_type, None)
         self._models_added.clear()

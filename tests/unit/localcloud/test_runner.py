@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,42 @@ def test_a_handler_past_its_timeout_gets_lambdas_timeout_error_and_a_fresh_sandb
     # The timed-out sandbox is gone: module state starts again with a cold start.
     assert after.cold_start
     assert after.payload == {"starts": 1}
+
+
+THREAD_HANDLER = textwrap.dedent(
+    """
+    import contextvars
+    import threading
+
+    SEEN = contextvars.ContextVar("seen", default=None)
+
+    def handler(event, context):
+        event["threads"].append(threading.current_thread())
+        before = SEEN.get()
+        SEEN.set(context.aws_request_id)
+        return {"context_var": before}
+    """
+)
+
+
+def test_an_environment_runs_its_invocations_on_one_thread_until_it_is_reset(tmp_path: Path):
+    (tmp_path / "threads.py").write_text(THREAD_HANDLER)
+    function = LocalFunction(
+        name="threads", handler="threads.handler", code_dir=tmp_path, environment={}
+    )
+    runner = FunctionRunner()
+    threads: list[threading.Thread] = []
+
+    first, second = (runner.invoke(function, {"threads": threads}, trigger="t") for _ in range(2))
+    function.reset()  # what a timeout or a code update does to the environment
+    runner.invoke(function, {"threads": threads}, trigger="test")
+    runner.close()
+
+    # A warm invocation reuses the environment's thread, a new environment gets its own.
+    assert threads[0] is threads[1]
+    assert threads[2] is not threads[0]
+    # Each invocation starts from an empty context, as on a thread of its own.
+    assert [first.payload["context_var"], second.payload["context_var"]] == [None, None]
 
 
 CALLER_HANDLER = textwrap.dedent(
