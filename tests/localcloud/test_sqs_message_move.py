@@ -122,12 +122,12 @@ def test_a_queue_that_is_no_dead_letter_queue_cannot_be_a_source(launch):
 
 
 def test_a_batch_of_more_than_ten_from_a_fair_queue_is_one_invocation(launch):
-    # GIVEN a mapping of batch size 500 with a 1 s window and provisioned pollers, and 120
+    # GIVEN a mapping of batch size 500 with a 1 s window and provisioned pollers, and 30
     # messages of three tenants sent with a MessageGroupId to the standard queue (fair queues)
     pollers = {"MinimumPollers": 2, "MaximumPollers": 20}
     cloud = launch(_app(batch_size=500, batching_window=1, provisioned_pollers=pollers))
     queue_url = cloud.outputs("Stack")["InboxUrl"]
-    for start in range(0, 120, 10):
+    for start in range(0, 30, 10):
         cloud.client("sqs").send_message_batch(
             QueueUrl=queue_url,
             Entries=[
@@ -139,7 +139,7 @@ def test_a_batch_of_more_than_ten_from_a_fair_queue_is_one_invocation(launch):
     cloud.settle()
 
     # THEN they arrive in one invocation, and the mapping keeps its provisioned pollers
-    assert [invocation.payload["records"] for invocation in cloud.invocations] == [120]
+    assert [invocation.payload["records"] for invocation in cloud.invocations] == [30]
     [mapping] = cloud.client("lambda").list_event_source_mappings()["EventSourceMappings"]
     assert mapping["BatchSize"] == 500
     assert mapping["ProvisionedPollerConfig"] == pollers

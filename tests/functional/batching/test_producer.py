@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 from batching import producer, writer
 from batching.errors import InvalidProduceRequestError
@@ -37,7 +36,7 @@ def test_a_request_with_an_item_without_tenant_enqueues_nothing(
 
 
 def test_produced_items_reach_the_table_through_one_large_batch(
-    batching, lambda_context, items_in_table, throttle
+    batching, lambda_context, items_in_table, throttle, receive_all
 ):
     # GIVEN 60 items of three tenants enqueued by the producer (six SendMessageBatch calls)
     items = [
@@ -54,12 +53,8 @@ def test_produced_items_reach_the_table_through_one_large_batch(
     counting = throttle(count=0, calls=0)
 
     # WHEN Lambda's poller hands the writer the queue as one batch (batch size above 60)
-    sqs = boto3.client("sqs")
-    messages = []
-    while batch := sqs.receive_message(
-        QueueUrl=batching.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
-    ).get("Messages", []):
-        messages.extend(batch)
+    messages = receive_all(batching.queue_url)
+    assert len(messages) == 60
     event = {
         "Records": [
             {
