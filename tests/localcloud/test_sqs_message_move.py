@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import botocore.exceptions
 import pytest
 
@@ -143,3 +145,30 @@ def test_a_batch_of_more_than_ten_from_a_fair_queue_is_one_invocation(launch):
     [mapping] = cloud.client("lambda").list_event_source_mappings()["EventSourceMappings"]
     assert mapping["BatchSize"] == 500
     assert mapping["ProvisionedPollerConfig"] == pollers
+
+
+def test_a_task_without_destination_fails_when_several_queues_dead_letter_into_its_source(launch):
+    # GIVEN a DLQ that two queues send their failures to, holding one message
+    cloud = launch(_app())
+    sqs = cloud.client("sqs")
+    dlq_url = sqs.create_queue(QueueName="shared-dlq")["QueueUrl"]
+    dlq_arn = _arn(cloud, dlq_url)
+    for name in ("orders", "refunds"):
+        sqs.create_queue(
+            QueueName=name,
+            Attributes={
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3})
+            },
+        )
+    sqs.send_message(QueueUrl=dlq_url, MessageBody="failed somewhere")
+
+    # WHEN a task starts without a destination
+    sqs.start_message_move_task(SourceArn=dlq_arn)
+    cloud.settle()
+
+    # THEN it fails saying why (localcloud does not know each message's source queue), and
+    # the message stays where it was
+    [task] = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
+    assert task["Status"] == "FAILED"
+    assert "give DestinationArn" in task["FailureReason"]
+    assert bodies(cloud, dlq_url) == ["failed somewhere"]
