@@ -27,7 +27,7 @@ ENV_MAX_RECEIVE_COUNT = "MAX_RECEIVE_COUNT"
 #: Powertools' `service` of each function: the dimension of its metrics.
 PRODUCER_SERVICE_NAME = "batching-producer"
 WRITER_SERVICE_NAME = "batching-writer"
-#: The writer's count of items it dead-lettered with a reason; the stack alarms on it.
+#: The writer's count of items it dead-lettered with a reason (the DLQ's depth alarm fires).
 ITEMS_DEAD_LETTERED_METRIC = "ItemsDeadLettered"
 #: The producer's count of items SQS did not accept; the stack alarms on it.
 ITEMS_NOT_ENQUEUED_METRIC = "ItemsNotEnqueued"
