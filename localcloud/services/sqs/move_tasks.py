@@ -153,7 +153,8 @@ def cancel(backend: Any, handle: str) -> MoveTask:
 def run_due(backend: Any, *, fast_forward: bool) -> int:
     """Move what every running task may move now; returns the messages moved."""
     moved = 0
-    for task in tasks_of(backend):
+    # A copy: under `localcloud up`, an API thread may start a task during this round.
+    for task in list(tasks_of(backend)):
         if task.status == "RUNNING":
             moved += _run(backend, task, fast_forward=fast_forward)
     return moved
