@@ -5,7 +5,7 @@ One port serves three things:
   front for HTTP APIs;
 - `/_localcloud/...`: controls for tools and scenarios (`GET health`, `GET apis`,
   `GET invocations?since=N`, `POST settle`, `POST hold` and `POST release` of background
-  delivery);
+  delivery, `POST throttle-batch-writes?table=T&unprocessed=N&calls=C`);
 - everything else: moto's AWS endpoint, which the CDK CLI, boto3 and the AWS CLI talk to.
 """
 
