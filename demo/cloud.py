@@ -29,6 +29,11 @@ class Cloud(Protocol):
 
     def settle(self) -> int: ...
 
+    def throttle_batch_writes(self, table_name: str, *, unprocessed: int, calls: int = 1) -> None:
+        """The next `calls` BatchWriteItem calls on the table leave `unprocessed` requests
+        unprocessed, as DynamoDB does when it throttles."""
+        ...
+
     def delivery_held(self) -> AbstractContextManager[None]:
         """No background delivery inside the block; `settle()` still delivers."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -41,6 +42,73 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True, kw_only=True)
+class BatchingConfig:
+    """How the Batching pattern's processor takes its queue (context `batching`, a JSON object).
+
+    Defaults, justified in docs/patterns/batching.md: batches of up to 500 records, gathered
+    for up to 5 seconds; no provisioned pollers (they bill by the hour). Keys:
+    `batch_size` (1 to 10,000), `max_batching_window_seconds` (0 to 300; above 10 records a
+    batch needs a window of at least 1 s), `provisioned_pollers` (`{"minimum": 2,
+    "maximum": 20}`: 1 to 200 and 1 to 2,000 event pollers, minimum <= maximum).
+    """
+
+    batch_size: int = 500
+    max_batching_window_seconds: int = 5
+    #: (minimum, maximum) event pollers, or None for Lambda's on-demand pollers.
+    provisioned_pollers: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= 10_000:
+            raise ConfigError(f"batching.batch_size must be 1 to 10000, got {self.batch_size}")
+        if not 0 <= self.max_batching_window_seconds <= 300:
+            raise ConfigError(
+                "batching.max_batching_window_seconds must be 0 to 300, "
+                f"got {self.max_batching_window_seconds}"
+            )
+        if self.batch_size > 10 and self.max_batching_window_seconds < 1:
+            raise ConfigError(
+                "batching.batch_size above 10 needs max_batching_window_seconds of at least 1 "
+                "(Lambda's rule for SQS sources)"
+            )
+        if self.provisioned_pollers is not None:
+            minimum, maximum = self.provisioned_pollers
+            if not (1 <= minimum <= 200 and 1 <= maximum <= 2000 and minimum <= maximum):
+                raise ConfigError(
+                    "batching.provisioned_pollers needs 1 <= minimum <= 200, "
+                    f"1 <= maximum <= 2000 and minimum <= maximum, got {minimum}, {maximum}"
+                )
+
+    @classmethod
+    def from_context(cls, raw: Any) -> BatchingConfig:
+        if raw in (None, ""):
+            return cls()
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except ValueError:
+                raise ConfigError(f"context 'batching' is not a JSON object: {raw!r}") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"context 'batching' must be a JSON object, got {raw!r}")
+        unknown = set(raw) - {"batch_size", "max_batching_window_seconds", "provisioned_pollers"}
+        if unknown:
+            raise ConfigError(f"context 'batching' has unknown keys: {sorted(unknown)}")
+        defaults = cls()
+        pollers = raw.get("provisioned_pollers")
+        try:
+            return cls(
+                batch_size=int(raw.get("batch_size", defaults.batch_size)),
+                max_batching_window_seconds=int(
+                    raw.get("max_batching_window_seconds", defaults.max_batching_window_seconds)
+                ),
+                provisioned_pollers=None
+                if not pollers
+                else (int(pollers["minimum"]), int(pollers["maximum"])),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ConfigError(f"context 'batching' is not usable: {error!r}") from None
+
+
+@dataclass(frozen=True, kw_only=True)
 class AppConfig:
     """Everything the stacks need to know about where and how they are deployed.
 
@@ -53,6 +121,7 @@ class AppConfig:
     powertools: PowertoolsSource = PowertoolsSource.SSM_PARAMETER
     #: Set exactly when `powertools` is `LAYER_ARN`.
     powertools_layer_arn: str | None = None
+    batching: BatchingConfig = BatchingConfig()
 
     @property
     def is_production(self) -> bool:
@@ -91,6 +160,7 @@ class AppConfig:
             alarm_email=alarm_email,
             powertools=powertools,
             powertools_layer_arn=layer_arn,
+            batching=BatchingConfig.from_context(context.get("batching")),
         )
 
 

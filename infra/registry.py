@@ -13,6 +13,8 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
+from batching import contract as batching_contract
+
 from pub_sub import contract as pub_sub_contract
 from request_response import contract as request_response_contract
 
@@ -145,7 +147,20 @@ PATTERNS: tuple[Pattern, ...] = (
         name="batching",
         title="Batching",
         stack_name="Batching",
-        summary="large SQS batches, batching window, bulk writes",
+        summary="producer -> SQS (tenants as fair-queue message groups) -> writer in "
+        "batches of up to 10,000 with a batching window -> BatchWriteItem 25 per call with "
+        "backoff, idempotent per item, failures to the DLQ with their reason, "
+        "StartMessageMoveTask redrive",
+        stack="infra.stacks:BatchingStack",
+        scenario="demo.batching",
+        outputs=(
+            batching_contract.OUTPUT_PRODUCER_FUNCTION_NAME,
+            batching_contract.OUTPUT_WRITER_FUNCTION_NAME,
+            batching_contract.OUTPUT_QUEUE_URL,
+            batching_contract.OUTPUT_DEAD_LETTER_QUEUE_URL,
+            batching_contract.OUTPUT_ITEMS_TABLE_NAME,
+            OUTPUT_ALARM_TOPIC_ARN,
+        ),
     ),
     Pattern(
         name="stream_processing",

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from aws_cdk import CfnOutput, Stack
+from batching import contract as batching_contract
 from constructs import Construct
 
 from infra import registry
 from infra.config import AppConfig
 from infra.constructs import AlarmTopic
+from infra.patterns.batching import Batching
 from infra.patterns.pub_sub import PubSub
 from infra.patterns.request_response import RequestResponse
 from pub_sub import contract as pub_sub_contract
@@ -93,3 +95,29 @@ class PubSubStack(PatternStack):
                 f"Dead-letter queue of the {name} subscriber",
             )
         return outputs
+
+
+class BatchingStack(PatternStack):
+    """`cdk deploy Batching`: producer -> SQS -> writer in large batches -> DynamoDB."""
+
+    pattern_name = "batching"
+
+    def build(self, *, config: AppConfig, alarms: AlarmTopic) -> dict[str, Output]:
+        self.pattern = Batching(self, "Batching", config=config, alarms=alarms)
+        return {
+            batching_contract.OUTPUT_PRODUCER_FUNCTION_NAME: Output(
+                self.pattern.producer.function.function_name
+            ),
+            batching_contract.OUTPUT_WRITER_FUNCTION_NAME: Output(
+                self.pattern.writer.function.function_name
+            ),
+            batching_contract.OUTPUT_QUEUE_URL: Output(
+                self.pattern.inbox.queue.queue_url, "Work queue the writer reads in batches"
+            ),
+            batching_contract.OUTPUT_DEAD_LETTER_QUEUE_URL: Output(
+                self.pattern.inbox.dead_letter_queue.queue_url,
+                "Failed items, each with its failure_reason attribute; redrive it to the "
+                "work queue with StartMessageMoveTask",
+            ),
+            batching_contract.OUTPUT_ITEMS_TABLE_NAME: Output(self.pattern.items_table.table_name),
+        }

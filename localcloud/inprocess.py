@@ -238,6 +238,13 @@ class LocalCloud:
         request = HttpRequest(method.upper(), path, query, dict(headers or {}), data)
         return self._engine.handle_http(api_id, request)
 
+    def throttle_batch_writes(self, table_name: str, *, unprocessed: int, calls: int = 1) -> None:
+        """The next `calls` BatchWriteItem calls on the table leave their last `unprocessed`
+        requests unprocessed, as a throttled table does (`services/dynamodb`)."""
+        self._engine.service("dynamodb").throttle_batch_writes(
+            table_name, unprocessed=unprocessed, calls=calls
+        )
+
     def settle(self) -> int:
         """Deliver everything pending (see `Engine.settle`); returns invocations made."""
         return self._engine.settle()

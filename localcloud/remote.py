@@ -9,6 +9,7 @@ import base64
 import contextlib
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -135,6 +136,14 @@ class RemoteCloud:
                 {key.lower(): value for key, value in error.headers.items()},
                 text_or_bytes(error.read()),
             )
+
+    def throttle_batch_writes(self, table_name: str, *, unprocessed: int, calls: int = 1) -> None:
+        """The next `calls` BatchWriteItem calls on the table leave their last `unprocessed`
+        requests unprocessed, as a throttled table does (`services/dynamodb`)."""
+        query = urllib.parse.urlencode(
+            {"table": table_name, "unprocessed": unprocessed, "calls": calls}
+        )
+        self._control("POST", f"throttle-batch-writes?{query}")
 
     def _control(self, method: str, action: str) -> Any:
         request = urllib.request.Request(  # noqa: S310 - the URL is localcloud's own endpoint

@@ -5,7 +5,7 @@ One port serves three things:
   front for HTTP APIs;
 - `/_localcloud/...`: controls for tools and scenarios (`GET health`, `GET apis`,
   `GET invocations?since=N`, `POST settle`, `POST hold` and `POST release` of background
-  delivery);
+  delivery, `POST throttle-batch-writes?table=T&unprocessed=N&calls=C`);
 - everything else: moto's AWS endpoint, which the CDK CLI, boto3 and the AWS CLI talk to.
 """
 
@@ -247,6 +247,13 @@ class _Front:
         elif action == "release" and method == "POST":
             self.engine.release_delivery()
             result = {"held": False}
+        elif action == "throttle-batch-writes" and method == "POST":
+            self.engine.service("dynamodb").throttle_batch_writes(
+                query["table"][0],
+                unprocessed=int(query["unprocessed"][0]),
+                calls=int(query.get("calls", ["1"])[0]),
+            )
+            result = {"throttled": query["table"][0]}
         else:
             return _json(start_response, 404, {"message": f"no control {method} {action}"})
         return _json(start_response, 200, result)

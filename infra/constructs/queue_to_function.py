@@ -27,6 +27,10 @@ class QueueToFunction(QueueWithDlq):
     - `batch_size` 10, `max_batching_window` none (a batch leaves as soon as messages are
       there; set a window to take batches of more than 10);
     - `max_concurrency` none (the function's own concurrency limits the poller);
+    - `provisioned_pollers` none: Lambda's on-demand pollers scale with the queue; a
+      `(minimum, maximum)` pair reserves that many event pollers
+      (`ProvisionedPollerConfig`) for steady low latency and faster scaling, billed by the
+      hour whether messages come or not; not with `max_concurrency` (Lambda refuses both);
     - partial batch responses (`ReportBatchItemFailures`) always on: the handler returns
       `{"batchItemFailures": [...]}` (Powertools' `process_partial_response` does) and only
       the failed messages come back;
@@ -48,6 +52,7 @@ class QueueToFunction(QueueWithDlq):
         max_batching_window: Duration | None = None,
         max_receive_count: int = 5,
         max_concurrency: int | None = None,
+        provisioned_pollers: tuple[int, int] | None = None,
     ) -> None:
         timeout = function.timeout or _LAMBDA_DEFAULT_TIMEOUT
         window = max_batching_window.to_seconds() if max_batching_window else 0
@@ -65,6 +70,11 @@ class QueueToFunction(QueueWithDlq):
             batch_size=batch_size,
             max_batching_window=max_batching_window,
             max_concurrency=max_concurrency,
+            provisioned_poller_config=None
+            if provisioned_pollers is None
+            else lambda_.ProvisionedPollerConfig(
+                minimum_pollers=provisioned_pollers[0], maximum_pollers=provisioned_pollers[1]
+            ),
             report_batch_item_failures=True,
         )
         function.add_event_source(self.event_source)

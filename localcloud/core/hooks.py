@@ -5,7 +5,9 @@ moto holds the state of every emulated service; localcloud changes what some of 
 CloudFormation skips). Each change is a `Hook`: the object that owns the target, the
 attribute, a `wrap` that turns the original into its replacement, whether the replacement
 still calls the original (`replaces=False`) or stands in for it, why it exists, and the
-parameters of the original as localcloud was written against them. The engine installs the
+parameters of the original as localcloud was written against them; a hook may also add an
+operation moto lacks (`adds=True`: the target must be absent, and the hook fails by name the
+day moto implements it). The engine installs the
 hooks when it starts and removes them when it stops (`InstalledHooks`); `drift()` tells, for
 one hook, what no longer holds against the installed moto, so an upgrade fails by name.
 """
@@ -30,6 +32,9 @@ class Hook:
     why: str
     parameters: tuple[str, ...] | None
     replaces: bool = False
+    #: The hook adds what moto does not have (an operation it answers "not implemented");
+    #: `wrap` is called with None.
+    adds: bool = False
 
     @property
     def target(self) -> str:
@@ -43,6 +48,10 @@ class Hook:
     def drift(self) -> str | None:
         """What no longer matches the installed library (missing target, other signature)."""
         original = inspect.getattr_static(self.owner, self.attribute, _INHERITED)
+        if self.adds:
+            if original is not _INHERITED:
+                return f"{self.target}: moto now has it; the hook that adds it must go"
+            return None
         if original is _INHERITED:
             return f"{self.target}: the target is gone"
         if self.parameters is None:
@@ -77,7 +86,7 @@ class InstalledHooks:
         self._saved: list[tuple[Any, str, Any]] = []
         try:
             for hook in hooks:
-                original = getattr(hook.owner, hook.attribute)
+                original = None if hook.adds else getattr(hook.owner, hook.attribute)
                 self._saved.append(
                     (hook.owner, hook.attribute, vars(hook.owner).get(hook.attribute, _INHERITED))
                 )

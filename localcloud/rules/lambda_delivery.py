@@ -78,8 +78,11 @@ def sqs_record(message: Any, queue_arn: str, region: str) -> dict[str, Any]:
         "ApproximateFirstReceiveTimestamp": str(message.approximate_first_receive_timestamp),
     }
     if message.group_id is not None:
+        # A FIFO queue's message, or a fair queue's (a standard queue given a message group):
+        # only FIFO messages have a sequence number and a deduplication id.
         attributes["MessageGroupId"] = message.group_id
-        attributes["SequenceNumber"] = str(message.sequence_number)
+        if message.sequence_number is not None:
+            attributes["SequenceNumber"] = str(message.sequence_number)
         if message.deduplication_id is not None:
             attributes["MessageDeduplicationId"] = message.deduplication_id
     return {

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +18,12 @@ SCENARIO_PATTERNS = [pattern for pattern in registry.PATTERNS if pattern.scenari
 
 
 @pytest.fixture
-def cloud(localcloud: LocalCloud) -> LocalCloud:
-    return localcloud
+def cloud(localcloud_assembly_dir: Path, pattern: registry.Pattern) -> Iterator[LocalCloud]:
+    """The scenario's own stack on a fresh localcloud: a scenario drives no other stack, and
+    deploying every stack for each scenario costs seconds per pattern added."""
+    with LocalCloud(localcloud_assembly_dir) as running:
+        running.deploy(pattern.stack_name)
+        yield running
 
 
 def _request_response_facts(outcome: Any) -> dict[str, Any]:
@@ -36,6 +41,24 @@ def _pub_sub_facts(outcome: Any) -> dict[str, Any]:
         "dead letters": outcome.dead_letters,
         "reservations after a redelivery": outcome.reservations_after_redelivery,
         "ledger items": outcome.ledger_items,
+    }
+
+
+def _batching_facts(outcome: Any) -> dict[str, Any]:
+    return {
+        "enqueued": outcome.enqueued,
+        "items after the first delivery": outcome.items_after_first_delivery,
+        "failures of the first batch": outcome.first_batch_failures,
+        "UnprocessedItems retries": outcome.unprocessed_retries,
+        "items after a replay": outcome.items_after_replay,
+        "items after a bad deploy": outcome.items_after_bad_deploy,
+        "dead letters before the redrive": outcome.dead_letters_before_redrive,
+        "redrive": (outcome.redrive_status, outcome.redrive_moved),
+        "items after the redrive": outcome.items_after_redrive,
+        "dead letters": outcome.dead_letters,
+        "every input in the table or the DLQ": outcome.items_after_redrive
+        + len(outcome.dead_letters)
+        == outcome.inputs,
     }
 
 
@@ -70,8 +93,30 @@ _PUB_SUB_DELIVERED = {_FULFILMENT: 21, _NOTIFICATIONS: 10, _FRAUD_REVIEW: 5}
 FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "request_response": _request_response_facts,
     "pub_sub": _pub_sub_facts,
+    "batching": _batching_facts,
 }
 EXPECTED_FACTS: dict[str, dict[str, Any]] = {
+    "batching": {
+        # 42 items of three tenants and one invalid item (the producer checks only the
+        # tenant), the 3 replayed, the 6 sent during the bad deploy.
+        "enqueued": 43 + 3 + 6,
+        # The 5 items DynamoDB left unprocessed once were retried within the same invocation:
+        # the first batch failed only the invalid item and the body that is not JSON.
+        "items after the first delivery": 42,
+        "failures of the first batch": 2,
+        "UnprocessedItems retries": 1,
+        "items after a replay": 42,
+        "items after a bad deploy": 42,
+        "dead letters before the redrive": {"validation": 2, "persistence": 6},
+        # Everything in the DLQ went back: the 6 were written once, the 2 invalid came back.
+        "redrive": ("COMPLETED", 8),
+        "items after the redrive": 48,
+        "dead letters": [
+            ("validation", "not a valid item: (input):"),
+            ("validation", "not a valid item: quantity:"),
+        ],
+        "every input in the table or the DLQ": True,
+    },
     "request_response": {
         "statuses": _REQUEST_RESPONSE_STATUSES,
         # Two distinct creates (the retry wrote nothing), one delete.
@@ -93,7 +138,13 @@ EXPECTED_FACTS: dict[str, dict[str, Any]] = {
 
 
 #: `make demo`'s summary row per pattern: invocations, items processed, items in DLQs.
-EXPECTED_SUMMARY = {"request_response": ["16", "17", "0"], "pub_sub": ["12", "35", "1"]}
+EXPECTED_SUMMARY = {
+    "request_response": ["16", "17", "0"],
+    "pub_sub": ["12", "35", "1"],
+    # 3 producer invokes; the writer: 1 batch + 4 retries of the invalid pair, 1 for the
+    # replay, 5 receives during the bad deploy, 1 + 4 after the redrive.
+    "batching": ["19", "48", "2"],
+}
 
 
 def test_every_registered_scenario_has_its_expected_outcome_and_summary():

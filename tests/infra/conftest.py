@@ -16,3 +16,8 @@ def request_response(dev_assembly: CloudAssembly) -> Template:
 @pytest.fixture(scope="session")
 def pub_sub(dev_assembly: CloudAssembly) -> Template:
     return dev_assembly.template("PubSub")
+
+
+@pytest.fixture(scope="session")
+def batching(dev_assembly: CloudAssembly) -> Template:
+    return dev_assembly.template("Batching")

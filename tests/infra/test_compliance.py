@@ -126,7 +126,7 @@ def test_synth_writes_one_template_per_stack(dev_assembly: CloudAssembly):
         for name, artifact in manifest["artifacts"].items()
         if artifact["type"] == "aws:cloudformation:stack"
     }
-    assert stacks == set(dev_assembly.templates) == {"RequestResponse", "PubSub"}
+    assert stacks == set(dev_assembly.templates) == {"RequestResponse", "PubSub", "Batching"}
     # Environment-agnostic stacks with no lookups: synth needs no AWS account or call.
     assert "missing" not in manifest
     for name in stacks:

@@ -205,6 +205,30 @@ def test_queue_to_function_overrides_and_the_window_lengthens_the_visibility_tim
     )
 
 
+def test_queue_to_function_keeps_provisioned_pollers_ready_when_asked():
+    # Provisioned mode replaces MaximumConcurrency: Lambda (and CDK) refuse both at once.
+    tiny = Tiny()
+    QueueToFunction(
+        tiny.stack,
+        "Inbox",
+        config=DEV,
+        alarms=tiny.alarms,
+        function=tiny.function(),
+        batch_size=1000,
+        max_batching_window=Duration.seconds(5),
+        provisioned_pollers=(2, 20),
+    )
+
+    tiny.template().has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "BatchSize": 1000,
+            "ProvisionedPollerConfig": {"MinimumPollers": 2, "MaximumPollers": 20},
+            "ScalingConfig": Match.absent(),
+        },
+    )
+
+
 def test_queue_to_function_lets_the_function_consume_only_its_queue():
     tiny = Tiny()
     join = QueueToFunction(

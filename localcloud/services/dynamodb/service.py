@@ -1,4 +1,5 @@
-"""DynamoDB TransactWriteItems that keeps only the items it touches for its rollback, not tables.
+"""DynamoDB TransactWriteItems that keeps only the items it touches for its rollback, not tables;
+and BatchWriteItem throttling on demand.
 
 moto backs up every table a transaction writes to with `copy.deepcopy(table)` before each
 TransactWriteItems, so one transaction costs time and memory in proportion to the table's
@@ -6,6 +7,12 @@ size: a subscriber writing its ledger in a transaction per message slows down as
 grows. Here the transaction keeps a copy of each item it names (and the length of the
 table's stream) and restores those when moto rolls it back; while it runs, moto's whole-table
 copy on this thread hands back the table itself.
+
+moto writes every request of a BatchWriteItem; DynamoDB leaves some unprocessed when it
+throttles (a hot partition, capacity exceeded), and a writer must retry them. A test or a
+scenario asks for that with `throttle_batch_writes(table, unprocessed=2, calls=1)`: the next
+`calls` BatchWriteItem calls on the table write all but their last `unprocessed` requests and
+return those in `UnprocessedItems`, as DynamoDB does.
 """
 
 from __future__ import annotations
@@ -14,10 +21,13 @@ import copy
 import threading
 from typing import Any
 
+from moto.core.responses import ActionResult
 from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb import responses as dynamodb_responses
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 
+from localcloud.core.engine import active_engine_or_none
 from localcloud.core.hooks import Hook
 from localcloud.core.service import Service
 
@@ -101,10 +111,55 @@ def _transact_write_items_keeps_touched_items(original):
     return transact_write_items
 
 
+def _batch_write_throttled_on_demand(original):
+    def batch_write_item(self):
+        engine = active_engine_or_none()
+        tables = engine.service("dynamodb") if engine is not None else None
+        held: dict[str, list[Any]] = {}
+        if tables is not None:
+            for table_name, requests in self.body["RequestItems"].items():
+                count = tables.take_throttled(table_name, len(requests))
+                if count:
+                    self.body["RequestItems"][table_name] = requests[:-count]
+                    held[table_name] = requests[-count:]
+            self.body["RequestItems"] = {
+                name: requests for name, requests in self.body["RequestItems"].items() if requests
+            }
+        if not held:
+            return original(self)
+        result = original(self) if self.body["RequestItems"] else None
+        response = dict(result.result) if result is not None else {"ConsumedCapacity": []}
+        response["UnprocessedItems"] = held
+        return ActionResult(response)
+
+    return batch_write_item
+
+
 class TransactionalTables(Service):
-    """DynamoDB transactions that back up only the items they touch (see the module docstring)."""
+    """DynamoDB transactions that back up only the items they touch, and BatchWriteItem
+    throttling on demand (see the module docstring)."""
 
     NAME = "dynamodb"
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self._throttles: dict[str, list[int]] = {}
+        self._lock = threading.Lock()
+
+    def throttle_batch_writes(self, table_name: str, *, unprocessed: int, calls: int = 1) -> None:
+        """The next `calls` BatchWriteItem calls on `table_name` leave their last
+        `unprocessed` requests unprocessed (in `UnprocessedItems`), as a throttled table does."""
+        with self._lock:
+            self._throttles[table_name] = [unprocessed] * calls
+
+    def take_throttled(self, table_name: str, requests: int) -> int:
+        """How many of a call's `requests` on `table_name` to leave unprocessed (0: none)."""
+        with self._lock:
+            pending = self._throttles.get(table_name)
+            if not pending:
+                return 0
+            return min(pending.pop(0), requests)
+
     HOOKS = (
         Hook(
             dynamodb_models,
@@ -119,5 +174,12 @@ class TransactionalTables(Service):
             _transact_write_items_keeps_touched_items,
             why="A transaction backs up and restores only the items it touches",
             parameters=("self", "transact_items"),
+        ),
+        Hook(
+            dynamodb_responses.DynamoHandler,
+            "batch_write_item",
+            _batch_write_throttled_on_demand,
+            why="BatchWriteItem leaves requests unprocessed when a test throttles it",
+            parameters=("self",),
         ),
     )

@@ -5,7 +5,8 @@ Lambda's pollers do: filter criteria (a message no filter lets through is delete
 and batching window, partial batch responses (`ReportBatchItemFailures`), the queue's
 visibility timeout for a failed message (scaled by the clock) and so its redrive to a DLQ. The
 engine's dispatcher hands it messages for `arn:aws:sqs:...` (async destinations, rule targets,
-S3 notifications). Its hooks keep moto's send and receive linear in a queue's length.
+S3 notifications). Its hooks keep moto's send and receive linear in a queue's length, and
+add the message move tasks moto lacks (`move_tasks`: DLQ redrive).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from localcloud.core.hooks import Hook
 from localcloud.core.service import DeliveryError, Message, Service
 from localcloud.rules import lambda_delivery
 from localcloud.rules.filter_criteria import filter_patterns, record_passes
-from localcloud.services.sqs import index
+from localcloud.services.sqs import index, move_tasks
 
 
 @dataclass
@@ -67,6 +68,11 @@ class Queues(Service):
             message_attributes=message.attributes,
             group_id=message.group_id if queue.fifo_queue else None,
         )
+
+    def pump(self, *, fast_forward: bool) -> int:
+        """Message move tasks (DLQ redrives) move what they may now (`move_tasks`)."""
+        backend = sqs_backends[self.engine.account_id][self.engine.region]
+        return move_tasks.run_due(backend, fast_forward=fast_forward)
 
     def poll(self, subscription: Subscription, *, fast_forward: bool) -> int:
         """One round of Lambda's SQS poller for one subscription (see the module docstring)."""
@@ -250,6 +256,7 @@ def _fifo_queue_named_as_fifo(original):
 
 Queues.HOOKS = (
     *index.HOOKS,
+    *move_tasks.HOOKS,
     Hook(
         sqs_models,
         "unix_time",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 
-from infra.config import AppConfig, ConfigError, PowertoolsSource, Stage
+from infra.config import AppConfig, BatchingConfig, ConfigError, PowertoolsSource, Stage
 
 
 def test_defaults_to_a_disposable_dev_stage():
@@ -64,3 +66,39 @@ def test_powertools_comes_from_the_public_layer_unless_context_says_otherwise():
 def test_a_powertools_choice_that_is_not_one_is_rejected(value: str, message: str):
     with pytest.raises(ConfigError, match=message):
         AppConfig.from_context({"powertools": value})
+
+
+def test_the_batching_event_source_comes_from_the_batching_context_key():
+    # GIVEN `-c batching=...` as the CDK CLI passes it (a JSON string)
+    raw = json.dumps(
+        {
+            "batch_size": 2000,
+            "max_batching_window_seconds": 2,
+            "provisioned_pollers": {"minimum": 2, "maximum": 20},
+        }
+    )
+
+    batching = AppConfig.from_context({"batching": raw}).batching
+
+    assert batching == BatchingConfig(
+        batch_size=2000, max_batching_window_seconds=2, provisioned_pollers=(2, 20)
+    )
+    assert AppConfig.from_context({}).batching == BatchingConfig(
+        batch_size=500, max_batching_window_seconds=5, provisioned_pollers=None
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"batch_size": 10_001},
+        {"batch_size": 100, "max_batching_window_seconds": 0},
+        {"provisioned_pollers": {"minimum": 30, "maximum": 20}},
+        {"batch_size": 100, "unknown": 1},
+        "not json",
+    ],
+    ids=["batch too large", "no window above 10", "minimum above maximum", "unknown key", "text"],
+)
+def test_a_batching_context_lambda_would_refuse_stops_the_app(raw):
+    with pytest.raises(ConfigError):
+        BatchingConfig.from_context(raw)

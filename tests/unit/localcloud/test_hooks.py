@@ -121,3 +121,29 @@ def test_moto_service_folders_are_listed_once_and_the_same(monkeypatch: pytest.M
 
     assert first == second == expected
     assert len(listings) == 1
+
+
+def _purge(_missing):
+    def purge(self, queue):
+        return f"purged {queue}"
+
+    return purge
+
+
+def test_an_added_operation_exists_only_while_installed() -> None:
+    hook = Hook(_Library, "purge", _purge, why="test", parameters=None, adds=True)
+    assert hook.drift() is None
+
+    hooks = InstalledHooks([hook])
+    assert _Library().purge("q") == "purged q"
+
+    hooks.remove()
+    assert not hasattr(_Library, "purge")
+
+
+def test_an_added_operation_the_library_now_has_is_reported_by_name() -> None:
+    hook = Hook(_Library, "send", _purge, why="test", parameters=None, adds=True)
+
+    assert hook.drift() == (
+        f"{__name__}._Library.send: moto now has it; the hook that adds it must go"
+    )

@@ -88,3 +88,48 @@ def test_an_sqs_record_carries_each_message_attribute_as_lambda_sends_it():
         "count": {"stringValue": "5", **empty_lists, "dataType": "Number"},
         "blob": {"binaryValue": "AAE=", **empty_lists, "dataType": "Binary"},
     }
+
+
+@pytest.mark.parametrize(
+    ("sequence_number", "deduplication_id", "expected"),
+    [
+        # A fair queue: a standard queue whose producer set a message group.
+        (None, None, {"MessageGroupId": "tenant-a"}),
+        (
+            "18870000000000000001",
+            "dedup-1",
+            {
+                "MessageGroupId": "tenant-a",
+                "SequenceNumber": "18870000000000000001",
+                "MessageDeduplicationId": "dedup-1",
+            },
+        ),
+    ],
+    ids=["fair queue", "fifo queue"],
+)
+def test_an_sqs_record_names_its_message_group_and_only_a_fifo_one_its_sequence(
+    sequence_number, deduplication_id, expected
+):
+    message = SimpleNamespace(
+        id="m1",
+        receipt_handle="handle",
+        body="body",
+        body_md5="md5",
+        approximate_receive_count=1,
+        sent_timestamp=1,
+        sender_id="sender",
+        approximate_first_receive_timestamp=2,
+        group_id="tenant-a",
+        sequence_number=sequence_number,
+        deduplication_id=deduplication_id,
+        message_attributes={},
+    )
+
+    record = sqs_record(message, "arn:aws:sqs:eu-west-1:123456789012:q", "eu-west-1")
+
+    group_attributes = {
+        name: value
+        for name, value in record["attributes"].items()
+        if name in {"MessageGroupId", "SequenceNumber", "MessageDeduplicationId"}
+    }
+    assert group_attributes == expected
