@@ -13,7 +13,13 @@ from infra import registry
 from infra.config import AppConfig
 
 #: The context keys AppConfig reads; cdk.json holds their defaults.
-CONFIG_CONTEXT_KEYS = ("stage", "alarm_email", "powertools")
+CONFIG_CONTEXT_KEYS = (
+    "stage",
+    "alarm_email",
+    "powertools",
+    "stream_parallelization_factor",
+    "stream_enhanced_fan_out",
+)
 CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
 
 

@@ -53,6 +53,11 @@ class AppConfig:
     powertools: PowertoolsSource = PowertoolsSource.SSM_PARAMETER
     #: Set exactly when `powertools` is `LAYER_ARN`.
     powertools_layer_arn: str | None = None
+    #: Concurrent batches per shard of the stream-processing aggregator (1 to 10).
+    stream_parallelization_factor: int = 2
+    #: Whether the stream-processing aggregator reads through a dedicated (enhanced fan-out)
+    #: stream consumer.
+    stream_enhanced_fan_out: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -91,7 +96,33 @@ class AppConfig:
             alarm_email=alarm_email,
             powertools=powertools,
             powertools_layer_arn=layer_arn,
+            **_stream_processing_settings(context),
         )
+
+
+def _stream_processing_settings(context: dict[str, Any]) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    raw_factor = context.get("stream_parallelization_factor")
+    if raw_factor not in (None, ""):
+        try:
+            factor = int(str(raw_factor))
+        except ValueError:
+            factor = 0
+        if not 1 <= factor <= 10:
+            raise ConfigError(
+                "context 'stream_parallelization_factor' must be a whole number from 1 to 10, "
+                f"got {raw_factor!r}"
+            )
+        settings["stream_parallelization_factor"] = factor
+    raw_fan_out = context.get("stream_enhanced_fan_out")
+    if raw_fan_out not in (None, ""):
+        flag = str(raw_fan_out).strip().lower()
+        if flag not in ("true", "false"):
+            raise ConfigError(
+                f"context 'stream_enhanced_fan_out' must be true or false, got {raw_fan_out!r}"
+            )
+        settings["stream_enhanced_fan_out"] = flag == "true"
+    return settings
 
 
 def _powertools_source(raw: Any) -> tuple[PowertoolsSource, str | None]:
