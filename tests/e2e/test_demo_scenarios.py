@@ -39,6 +39,19 @@ def _pub_sub_facts(outcome: Any) -> dict[str, Any]:
     }
 
 
+def _stream_processing_facts(outcome: Any) -> dict[str, Any]:
+    return {
+        "readings put": outcome.readings_put,
+        "PutRecords calls": outcome.put_records_calls,
+        "readings aggregated": outcome.readings_aggregated,
+        "keys aggregated": outcome.keys_aggregated,
+        "alerts": outcome.alerts,
+        "rejected records and their reasons": outcome.rejected_with_reasons,
+        "readings aggregated after a replay": outcome.readings_aggregated_after_replay,
+        "alerts after a replay": outcome.alerts_after_replay,
+    }
+
+
 _REQUEST_RESPONSE_STATUSES = {
     "create": 201,
     "retried create (same Idempotency-Key)": 201,
@@ -70,6 +83,7 @@ _PUB_SUB_DELIVERED = {_FULFILMENT: 21, _NOTIFICATIONS: 10, _FRAUD_REVIEW: 5}
 FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "request_response": _request_response_facts,
     "pub_sub": _pub_sub_facts,
+    "stream_processing": _stream_processing_facts,
 }
 EXPECTED_FACTS: dict[str, dict[str, Any]] = {
     "request_response": {
@@ -89,11 +103,33 @@ EXPECTED_FACTS: dict[str, dict[str, Any]] = {
         # ledger, and one daily fraud-review total stands beside them.
         "ledger items": (sum(_PUB_SUB_DELIVERED.values()) - 1) + 1,
     },
+    "stream_processing": {
+        "readings put": 80,
+        "PutRecords calls": 1,
+        # Every reading counted once, in one window per key; the two malformed records are
+        # in the on-failure queue with their reasons.
+        "readings aggregated": 80,
+        "keys aggregated": 20,
+        "alerts": 1,
+        "rejected records and their reasons": {
+            "malformed-0": "not a reading: (input): Invalid JSON: expected ident at line 1 column 2",
+            "malformed-1": "not a reading: value: Input should be a valid decimal",
+        },
+        # The replayed windows are recognised: nothing is counted or alerted twice.
+        "readings aggregated after a replay": 80,
+        "alerts after a replay": 0,
+    },
 }
 
 
 #: `make demo`'s summary row per pattern: invocations, items processed, items in DLQs.
-EXPECTED_SUMMARY = {"request_response": ["16", "17", "0"], "pub_sub": ["12", "35", "1"]}
+EXPECTED_SUMMARY = {
+    "request_response": ["16", "17", "0"],
+    "pub_sub": ["12", "35", "1"],
+    # The producer, then per lane (parallelization factor 2) a batch and the window's final
+    # invocation, once for the stack's mapping and once for the replay's.
+    "stream_processing": ["9", "80", "2"],
+}
 
 
 def test_every_registered_scenario_has_its_expected_outcome_and_summary():
