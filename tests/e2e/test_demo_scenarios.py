@@ -112,7 +112,8 @@ EXPECTED_FACTS: dict[str, dict[str, Any]] = {
         "keys aggregated": 20,
         "alerts": 1,
         "rejected records and their reasons": {
-            "malformed-0": "not a reading: (input): Invalid JSON: expected ident at line 1 column 2",
+            "malformed-0": "not a reading: (input): Invalid JSON: "
+            "expected ident at line 1 column 2",
             "malformed-1": "not a reading: value: Input should be a valid decimal",
         },
         # The replayed windows are recognised: nothing is counted or alerted twice.
