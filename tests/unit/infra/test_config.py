@@ -64,3 +64,34 @@ def test_powertools_comes_from_the_public_layer_unless_context_says_otherwise():
 def test_a_powertools_choice_that_is_not_one_is_rejected(value: str, message: str):
     with pytest.raises(ConfigError, match=message):
         AppConfig.from_context({"powertools": value})
+
+
+def test_stream_processing_reads_its_parallelization_and_fan_out_from_context():
+    assert AppConfig.from_context({}).stream_parallelization_factor == 2
+    assert AppConfig.from_context({}).stream_enhanced_fan_out is False
+    # -c passes strings; cdk.json passes JSON values
+    from_cli = AppConfig.from_context(
+        {"stream_parallelization_factor": "10", "stream_enhanced_fan_out": "TRUE"}
+    )
+    assert (from_cli.stream_parallelization_factor, from_cli.stream_enhanced_fan_out) == (10, True)
+    from_json = AppConfig.from_context(
+        {"stream_parallelization_factor": 1, "stream_enhanced_fan_out": False}
+    )
+    assert (from_json.stream_parallelization_factor, from_json.stream_enhanced_fan_out) == (
+        1,
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"stream_parallelization_factor": "11"}, "from 1 to 10, got '11'"),
+        ({"stream_parallelization_factor": "two"}, "from 1 to 10, got 'two'"),
+        ({"stream_parallelization_factor": 0}, "from 1 to 10, got 0"),
+        ({"stream_enhanced_fan_out": "yes"}, "must be true or false, got 'yes'"),
+    ],
+)
+def test_a_stream_processing_setting_that_is_not_one_is_rejected(context: dict, message: str):
+    with pytest.raises(ConfigError, match=message):
+        AppConfig.from_context(context)
