@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +18,12 @@ SCENARIO_PATTERNS = [pattern for pattern in registry.PATTERNS if pattern.scenari
 
 
 @pytest.fixture
-def cloud(localcloud: LocalCloud) -> LocalCloud:
-    return localcloud
+def cloud(request: pytest.FixtureRequest, localcloud_assembly_dir: Path) -> Iterator[LocalCloud]:
+    """A fresh localcloud with the scenario's own stack alone, as `make demo PATTERN` deploys."""
+    pattern: registry.Pattern = request.node.callspec.params["pattern"]
+    with LocalCloud(localcloud_assembly_dir) as cloud:
+        cloud.deploy(pattern.stack_name)
+        yield cloud
 
 
 def _request_response_facts(outcome: Any) -> dict[str, Any]:

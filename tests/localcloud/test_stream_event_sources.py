@@ -364,19 +364,13 @@ def test_a_mapping_on_a_stream_consumer_reads_the_stream_through_it(launch):
     _put(cloud, "late")
     cloud.settle()
     assert _attempts(cloud)[-1] == (["poison", "d"], False)
-
-
-def test_a_mapping_on_an_unknown_stream_consumer_is_refused(launch):
-    cloud = launch(_kinesis_app())
-    outputs = cloud.outputs("Stack")
-
+    # AND a new mapping on a consumer the stream does not have is refused
     with pytest.raises(ClientError) as refused:
         cloud.client("lambda").create_event_source_mapping(
             FunctionName=outputs["ConsumerName"],
-            EventSourceArn=f"{outputs['EventsArn']}/consumer/nobody:1",
+            EventSourceArn=outputs["FanoutArn"],
             StartingPosition="TRIM_HORIZON",
         )
-
     assert refused.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 

@@ -39,12 +39,15 @@ def sample_event() -> Callable[[str], Any]:
     return functools.partial(load_event, "stream_processing")
 
 
-@pytest.fixture
-def stream_processing(monkeypatch: pytest.MonkeyPatch) -> Iterator[StreamProcessingResources]:
-    """The StreamProcessing stack's resources in moto, wired as the construct wires them:
-    a 2-shard stream, the aggregates table, the alert topic with its raw-delivery queue, and
-    the on-failure queue; the functions' environment names them."""
-    with mock_aws():
+@pytest.fixture(scope="module")
+def deployed() -> Iterator[StreamProcessingResources]:
+    """The StreamProcessing stack's resources in moto, once per test module, wired as the
+    construct wires them: a 2-shard stream, the aggregates table, the alert topic with its
+    raw-delivery queue, and the on-failure queue; the functions' environment names them."""
+    with pytest.MonkeyPatch.context() as env, mock_aws():
+        env.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         kinesis = boto3.client("kinesis")
         sqs = boto3.client("sqs")
         sns = boto3.client("sns")
@@ -83,7 +86,7 @@ def stream_processing(monkeypatch: pytest.MonkeyPatch) -> Iterator[StreamProcess
             contract.ENV_REJECTED_RECORDS_QUEUE_URL: on_failure_url,
             contract.ENV_ALERT_THRESHOLD: ALERT_THRESHOLD,
         }.items():
-            monkeypatch.setenv(name, value)
+            env.setenv(name, value)
         yield StreamProcessingResources(
             stream_name="readings",
             stream_arn=stream_arn,
@@ -91,6 +94,19 @@ def stream_processing(monkeypatch: pytest.MonkeyPatch) -> Iterator[StreamProcess
             alerts_queue_url=alerts_url,
             on_failure_queue_url=on_failure_url,
         )
+
+
+@pytest.fixture
+def stream_processing(deployed: StreamProcessingResources) -> StreamProcessingResources:
+    """The module's resources, with the table and queues emptied by the test before."""
+    dynamodb = boto3.client("dynamodb")
+    for item in dynamodb.scan(TableName=deployed.table_name)["Items"]:
+        dynamodb.delete_item(
+            TableName=deployed.table_name, Key={"pk": item["pk"], "sk": item["sk"]}
+        )
+    for url in (deployed.alerts_queue_url, deployed.on_failure_queue_url):
+        drain(url)  # PurgeQueue takes one call a minute, as on AWS
+    return deployed
 
 
 def drain(queue_url: str) -> list[dict[str, Any]]:
