@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from moto import mock_aws
+from moto.core import config as moto_config
 
 from tests.synth import CloudAssembly, synth_once
 
@@ -19,6 +21,13 @@ pytest_plugins = ["localcloud.pytest_plugin"]
 
 AWS_REGION = "eu-west-1"
 AWS_ACCOUNT_ID = "123456789012"  # moto's default account
+
+# CDK checks every synthesized template with its own validation engine, which takes about 7 s of
+# CPU to start in each process that synthesizes: the test processes, and every app the CDK CLI
+# runs for the end-to-end deploys. Off for all of them (they inherit this environment); one test
+# starts the engine itself and runs its rules on every template of the app, once
+# (tests/infra/test_compliance.py).
+os.environ["CDK_VALIDATION"] = "false"
 
 
 # Powertools reads these when a handler module is imported, which pytest does at collection,
@@ -62,6 +71,21 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
+
+
+#: moto's own defaults, except that a mock keeps boto3's default session: moto drops it on each
+#: start so no client made before the mock reaches AWS, but here every test runs with the fake
+#: credentials above, and a new session per test costs tens of milliseconds (models, endpoint
+#: rules and credential chain built again) in every functional test.
+MOTO_CONFIG = {"core": {**moto_config.default_user_config["core"], "reset_boto3_session": False}}
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """moto for one test: every AWS call the test or the handler makes reaches moto, whose
+    state starts empty and is dropped at the end."""
+    with mock_aws(config=MOTO_CONFIG):
+        yield
 
 
 @dataclass

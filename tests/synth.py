@@ -23,6 +23,15 @@ class CloudAssembly:
     templates: dict[str, dict[str, Any]]
     validation_report: dict[str, Any]
 
+    def plugin_report(self, plugin_name: str) -> dict[str, Any]:
+        """What one validation plugin reported (CDK leaves out a plugin that found nothing)."""
+        (report,) = (
+            report
+            for report in self.validation_report["pluginReports"]
+            if report["pluginName"] == plugin_name
+        )
+        return report
+
     def template(self, stack_name: str) -> Template:
         # Imported when used: loading aws_cdk starts Node (seconds), which only the tests that
         # read a template through CDK's assertions need.

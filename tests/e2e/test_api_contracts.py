@@ -15,16 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pytest
-import schemathesis
-from schemathesis.engine import events
 
 from infra import registry
 from localcloud import LocalCloud
 from tests.synth import CloudAssembly
+
+if TYPE_CHECKING:
+    from schemathesis.engine import events
 
 #: Examples per operation in the fuzzing and stateful phases (the examples and coverage phases
 #: are deterministic and do not depend on it). For the items API: 211 cases in ~9 s on this
@@ -75,6 +76,8 @@ class ContractRun:
     errors: list[str] = field(default_factory=list)
 
     def record(self, event: events.EngineEvent) -> None:
+        from schemathesis.engine import events
+
         if isinstance(event, events.ScenarioFinished):
             self.operations.add(event.recorder.label)
             self.cases += len(event.recorder.cases)
@@ -109,6 +112,9 @@ def deployed_api(
 
 
 def test_api_answers_as_its_own_openapi_document_says(deployed_api):
+    # Imported here: loading schemathesis takes seconds that only this test needs.
+    import schemathesis
+
     # GIVEN a deployed API and the OpenAPI document it serves
     cloud, api_url, api = deployed_api
     config = schemathesis.Config.from_dict(

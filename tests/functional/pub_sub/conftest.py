@@ -6,14 +6,13 @@ import copy
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-from moto import mock_aws
 from shared.cache import reset_caches
 
 from pub_sub import contract, subscriber
@@ -132,12 +131,6 @@ def with_body() -> Callable[[dict[str, Any], str, str], dict[str, Any]]:
         return tweaked
 
     return tweak
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws():
-        yield
 
 
 @pytest.fixture

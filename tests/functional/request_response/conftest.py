@@ -11,7 +11,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from shared.cache import reset_caches
 
 from request_response import api
@@ -37,7 +36,7 @@ class Tables:
 
 
 @pytest.fixture
-def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tables]:
+def tables(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tables]:
     """Both tables in moto, the function's environment pointing at them, caches fresh."""
     monkeypatch.setenv(ENV_TABLE_NAME, TABLE_NAME)
     monkeypatch.setenv(ENV_IDEMPOTENCY_TABLE_NAME, IDEMPOTENCY_TABLE_NAME)
@@ -47,19 +46,17 @@ def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tables]:
     # environment existed; in Lambda the environment is there before the import.
     monkeypatch.setattr(api.metrics, "namespace", os.environ["POWERTOOLS_METRICS_NAMESPACE"])
     reset_caches()
-    with mock_aws():
-        dynamodb = boto3.resource("dynamodb")
-        created = []
-        for name in (TABLE_NAME, IDEMPOTENCY_TABLE_NAME):
-            created.append(
-                dynamodb.create_table(
-                    TableName=name,
-                    KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                    AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                    BillingMode="PAY_PER_REQUEST",
-                )
-            )
-        yield Tables(items=created[0], idempotency=created[1])
+    dynamodb = boto3.resource("dynamodb")
+    created = [
+        dynamodb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for name in (TABLE_NAME, IDEMPOTENCY_TABLE_NAME)
+    ]
+    yield Tables(items=created[0], idempotency=created[1])
     reset_caches()
 
 
