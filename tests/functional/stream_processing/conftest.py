@@ -14,6 +14,7 @@ from moto import mock_aws
 from shared.cache import reset_caches
 
 from stream_processing import contract
+from tests.conftest import MOTO_CONFIG
 from tests.samples import load_event
 
 ALERT_THRESHOLD = "100"
@@ -44,7 +45,7 @@ def deployed() -> Iterator[StreamProcessingResources]:
     """The StreamProcessing stack's resources in moto, once per test module, wired as the
     construct wires them: a 2-shard stream, the aggregates table, the alert topic with its
     raw-delivery queue, and the on-failure queue; the functions' environment names them."""
-    with pytest.MonkeyPatch.context() as env, mock_aws():
+    with pytest.MonkeyPatch.context() as env, mock_aws(config=MOTO_CONFIG):
         env.setenv("AWS_DEFAULT_REGION", "eu-west-1")
         env.setenv("AWS_ACCESS_KEY_ID", "testing")
         env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
