@@ -1,5 +1,6 @@
 """The stream-processing scenario: put keyed readings (and two malformed records) on the stream,
-follow them into per-window aggregates and an alert, then replay the stream from its start."""
+follow them into per-window aggregates and an alert, then replay the stream from the run's first
+window."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ KEYS = 20
 READINGS_PER_KEY = 4
 #: One key's reading crosses the stack's alert threshold (100); no other reading reaches it.
 HOT_VALUE = 150
+#: The stack's tumbling window.
+WINDOW_SECONDS = 60
 #: Records that are not readings: not JSON, and a reading whose value is not a number.
 MALFORMED = (b"temperature=21.5", b'{"key": "sensor", "value": "warm"}')
 
@@ -79,6 +82,8 @@ def run(cloud: Cloud) -> Outcome:
     on_failure_before = _depth(sqs, outputs[OUTPUT_ON_FAILURE_QUEUE_URL])
 
     _away_from_a_window_boundary()
+    # Windows are whole minutes: this run's readings all fall in windows from this one on.
+    first_window_start = time.time() // WINDOW_SECONDS * WINDOW_SECONDS
     with cloud.delivery_held():
         trace.step(f"Invoke the producer with {len(readings)} readings of {KEYS} keys")
         put = cloud.invoke(outputs[OUTPUT_PRODUCER_FUNCTION_NAME], {"readings": readings})
@@ -119,8 +124,8 @@ def run(cloud: Cloud) -> Outcome:
     for key, reason in rejected.items():
         trace.line(f"{key}: {reason}")
 
-    trace.step("Replay: a new event source mapping reads the stream again from its start")
-    replay_uuid = _replay(cloud, outputs)
+    trace.step("Replay: a new event source mapping reads the stream again from this run's window")
+    replay_uuid = _replay(cloud, outputs, first_window_start)
     try:
         cloud.settle()
     finally:
@@ -216,8 +221,9 @@ def _rejected(sqs: Any, queue_url: str, run_tag: str) -> dict[str, str]:
     return dict(sorted(rejected.items()))
 
 
-def _replay(cloud: Cloud, outputs: dict[str, str]) -> str:
-    """Pause the stack's mapping and start another like it at TRIM_HORIZON: the stream again."""
+def _replay(cloud: Cloud, outputs: dict[str, str], from_window_start: float) -> str:
+    """Pause the stack's mapping and start another like it at the start of a window: the
+    stream again from there (at a window boundary, so its windows are recomputed whole)."""
     aws_lambda = cloud.client("lambda")
     function = outputs[OUTPUT_AGGREGATOR_FUNCTION_NAME]
     (mapping,) = aws_lambda.list_event_source_mappings(FunctionName=function)["EventSourceMappings"]
@@ -239,7 +245,8 @@ def _replay(cloud: Cloud, outputs: dict[str, str]) -> str:
     replay = aws_lambda.create_event_source_mapping(
         FunctionName=function,
         EventSourceArn=mapping["EventSourceArn"],
-        StartingPosition="TRIM_HORIZON",
+        StartingPosition="AT_TIMESTAMP",
+        StartingPositionTimestamp=from_window_start,
         **settings,
     )
     trace.line(f"mapping {mapping['UUID']} disabled; replay mapping {replay['UUID']} created")
