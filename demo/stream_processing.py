@@ -48,6 +48,7 @@ class Outcome:
     rejected_with_reasons: dict[str, str]
     readings_aggregated_after_replay: int
     alerts_after_replay: int
+    retry_answered_with_the_first_summary: bool
     invocations: int
 
     @property
@@ -85,9 +86,15 @@ def run(cloud: Cloud) -> Outcome:
     # Windows are whole minutes: this run's readings all fall in windows from this one on.
     first_window_start = time.time() // WINDOW_SECONDS * WINDOW_SECONDS
     with cloud.delivery_held():
+        request = {"request_id": f"demo-{run_tag}", "readings": readings}
+        producer = outputs[OUTPUT_PRODUCER_FUNCTION_NAME]
         trace.step(f"Invoke the producer with {len(readings)} readings of {KEYS} keys")
-        put = cloud.invoke(outputs[OUTPUT_PRODUCER_FUNCTION_NAME], {"readings": readings})
+        put = cloud.invoke(producer, request)
         trace.line(f"-> {trace.short(put.payload or put.error, 200)}")
+
+        trace.step("The caller retries the same request (same request_id): nothing is put again")
+        retried = cloud.invoke(producer, request)
+        trace.line(f"-> {trace.short(retried.payload or retried.error, 200)}")
 
         trace.step(f"{len(MALFORMED)} malformed records reach the stream past the producer")
         kinesis.put_records(
@@ -150,6 +157,7 @@ def run(cloud: Cloud) -> Outcome:
         rejected_with_reasons=rejected,
         readings_aggregated_after_replay=_count(items_after_replay),
         alerts_after_replay=len(alerts_after_replay),
+        retry_answered_with_the_first_summary=retried.succeeded and retried.payload == put.payload,
         invocations=len(invocations),
     )
 

@@ -44,8 +44,8 @@ PUT_ATTEMPTS = 3
 PutBatch = Callable[[Sequence[Reading]], PutOutcome]
 
 
-def parse_put_request(payload: object) -> tuple[Reading, ...]:
-    """The readings of a producer invoke, all validated before any is put.
+def parse_put_request(payload: object) -> PutRequest:
+    """A producer invoke's request, every reading validated before any is put.
 
     Raises `InvalidPutRequestError` naming each bad reading's index and field, e.g.
     `readings[2].value: Input should be a valid decimal`.
@@ -61,7 +61,7 @@ def parse_put_request(payload: object) -> tuple[Reading, ...]:
         raise InvalidPutRequestError(
             f"invalid put request: {describe_validation_error(error)}"
         ) from None
-    return tuple(request.readings)
+    return request
 
 
 def describe_validation_error(error: ValidationError) -> str:

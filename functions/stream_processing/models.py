@@ -38,11 +38,18 @@ class Reading(BaseModel):
 
 
 class PutRequest(BaseModel):
-    """The producer's direct-invoke input: `{"readings": [...]}`."""
+    """The producer's direct-invoke input: `{"readings": [...], "request_id": "..."}`.
+
+    `request_id` is optional; with one, invoking again with the same id (a caller's retry
+    after a timeout) answers the first invoke's summary and puts nothing again.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     readings: Annotated[list[Reading], Field(min_length=1, max_length=10_000)]
+    request_id: Annotated[
+        str | None, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)
+    ] = None
 
 
 # --- the aggregator's window state ----------------------------------------------------------

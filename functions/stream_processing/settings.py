@@ -12,6 +12,7 @@ from stream_processing.contract import (
     ENV_AGGREGATES_TABLE_NAME,
     ENV_ALERT_THRESHOLD,
     ENV_ALERT_TOPIC_ARN,
+    ENV_IDEMPOTENCY_TABLE_NAME,
     ENV_REJECTED_RECORDS_QUEUE_URL,
     ENV_STREAM_NAME,
 )
@@ -21,6 +22,7 @@ from stream_processing.errors import InvalidSettingError
 @dataclass(frozen=True, kw_only=True)
 class ProducerSettings:
     stream_name: str
+    idempotency_table_name: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,7 +37,10 @@ class AggregatorSettings:
 @cached
 def producer_settings() -> ProducerSettings:
     """The producer's settings (read on first use, not at import)."""
-    return ProducerSettings(stream_name=require_env(ENV_STREAM_NAME))
+    return ProducerSettings(
+        stream_name=require_env(ENV_STREAM_NAME),
+        idempotency_table_name=require_env(ENV_IDEMPOTENCY_TABLE_NAME),
+    )
 
 
 @cached

@@ -25,6 +25,7 @@ from stream_processing.contract import (
     ENV_AGGREGATES_TABLE_NAME,
     ENV_ALERT_THRESHOLD,
     ENV_ALERT_TOPIC_ARN,
+    ENV_IDEMPOTENCY_TABLE_NAME,
     ENV_REJECTED_RECORDS_QUEUE_URL,
     ENV_STREAM_NAME,
     PRODUCER_HANDLER,
@@ -55,10 +56,12 @@ class StreamProcessing(Construct):
       (an `EncryptedTopic`), which an alerts queue (with its DLQ) subscribes to;
     - a record that is not a reading is sent, with its reason, to the on-failure queue;
     - the producer puts readings 500 per PutRecords call and puts again what Kinesis did
-      not take; an alarm fires when some were still not put.
+      not take; an alarm fires when some were still not put; a request sent again with the
+      same `request_id` is answered from a Powertools idempotency table, not put again.
 
     Attributes: `stream`, `producer`, `aggregator`, `source` (the
-    `StreamToFunction`), `aggregates_table`, `alert_topic`, `alerts` (a `QueueWithDlq`).
+    `StreamToFunction`), `aggregates_table`, `idempotency_table`, `alert_topic`, `alerts` (a
+    `QueueWithDlq`).
     """
 
     def __init__(
@@ -96,6 +99,9 @@ class StreamProcessing(Construct):
         self.aggregates_table = Table(
             self, "AggregatesTable", config=config, partition_key_name="pk", sort_key_name="sk"
         ).table
+        self.idempotency_table = Table.for_idempotency(
+            self, "IdempotencyTable", config=config
+        ).table
         self.alert_topic = EncryptedTopic(
             self, "AlertTopic", config=config, key_description="Encrypts the threshold alerts topic"
         )
@@ -120,9 +126,13 @@ class StreamProcessing(Construct):
             service_name=PRODUCER_SERVICE_NAME,
             metrics_namespace=METRICS_NAMESPACE,
             timeout=Duration.seconds(30),
-            environment={ENV_STREAM_NAME: self.stream.stream_name},
+            environment={
+                ENV_STREAM_NAME: self.stream.stream_name,
+                ENV_IDEMPOTENCY_TABLE_NAME: self.idempotency_table.table_name,
+            },
         )
         self.stream.grant_write(self.producer.function)
+        self.idempotency_table.grant_read_write_data(self.producer.function)
 
         self.aggregator = PythonFunction(
             self,

@@ -48,6 +48,9 @@ def _stream_processing_facts(outcome: Any) -> dict[str, Any]:
     return {
         "readings put": outcome.readings_put,
         "PutRecords calls": outcome.put_records_calls,
+        "a retried request answered with the first summary": (
+            outcome.retry_answered_with_the_first_summary
+        ),
         "readings aggregated": outcome.readings_aggregated,
         "keys aggregated": outcome.keys_aggregated,
         "alerts": outcome.alerts,
@@ -111,6 +114,8 @@ EXPECTED_FACTS: dict[str, dict[str, Any]] = {
     "stream_processing": {
         "readings put": 80,
         "PutRecords calls": 1,
+        # The producer's retry with the same request_id put nothing: the counts below hold.
+        "a retried request answered with the first summary": True,
         # Every reading counted once, in one window per key; the two malformed records are
         # in the on-failure queue with their reasons.
         "readings aggregated": 80,
@@ -132,9 +137,9 @@ EXPECTED_FACTS: dict[str, dict[str, Any]] = {
 EXPECTED_SUMMARY = {
     "request_response": ["16", "17", "0"],
     "pub_sub": ["12", "35", "1"],
-    # The producer, then per lane (parallelization factor 2) a batch and the window's final
-    # invocation, once for the stack's mapping and once for the replay's.
-    "stream_processing": ["9", "80", "2"],
+    # The producer and its retry, then per lane (parallelization factor 2) a batch and the
+    # window's final invocation, once for the stack's mapping and once for the replay's.
+    "stream_processing": ["10", "80", "2"],
 }
 
 

@@ -10,11 +10,13 @@ from tests.synth import CloudAssembly, resources_of_type
 STACK = "StreamProcessing"
 STREAM = "StreamProcessingStream5D834664"
 TABLE = "StreamProcessingAggregatesTable4091FE76"
+IDEMPOTENCY_TABLE = "StreamProcessingIdempotencyTableA867DD0E"
 ON_FAILURE_QUEUE = "StreamProcessingSourceOnFailureQueueFB582D67"
 ALERT_TOPIC = "StreamProcessingAlertTopic952D52FE"
 STATEFUL_LOGICAL_IDS = {
     STREAM,
     TABLE,
+    IDEMPOTENCY_TABLE,
     ALERT_TOPIC,
     ON_FAILURE_QUEUE,
     "StreamProcessingAlertsQueue57E848D8",
@@ -96,9 +98,9 @@ def test_the_functions_get_the_names_they_use_through_their_environment(
 ):
     producer = _function(dev_assembly, contract.PRODUCER_HANDLER)
     aggregator = _function(dev_assembly, contract.AGGREGATOR_HANDLER)
-    assert producer["Properties"]["Environment"]["Variables"][contract.ENV_STREAM_NAME] == {
-        "Ref": STREAM
-    }
+    producer_variables = producer["Properties"]["Environment"]["Variables"]
+    assert producer_variables[contract.ENV_STREAM_NAME] == {"Ref": STREAM}
+    assert producer_variables[contract.ENV_IDEMPOTENCY_TABLE_NAME] == {"Ref": IDEMPOTENCY_TABLE}
     variables = aggregator["Properties"]["Environment"]["Variables"]
     assert variables[contract.ENV_AGGREGATES_TABLE_NAME] == {"Ref": TABLE}
     assert variables[contract.ENV_ALERT_TOPIC_ARN] == {"Ref": ALERT_TOPIC}
@@ -139,12 +141,17 @@ def _logical_id_in(value: Any) -> str:
     return _logical_id_in(value["Fn::Join"][1][1]) if "Fn::Join" in value else str(value)
 
 
-def test_the_producer_may_only_write_the_stream(dev_assembly: CloudAssembly):
+def test_the_producer_may_only_write_the_stream_and_its_idempotency_records(
+    dev_assembly: CloudAssembly,
+):
     granted = _actions_by_resource(dev_assembly, "StreamProcessingProducerRole")
     stream_actions = granted.pop(STREAM)
     assert "kinesis:PutRecords" in stream_actions
     assert not any(
         action.startswith(("kinesis:Get", "kinesis:SubscribeToShard")) for action in stream_actions
+    )
+    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"} <= granted.pop(
+        IDEMPOTENCY_TABLE
     )
     # What remains is its own log group and X-Ray
     assert all(key.startswith(("StreamProcessingProducerLogGroup", "*")) for key in granted)

@@ -68,6 +68,12 @@ def deployed() -> Iterator[StreamProcessingResources]:
             ],
             BillingMode="PAY_PER_REQUEST",
         )
+        boto3.client("dynamodb").create_table(
+            TableName="idempotency",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
         topic_arn = sns.create_topic(Name="alerts")["TopicArn"]
         alerts_url = sqs.create_queue(QueueName="alerts")["QueueUrl"]
         alerts_arn = sqs.get_queue_attributes(QueueUrl=alerts_url, AttributeNames=["QueueArn"])[
@@ -82,6 +88,7 @@ def deployed() -> Iterator[StreamProcessingResources]:
         on_failure_url = sqs.create_queue(QueueName="on-failure")["QueueUrl"]
         for name, value in {
             contract.ENV_STREAM_NAME: "readings",
+            contract.ENV_IDEMPOTENCY_TABLE_NAME: "idempotency",
             contract.ENV_AGGREGATES_TABLE_NAME: "aggregates",
             contract.ENV_ALERT_TOPIC_ARN: topic_arn,
             contract.ENV_REJECTED_RECORDS_QUEUE_URL: on_failure_url,

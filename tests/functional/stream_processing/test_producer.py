@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyValidationError,
+)
 
 from stream_processing import producer
 from stream_processing.errors import InvalidPutRequestError
@@ -41,3 +45,43 @@ def test_an_invalid_request_puts_nothing(stream_processing, lambda_context, samp
         producer.handler(sample_event("put_readings_invalid.json"), lambda_context)
 
     assert stream_records(stream_processing.stream_name) == before
+
+
+def _count(stream_name: str) -> int:
+    return sum(len(records) for records in stream_records(stream_name).values())
+
+
+def test_a_request_sent_again_with_its_request_id_is_answered_and_not_put_again(
+    stream_processing, lambda_context
+):
+    request = {"request_id": "batch-0042", "readings": [{"key": "sensor-1", "value": 1.5}] * 3}
+    before = _count(stream_processing.stream_name)
+    first = producer.handler(request, lambda_context)
+
+    # WHEN the caller retries (a timeout on its side) with the same request
+    again = producer.handler(copy.deepcopy(request), lambda_context)
+
+    # THEN it gets the first answer, and the stream holds the readings once
+    assert again == first
+    assert first == {"put_count": 3, "put_records_calls": 1, "failed_count": 0, "failed": []}
+    assert _count(stream_processing.stream_name) == before + 3
+    # AND another request reusing the id is refused, not taken for a retry
+    with pytest.raises(IdempotencyValidationError):
+        producer.handler({**request, "readings": [{"key": "sensor-1", "value": 2}]}, lambda_context)
+    assert _count(stream_processing.stream_name) == before + 3
+
+
+def test_requests_without_an_id_are_put_each_time(stream_processing, lambda_context):
+    request = {"readings": [{"key": "sensor-9", "value": 7}]}
+
+    producer.handler(request, lambda_context)
+    producer.handler(request, lambda_context)
+
+    data = [
+        json.loads(record["Data"])
+        for records in stream_records(stream_processing.stream_name).values()
+        for record in records
+    ]
+    assert [reading for reading in data if reading["key"] == "sensor-9"] == [
+        {"key": "sensor-9", "value": 7}
+    ] * 2

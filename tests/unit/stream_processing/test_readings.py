@@ -63,3 +63,13 @@ def test_a_put_request_names_every_bad_reading_by_index(sample_event):
 def test_a_put_request_that_is_not_a_list_of_readings_is_refused(payload):
     with pytest.raises(InvalidPutRequestError):
         logic.parse_put_request(payload)
+
+
+def test_a_put_request_may_carry_a_request_id_for_its_retries(sample_event):
+    request = logic.parse_put_request({**sample_event("put_readings.json"), "request_id": " r-1 "})
+
+    assert request.request_id == "r-1"
+    assert len(request.readings) == 5
+    assert logic.parse_put_request(sample_event("put_readings.json")).request_id is None
+    with pytest.raises(InvalidPutRequestError, match="request_id: String should have at least"):
+        logic.parse_put_request({**sample_event("put_readings.json"), "request_id": ""})
