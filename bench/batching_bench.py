@@ -122,8 +122,9 @@ def throughput(items: int, batch_size: int) -> dict[str, dict[str, float]]:
             "WRITE_BASE_DELAY_MS": "50",
         }
     )
-    from batching import adapters, logic, writer
     from shared.cache import reset_caches
+
+    from batching import adapters, logic, writer
 
     records = _records(items)
     results: dict[str, dict[str, float]] = {}

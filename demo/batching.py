@@ -17,7 +17,6 @@ from batching.contract import (
     OUTPUT_QUEUE_URL,
     OUTPUT_WRITER_FUNCTION_NAME,
 )
-
 from demo import trace
 from demo.cloud import Cloud
 from infra import registry

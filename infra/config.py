@@ -80,25 +80,18 @@ class BatchingConfig:
 
     @classmethod
     def from_context(cls, raw: Any) -> BatchingConfig:
-        if raw in (None, ""):
-            return cls()
-        if isinstance(raw, str):
-            try:
-                raw = json.loads(raw)
-            except ValueError:
-                raise ConfigError(f"context 'batching' is not a JSON object: {raw!r}") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"context 'batching' must be a JSON object, got {raw!r}")
-        unknown = set(raw) - {"batch_size", "max_batching_window_seconds", "provisioned_pollers"}
-        if unknown:
-            raise ConfigError(f"context 'batching' has unknown keys: {sorted(unknown)}")
+        settings = _context_object(
+            "batching", raw, {"batch_size", "max_batching_window_seconds", "provisioned_pollers"}
+        )
         defaults = cls()
-        pollers = raw.get("provisioned_pollers")
+        pollers = settings.get("provisioned_pollers")
         try:
             return cls(
-                batch_size=int(raw.get("batch_size", defaults.batch_size)),
+                batch_size=int(settings.get("batch_size", defaults.batch_size)),
                 max_batching_window_seconds=int(
-                    raw.get("max_batching_window_seconds", defaults.max_batching_window_seconds)
+                    settings.get(
+                        "max_batching_window_seconds", defaults.max_batching_window_seconds
+                    )
                 ),
                 provisioned_pollers=None
                 if not pollers
@@ -106,6 +99,62 @@ class BatchingConfig:
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ConfigError(f"context 'batching' is not usable: {error!r}") from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StreamProcessingConfig:
+    """How the Stream processing aggregator reads its stream (context `stream_processing`, a
+    JSON object). Keys: `parallelization_factor` (2: concurrent batches per shard, 1 to 10;
+    each key keeps its order), `enhanced_fan_out` (false: true gives the aggregator its own
+    stream consumer, with its own read throughput)."""
+
+    parallelization_factor: int = 2
+    enhanced_fan_out: bool = False
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.parallelization_factor <= 10:
+            raise ConfigError(
+                "stream_processing.parallelization_factor must be 1 to 10, "
+                f"got {self.parallelization_factor}"
+            )
+
+    @classmethod
+    def from_context(cls, raw: Any) -> StreamProcessingConfig:
+        settings = _context_object(
+            "stream_processing", raw, {"parallelization_factor", "enhanced_fan_out"}
+        )
+        defaults = cls()
+        factor = settings.get("parallelization_factor", defaults.parallelization_factor)
+        fan_out = settings.get("enhanced_fan_out", defaults.enhanced_fan_out)
+        if isinstance(factor, bool) or not isinstance(factor, int):
+            raise ConfigError(
+                f"stream_processing.parallelization_factor must be a whole number, got {factor!r}"
+            )
+        if not isinstance(fan_out, bool):
+            raise ConfigError(
+                f"stream_processing.enhanced_fan_out must be true or false, got {fan_out!r}"
+            )
+        return cls(parallelization_factor=factor, enhanced_fan_out=fan_out)
+
+
+def _context_object(key: str, raw: Any, known: set[str]) -> dict[str, Any]:
+    """A pattern's settings: context `key` as a JSON object (a string from `-c`, an object from
+    cdk.json) with only `known` keys; nothing set gives {} (every default)."""
+    if raw in (None, ""):
+        return {}
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise ConfigError(f"context {key!r} is not a JSON object: {raw!r}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"context {key!r} must be a JSON object, got {raw!r}")
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(
+            f"context {key!r} has unknown keys {sorted(unknown)}; it takes {sorted(known)}"
+        )
+    return raw
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,6 +171,7 @@ class AppConfig:
     #: Set exactly when `powertools` is `LAYER_ARN`.
     powertools_layer_arn: str | None = None
     batching: BatchingConfig = BatchingConfig()
+    stream_processing: StreamProcessingConfig = StreamProcessingConfig()
 
     @property
     def is_production(self) -> bool:
@@ -161,6 +211,7 @@ class AppConfig:
             powertools=powertools,
             powertools_layer_arn=layer_arn,
             batching=BatchingConfig.from_context(context.get("batching")),
+            stream_processing=StreamProcessingConfig.from_context(context.get("stream_processing")),
         )
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from batching import contract as batching_contract
-
 from pub_sub import contract as pub_sub_contract
 from request_response import contract as request_response_contract
+from stream_processing import contract as stream_processing_contract
 
 #: Every stack's output with the ARN of its alarm topic (subscribe to it to get the alarms).
 OUTPUT_ALARM_TOPIC_ARN = "AlarmTopicArn"
@@ -166,7 +166,22 @@ PATTERNS: tuple[Pattern, ...] = (
         name="stream_processing",
         title="Stream processing",
         stack_name="StreamProcessing",
-        summary="Kinesis, tumbling windows, bisect on error, on-failure destination",
+        summary="keyed readings -> encrypted Kinesis stream (PutRecords, 500 per call) -> "
+        "aggregator with tumbling windows (count, sum, min, max per key), partial batch "
+        "responses, bisect on error, on-failure queue; each window written to DynamoDB once, "
+        "threshold alerts on SNS",
+        stack="infra.stacks:StreamProcessingStack",
+        scenario="demo.stream_processing",
+        outputs=(
+            stream_processing_contract.OUTPUT_STREAM_NAME,
+            stream_processing_contract.OUTPUT_PRODUCER_FUNCTION_NAME,
+            stream_processing_contract.OUTPUT_AGGREGATOR_FUNCTION_NAME,
+            stream_processing_contract.OUTPUT_AGGREGATES_TABLE_NAME,
+            stream_processing_contract.OUTPUT_ALERT_TOPIC_ARN,
+            stream_processing_contract.OUTPUT_ALERTS_QUEUE_URL,
+            stream_processing_contract.OUTPUT_ON_FAILURE_QUEUE_URL,
+            OUTPUT_ALARM_TOPIC_ARN,
+        ),
     ),
     Pattern(
         name="orchestration",

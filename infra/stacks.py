@@ -7,17 +7,19 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from aws_cdk import CfnOutput, Stack
-from batching import contract as batching_contract
 from constructs import Construct
 
+from batching import contract as batching_contract
 from infra import registry
 from infra.config import AppConfig
 from infra.constructs import AlarmTopic
 from infra.patterns.batching import Batching
 from infra.patterns.pub_sub import PubSub
 from infra.patterns.request_response import RequestResponse
+from infra.patterns.stream_processing import StreamProcessing
 from pub_sub import contract as pub_sub_contract
 from request_response import contract as request_response_contract
+from stream_processing import contract as stream_processing_contract
 
 
 @dataclass(frozen=True)
@@ -120,4 +122,43 @@ class BatchingStack(PatternStack):
                 "work queue with StartMessageMoveTask",
             ),
             batching_contract.OUTPUT_ITEMS_TABLE_NAME: Output(self.pattern.items_table.table_name),
+        }
+
+
+class StreamProcessingStack(PatternStack):
+    """`cdk deploy StreamProcessing`: producer -> Kinesis -> windowed aggregator -> DynamoDB."""
+
+    pattern_name = "stream_processing"
+
+    def build(self, *, config: AppConfig, alarms: AlarmTopic) -> dict[str, Output]:
+        self.pattern = StreamProcessing(
+            self,
+            "StreamProcessing",
+            config=config,
+            alarms=alarms,
+            parallelization_factor=config.stream_processing.parallelization_factor,
+            enhanced_fan_out=config.stream_processing.enhanced_fan_out,
+        )
+        pattern = self.pattern
+        return {
+            stream_processing_contract.OUTPUT_STREAM_NAME: Output(pattern.stream.stream_name),
+            stream_processing_contract.OUTPUT_PRODUCER_FUNCTION_NAME: Output(
+                pattern.producer.function.function_name
+            ),
+            stream_processing_contract.OUTPUT_AGGREGATOR_FUNCTION_NAME: Output(
+                pattern.aggregator.function.function_name
+            ),
+            stream_processing_contract.OUTPUT_AGGREGATES_TABLE_NAME: Output(
+                pattern.aggregates_table.table_name
+            ),
+            stream_processing_contract.OUTPUT_ALERT_TOPIC_ARN: Output(
+                pattern.alert_topic.topic_arn
+            ),
+            stream_processing_contract.OUTPUT_ALERTS_QUEUE_URL: Output(
+                pattern.alerts.queue.queue_url, "Subscribed to the alert topic (raw delivery)"
+            ),
+            stream_processing_contract.OUTPUT_ON_FAILURE_QUEUE_URL: Output(
+                pattern.source.dead_letter_queue.queue_url,
+                "Batches given up on and records rejected as malformed, with their reason",
+            ),
         }

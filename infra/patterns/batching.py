@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
 from batching.contract import (
     ENV_DEAD_LETTER_QUEUE_URL,
     ENV_ITEMS_TABLE_NAME,
@@ -17,8 +19,6 @@ from batching.contract import (
     WRITER_HANDLER,
     WRITER_SERVICE_NAME,
 )
-from constructs import Construct
-
 from infra.config import AppConfig, BatchingConfig
 from infra.constructs import AlarmTopic, PythonFunction, QueueToFunction, Table
 

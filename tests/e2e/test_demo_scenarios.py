@@ -62,6 +62,22 @@ def _batching_facts(outcome: Any) -> dict[str, Any]:
     }
 
 
+def _stream_processing_facts(outcome: Any) -> dict[str, Any]:
+    return {
+        "readings put": outcome.readings_put,
+        "PutRecords calls": outcome.put_records_calls,
+        "a retried request answered with the first summary": (
+            outcome.retry_answered_with_the_first_summary
+        ),
+        "readings aggregated": outcome.readings_aggregated,
+        "keys aggregated": outcome.keys_aggregated,
+        "alerts": outcome.alerts,
+        "rejected records and their reasons": outcome.rejected_with_reasons,
+        "readings aggregated after a replay": outcome.readings_aggregated_after_replay,
+        "alerts after a replay": outcome.alerts_after_replay,
+    }
+
+
 _REQUEST_RESPONSE_STATUSES = {
     "create": 201,
     "retried create (same Idempotency-Key)": 201,
@@ -94,6 +110,7 @@ FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "request_response": _request_response_facts,
     "pub_sub": _pub_sub_facts,
     "batching": _batching_facts,
+    "stream_processing": _stream_processing_facts,
 }
 EXPECTED_FACTS: dict[str, dict[str, Any]] = {
     "batching": {
@@ -134,6 +151,25 @@ EXPECTED_FACTS: dict[str, dict[str, Any]] = {
         # ledger, and one daily fraud-review total stands beside them.
         "ledger items": (sum(_PUB_SUB_DELIVERED.values()) - 1) + 1,
     },
+    "stream_processing": {
+        "readings put": 80,
+        "PutRecords calls": 1,
+        # The producer's retry with the same request_id put nothing: the counts below hold.
+        "a retried request answered with the first summary": True,
+        # Every reading counted once, in one window per key; the two malformed records are
+        # in the on-failure queue with their reasons.
+        "readings aggregated": 80,
+        "keys aggregated": 20,
+        "alerts": 1,
+        "rejected records and their reasons": {
+            "malformed-0": "not a reading: (input): Invalid JSON: "
+            "expected ident at line 1 column 2",
+            "malformed-1": "not a reading: value: Input should be a valid decimal",
+        },
+        # The replayed windows are recognised: nothing is counted or alerted twice.
+        "readings aggregated after a replay": 80,
+        "alerts after a replay": 0,
+    },
 }
 
 
@@ -144,6 +180,9 @@ EXPECTED_SUMMARY = {
     # 3 producer invokes; the writer: 1 batch + 4 retries of the invalid pair, 1 for the
     # replay, 5 receives during the bad deploy, 1 + 4 after the redrive.
     "batching": ["19", "48", "2"],
+    # The producer and its retry, then per lane (parallelization factor 2) a batch and the
+    # window's final invocation, once for the stack's mapping and once for the replay's.
+    "stream_processing": ["10", "80", "2"],
 }
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from aws_cdk.assertions import Match, Template
-from batching import contract
 
+from batching import contract
 from tests.synth import CloudAssembly, resources_of_type
 
 STATEFUL_LOGICAL_IDS = {

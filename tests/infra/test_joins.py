@@ -475,6 +475,38 @@ def test_stream_join_lets_the_function_read_the_stream_and_send_only_to_its_fail
     assert all(resource == failure_queue for resource in by_service["sqs"])
 
 
+def test_stream_join_with_enhanced_fan_out_reads_through_its_own_stream_consumer():
+    tiny = Tiny()
+    stream = tiny.kinesis_stream()
+    join = StreamToFunction(
+        tiny.stack,
+        "Readings",
+        config=DEV,
+        alarms=tiny.alarms,
+        stream=stream,
+        function=tiny.function(),
+        enhanced_fan_out=True,
+    )
+    template = tiny.template()
+
+    assert join.consumer is not None
+    consumer_id = tiny.stack.get_logical_id(join.consumer.node.default_child)
+    template.has_resource_properties(
+        "AWS::Kinesis::StreamConsumer",
+        {"StreamARN": {"Fn::GetAtt": [_logical_id(tiny, stream), "Arn"]}},
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "EventSourceArn": {"Fn::GetAtt": [consumer_id, "ConsumerARN"]},
+            "BisectBatchOnFunctionError": True,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    )
+    # Without it, the join reads the stream itself and has no consumer
+    assert _stream_join(Tiny(), "kinesis").consumer is None
+
+
 def test_table_stream_join_needs_a_table_with_a_stream():
     tiny = Tiny()
     table = Table(tiny.stack, "NoStream", config=DEV).table
@@ -510,6 +542,7 @@ def test_every_join_passes_cdk_nag(tmp_path):
         alarms=tiny.alarms,
         stream=tiny.kinesis_stream(),
         function=tiny.function("Reader"),
+        enhanced_fan_out=True,
     )
     TableStreamToFunction(
         tiny.stack,

@@ -102,12 +102,24 @@ def test_every_log_group_has_explicit_retention(template: dict):
 
 
 def _dead_letter_queue_ids(template: dict) -> set[str]:
-    """Logical ids of the queues some other queue's redrive policy targets."""
-    return {
+    """Logical ids of the queues some other queue's redrive policy targets, and of the queues
+    an event source mapping sends what it gives up on (its on-failure destination)."""
+    redrive_targets = {
         queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
         for queue in resources_of_type(template, "AWS::SQS::Queue").values()
         if "RedrivePolicy" in queue["Properties"]
     }
+    on_failure_destinations = {
+        destination["Fn::GetAtt"][0]
+        for mapping in resources_of_type(template, "AWS::Lambda::EventSourceMapping").values()
+        if (
+            destination := mapping["Properties"]
+            .get("DestinationConfig", {})
+            .get("OnFailure", {})
+            .get("Destination")
+        )
+    }
+    return redrive_targets | on_failure_destinations
 
 
 def test_every_queue_is_encrypted_and_has_a_dlq_or_is_one(template: dict):

@@ -9,6 +9,8 @@ import time
 from collections import defaultdict
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
 from moto.kinesis.models import kinesis_backends
 
 from localcloud.testing import App, get_att
@@ -310,6 +312,66 @@ def test_a_poison_record_is_isolated_by_bisection_and_sent_to_the_destination(la
         "streamArn": outputs["EventsArn"],
     }
     assert info["approximateArrivalOfFirstRecord"].endswith("Z")
+
+
+def test_a_mapping_on_a_stream_consumer_reads_the_stream_through_it(launch):
+    # GIVEN an enhanced fan-out consumer from the template, the function's mapping reading
+    # through it, and a destination for what it gives up
+    app = App()
+    kinesis_stream(app, "Events")
+    app.add(
+        "Fanout",
+        "AWS::Kinesis::StreamConsumer",
+        {"ConsumerName": "consumer-fanout", "StreamARN": get_att("Events")},
+    )
+    app.output("FanoutArn", get_att("Fanout", "ConsumerARN"))
+    app.function("Consumer", STREAM_CONSUMER, environment={"MODE": "raise"})
+    app.queue("Failures")
+    stream_source(
+        app,
+        "Consumer",
+        get_att("Fanout", "ConsumerARN"),
+        batch_size=2,
+        MaximumRetryAttempts=0,
+        DestinationConfig=on_failure(queue="Failures"),
+    )
+    cloud = launch(app)
+    outputs = cloud.outputs("Stack")
+    kinesis = cloud.client("kinesis")
+
+    _put(cloud, "a", "b", "poison", "d")
+    cloud.settle()
+
+    # THEN the consumer is registered on the stream, as RegisterStreamConsumer would have it
+    (consumer,) = kinesis.list_stream_consumers(StreamARN=outputs["EventsArn"])["Consumers"]
+    assert consumer["ConsumerName"] == "consumer-fanout"
+    assert consumer["ConsumerARN"] == outputs["FanoutArn"]
+    # AND its mapping delivered the stream's records in order, naming the stream
+    assert _attempts(cloud) == [(["a", "b"], True), (["poison", "d"], False)]
+    records = cloud.invocations[0].payload["records"]
+    assert {record["eventSourceARN"] for record in records} == {outputs["EventsArn"]}
+    (mapping,) = cloud.client("lambda").list_event_source_mappings(
+        FunctionName=outputs["ConsumerName"]
+    )["EventSourceMappings"]
+    assert mapping["EventSourceArn"] == outputs["FanoutArn"]
+    # AND what it gave up reached the destination, naming the stream
+    (failure,) = _failure_records(cloud)
+    assert failure["KinesisBatchInfo"]["streamArn"] == outputs["EventsArn"]
+    assert failure["KinesisBatchInfo"]["batchSize"] == 2
+
+    # WHEN the consumer is deregistered THEN nothing more reaches the function through it
+    kinesis.deregister_stream_consumer(ConsumerARN=outputs["FanoutArn"])
+    _put(cloud, "late")
+    cloud.settle()
+    assert _attempts(cloud)[-1] == (["poison", "d"], False)
+    # AND a new mapping on a consumer the stream does not have is refused
+    with pytest.raises(ClientError) as refused:
+        cloud.client("lambda").create_event_source_mapping(
+            FunctionName=outputs["ConsumerName"],
+            EventSourceArn=outputs["FanoutArn"],
+            StartingPosition="TRIM_HORIZON",
+        )
+    assert refused.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
 def test_exhausted_retries_send_the_whole_batch_to_the_destination_and_the_shard_moves_on(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,3 +43,21 @@ def test_contract_modules_import_only_the_standard_library():
         if module.split(".")[0] not in sys.stdlib_module_names | {"__future__"}
     ]
     assert offending == []
+
+
+def test_every_functions_package_is_held_to_the_import_contracts():
+    # A package missing from these lists escapes "functions import neither infra, localcloud
+    # nor demo", "localcloud never imports the functions" and the cycle check without a word.
+    config = tomllib.loads((PROJECT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    contracts = {contract["name"]: contract for contract in config["contracts"]}
+    lambda_code = next(c for name, c in contracts.items() if name.startswith("Lambda code"))
+    localcloud = next(c for name, c in contracts.items() if name.startswith("localcloud serves"))
+    acyclic = next(c for c in contracts.values() if c["type"] == "acyclic_siblings")
+
+    for listed in (
+        config["root_packages"],
+        lambda_code["source_modules"],
+        localcloud["forbidden_modules"],
+        acyclic["ancestors"],
+    ):
+        assert FUNCTION_PACKAGES - set(listed) == set()

@@ -23,7 +23,12 @@ Pipe) it reads and delivers with Lambda's rules:
   flight or a tumbling window open;
 - `FilterCriteria` (`localcloud.rules.filter_criteria`): a record no filter matches is
   dropped as it is read, so it never joins a batch and the checkpoint moves past it;
-  criteria Lambda refuses fail `CreateEventSourceMapping` and `UpdateEventSourceMapping`.
+  criteria Lambda refuses fail `CreateEventSourceMapping` and `UpdateEventSourceMapping`;
+- enhanced fan-out: a mapping whose source is a stream consumer's ARN (registered with
+  `RegisterStreamConsumer`, or from the template's `AWS::Kinesis::StreamConsumer`, which
+  moto's CloudFormation skips and this service creates) reads its stream's shards with the
+  same rules; the records and failure records name the stream. A consumer deregistered
+  (or deleted with its stack) stops the mapping's delivery.
 
 Time: waits (batching window, retry backoff) are scaled by the engine's `time_scale`; under
 `fast_forward` each wait counts as elapsed, and the backoff a failing batch skips still ages
@@ -45,10 +50,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto.awslambda import models as lambda_models
-from moto.awslambda.exceptions import InvalidParameterValueException
+from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClientError
 from moto.dynamodb.models import dynamodb_backends
 from moto.kinesis.models import kinesis_backends
 
+from localcloud.core.cloudformation import OwnedResource
 from localcloud.core.event_sources import Subscription
 from localcloud.core.hooks import Hook
 from localcloud.core.runner import Invocation
@@ -219,6 +225,23 @@ class _DynamoDbShards:
         )
 
 
+def _is_consumer_arn(arn: str) -> bool:
+    """A Kinesis stream consumer's ARN: `arn:aws:kinesis:...:stream/<name>/consumer/<name>...`."""
+    return ":kinesis:" in arn and "/consumer/" in arn
+
+
+def _kinesis_stream_of(arn: str) -> Any:
+    """moto's stream that a stream ARN or one of its consumers' ARNs names; None if it is gone."""
+    region, account = arn.split(":")[3:5]
+    stream_arn = arn.split("/consumer/", 1)[0]
+    for stream in kinesis_backends[account][region].streams.values():
+        if stream.arn == stream_arn:
+            if _is_consumer_arn(arn) and stream.get_consumer_by_arn(arn) is None:
+                return None  # the consumer was deregistered: nothing reaches its mappings
+            return stream
+    return None
+
+
 def _epoch(moment: datetime) -> float:
     # moto stamps stream records with naive UTC datetimes.
     return moment.replace(tzinfo=UTC).timestamp() if moment.tzinfo is None else moment.timestamp()
@@ -228,10 +251,10 @@ def _shards_of(arn: str, invoke_identity_arn: str) -> _KinesisShards | _DynamoDb
     """The shards of the stream with this ARN, or None when it no longer exists."""
     region, account = arn.split(":")[3:5]
     if ":kinesis:" in arn:
-        for stream in kinesis_backends[account][region].streams.values():
-            if stream.arn == arn:
-                return _KinesisShards(arn, stream, invoke_identity_arn)
-        return None
+        stream = _kinesis_stream_of(arn)
+        if stream is None:
+            return None
+        return _KinesisShards(stream.arn, stream, invoke_identity_arn)
     table_name, _, label = arn.split(":", 5)[5].removeprefix("table/").partition("/stream/")
     table = dynamodb_backends[account][region].tables.get(table_name)
     if table is None or table.stream_shard is None or table.latest_stream_label != label:
@@ -262,7 +285,10 @@ def _mapping_remembers_shard_ends(original: Callable[..., Any]) -> Callable[...,
     # FilterCriteria are checked first, as Lambda checks them (for every kind of source).
     def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
         _check_filter_criteria(spec.get("EventSourceArn", ""), spec.get("FilterCriteria"))
-        mapping = original(self, spec)
+        if _is_consumer_arn(spec.get("EventSourceArn", "")):
+            mapping = _consumer_mapping(self, spec)
+        else:
+            mapping = original(self, spec)
         arn = mapping.event_source_arn
         shards = _shards_of(arn, "") if ":kinesis:" in arn or ":dynamodb:" in arn else None
         if shards is not None:
@@ -272,6 +298,72 @@ def _mapping_remembers_shard_ends(original: Callable[..., Any]) -> Callable[...,
         return mapping
 
     return create_event_source_mapping
+
+
+def _consumer_mapping(backend: Any, spec: dict[str, Any]) -> Any:
+    """A mapping on a stream consumer (enhanced fan-out), which moto refuses as an unknown
+    source: checked and stored as moto stores a mapping on the stream itself."""
+    for required in ("EventSourceArn", "FunctionName"):
+        if not spec.get(required):
+            raise InvalidParameterValueException(f"Missing {required}")
+    if _kinesis_stream_of(spec["EventSourceArn"]) is None:
+        raise LambdaClientError("ResourceNotFoundException", "Invalid EventSourceArn")
+    function = backend._lambdas.get_function_by_name_or_arn_with_qualifier(spec["FunctionName"])
+    spec.update(
+        RegionName=backend.region_name,
+        AccountId=backend.account_id,
+        FunctionArn=function.function_arn,
+    )
+    mapping = lambda_models.EventSourceMapping(spec)
+    backend._event_source_mappings[mapping.uuid] = mapping
+    return mapping
+
+
+class KinesisStreamConsumer(OwnedResource):
+    """`AWS::Kinesis::StreamConsumer` (moto's CloudFormation skips it), registered in moto's
+    Kinesis backend as `RegisterStreamConsumer` would: `Ref` and `ConsumerARN` give its ARN."""
+
+    resource_type = "AWS::Kinesis::StreamConsumer"
+    attributes = (
+        "ConsumerARN",
+        "ConsumerName",
+        "ConsumerStatus",
+        "ConsumerCreationTimestamp",
+        "StreamARN",
+    )
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **_
+    ) -> KinesisStreamConsumer:
+        props = cloudformation_json["Properties"]
+        stream_arn = props["StreamARN"]
+        backend = kinesis_backends[account_id][stream_arn.split(":")[3]]
+        consumer = backend.register_stream_consumer(stream_arn, props["ConsumerName"])
+        return cls(consumer.consumer_arn, props, region_name, account_id)
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        consumer = self._consumer()
+        values = {
+            "ConsumerARN": self.physical_id,
+            "ConsumerName": self.properties["ConsumerName"],
+            "StreamARN": self.properties["StreamARN"],
+            "ConsumerStatus": "ACTIVE",
+            "ConsumerCreationTimestamp": consumer.created if consumer is not None else "",
+        }
+        if attribute_name in values:
+            return values[attribute_name]
+        return super().get_cfn_attribute(attribute_name)
+
+    def _consumer(self) -> Any:
+        stream = _kinesis_stream_of(self.physical_id)
+        return stream.get_consumer_by_arn(self.physical_id) if stream is not None else None
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = kinesis_backends[account_id][self.physical_id.split(":")[3]]
+        backend.deregister_stream_consumer(
+            stream_arn="", consumer_name="", consumer_arn=self.physical_id
+        )
 
 
 def _mapping_update_checks_filter_criteria(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -339,6 +431,7 @@ class StreamEventSources(Service):
 
     NAME = "streams"
     SOURCES = ("kinesis", "dynamodb")
+    MODELS = (KinesisStreamConsumer,)
 
     HOOKS = (
         Hook(
@@ -637,7 +730,7 @@ class _Delivery:
             },
             "state": lane.window_state if lane.window == batch.window else {},
             "shardId": self.shard_id,
-            "eventSourceARN": self.subscription.source_arn,
+            "eventSourceARN": self.shards.source_arn,
             "isFinalInvokeForWindow": batch.final_for_window,
             "isWindowTerminatedEarly": batch.terminated_early,
         }
@@ -653,7 +746,7 @@ class _Delivery:
             last_invocation=last,
             batch_info_key=self.shards.batch_info_key,
             shard_id=self.shard_id,
-            stream_arn=self.subscription.source_arn,
+            stream_arn=self.shards.source_arn,
             records=records,
         )
         destination = self.settings.on_failure_destination

@@ -10,10 +10,10 @@ from typing import Any
 
 import boto3
 import pytest
-from batching import adapters, contract
 from moto import mock_aws
 from shared.cache import reset_caches
 
+from batching import adapters, contract
 from tests.samples import load_event
 
 #: The redrive policy of the work queue (the Batching construct's default).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import boto3
+
 from batching import writer
 from batching.contract import (
     FAILURE_KIND_ATTRIBUTE,

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import pytest
+
 from batching import logic
 from batching.contract import FailureKind
 from batching.errors import InvalidProduceRequestError, ItemNotWrittenError
 from batching.models import Item, OutgoingMessage, SendFailure
-
 from tests.samples import load_event
 
 NO_JITTER = random.Random(7)  # noqa: S311 - repeatable jitter, not security

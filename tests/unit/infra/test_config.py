@@ -8,7 +8,14 @@ import pytest
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 
-from infra.config import AppConfig, BatchingConfig, ConfigError, PowertoolsSource, Stage
+from infra.config import (
+    AppConfig,
+    BatchingConfig,
+    ConfigError,
+    PowertoolsSource,
+    Stage,
+    StreamProcessingConfig,
+)
 
 
 def test_defaults_to_a_disposable_dev_stage():
@@ -88,6 +95,24 @@ def test_the_batching_event_source_comes_from_the_batching_context_key():
     )
 
 
+def test_stream_processing_reads_its_parallelization_and_fan_out_from_its_context_key():
+    assert AppConfig.from_context({}).stream_processing == StreamProcessingConfig(
+        parallelization_factor=2, enhanced_fan_out=False
+    )
+    # -c passes a JSON string; cdk.json passes the object itself
+    from_cli = AppConfig.from_context(
+        {"stream_processing": '{"parallelization_factor": 10, "enhanced_fan_out": true}'}
+    )
+    from_json = AppConfig.from_context({"stream_processing": {"parallelization_factor": 1}})
+
+    assert from_cli.stream_processing == StreamProcessingConfig(
+        parallelization_factor=10, enhanced_fan_out=True
+    )
+    assert from_json.stream_processing == StreamProcessingConfig(
+        parallelization_factor=1, enhanced_fan_out=False
+    )
+
+
 @pytest.mark.parametrize(
     "raw",
     [
@@ -102,3 +127,19 @@ def test_the_batching_event_source_comes_from_the_batching_context_key():
 def test_a_batching_context_lambda_would_refuse_stops_the_app(raw):
     with pytest.raises(ConfigError):
         BatchingConfig.from_context(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"parallelization_factor": 11}, "1 to 10, got 11"),
+        ({"parallelization_factor": 0}, "1 to 10, got 0"),
+        ({"parallelization_factor": "two"}, "a whole number, got 'two'"),
+        ({"enhanced_fan_out": "yes"}, "true or false, got 'yes'"),
+        ({"parallelisation_factor": 2}, r"unknown keys \['parallelisation_factor'\]"),
+        ("2", "must be a JSON object, got 2"),
+    ],
+)
+def test_a_stream_processing_setting_that_is_not_one_is_refused_saying_why(raw, message: str):
+    with pytest.raises(ConfigError, match=message):
+        AppConfig.from_context({"stream_processing": raw})

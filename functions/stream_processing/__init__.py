@@ -1,0 +1,1 @@
+"""Stream processing pattern: keyed readings through Kinesis, aggregated per tumbling window."""
