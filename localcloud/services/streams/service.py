@@ -2,7 +2,8 @@
 
 moto keeps the streams (Kinesis shards, a table's stream shard); this service is the poller of
 every stream source (`SOURCES`): for each `Subscription` (a Lambda event source mapping, or a
-Pipe) it reads and delivers with Lambda's rules:
+Pipe) it reads and delivers with Lambda's rules (a pipe's records given up go to its
+dead-letter queue in the Pipes record shape):
 
 - one lane per shard (`ParallelizationFactor` lanes, partition keys hashed onto them), one
   batch in flight per lane, so the records of a partition key are delivered in order;
@@ -77,6 +78,7 @@ from localcloud.rules.stream_batching import (
     first_failed_index,
     iso_timestamp,
     lane_of,
+    pipe_failure_record,
     window_of,
 )
 
@@ -454,6 +456,13 @@ class StreamEventSources(Service):
         super().__init__(engine)
         self._sources: dict[str, _Source] = {}
 
+    def shard_ends(self, source_arn: str) -> dict[str, int]:
+        """Where each shard of the stream ends now, for a subscription starting at LATEST."""
+        shards = _shards_of(source_arn, "")
+        if shards is None:
+            return {}
+        return {shard_id: shards.last_position(shard_id) for shard_id in shards.shard_ids()}
+
     def poll(self, subscription: Subscription, *, fast_forward: bool) -> int:
         """One round of Lambda's stream poller for one subscription: every shard's lanes."""
         mapping = subscription.settings
@@ -738,17 +747,29 @@ class _Delivery:
     def _give_up(self, batch: _Batch, records: list[StreamRecord], condition: str) -> None:
         """Send records Lambda stops retrying to the on-failure destination, else log them."""
         last = batch.last_invocation
-        record = failure_record(
-            condition=condition,
-            function_arn=self.subscription.consumer_arn,
-            request_id=last.request_id if last is not None else lambda_delivery.new_request_id(),
-            invoke_count=batch.invoke_count,
-            last_invocation=last,
-            batch_info_key=self.shards.batch_info_key,
-            shard_id=self.shard_id,
-            stream_arn=self.shards.source_arn,
-            records=records,
-        )
+        if self.subscription.pipe_arn is not None:
+            record = pipe_failure_record(
+                condition=condition,
+                pipe_arn=self.subscription.pipe_arn,
+                batch_info_key=self.shards.batch_info_key,
+                shard_id=self.shard_id,
+                stream_arn=self.shards.source_arn,
+                records=records,
+            )
+        else:
+            record = failure_record(
+                condition=condition,
+                function_arn=self.subscription.consumer_arn,
+                request_id=last.request_id
+                if last is not None
+                else lambda_delivery.new_request_id(),
+                invoke_count=batch.invoke_count,
+                last_invocation=last,
+                batch_info_key=self.shards.batch_info_key,
+                shard_id=self.shard_id,
+                stream_arn=self.shards.source_arn,
+                records=records,
+            )
         destination = self.settings.on_failure_destination
         if destination:
             self.engine.send_to_target(destination, lambda_delivery.dumps(record), {})
