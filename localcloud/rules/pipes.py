@@ -22,13 +22,25 @@ with `batchItemFailures`, which the poller applies as Lambda's partial batch res
 The events a pipe passes on are its records as a JSON list (not Lambda's `{"Records": ...}`);
 a Kinesis record's fields are at the top level of its event (`data`, `partitionKey`...), not
 under `kinesis`.
+
+An `InputTemplate` (of the enrichment or of the target) reshapes each event
+(`input_template`): JSON paths written inline (`<$.body.orderId>`) and the reserved
+`<aws.pipes.*>` variables, substituted as EventBridge's input transformers substitute
+(`localcloud.rules.input_transformers`); a JSON SQS `body` and a JSON Kinesis `data` are read
+decoded (Pipes' implicit body parsing).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from localcloud.rules.event_patterns import MISSING
+from localcloud.rules.input_transformers import json_path, substitute
 
 SQS_DEFAULT_BATCH_SIZE = 10
 STREAM_DEFAULT_BATCH_SIZE = 1
@@ -172,6 +184,71 @@ def bus_entry(
 def message_body(event: Any) -> str:
     """The text a queue or topic target receives for one event."""
     return event if isinstance(event, str) else json.dumps(event, separators=(",", ":"))
+
+
+_INLINE_PATH = re.compile(r"<(\$[^<>\s]*)>")
+
+
+@dataclass(frozen=True)
+class PipeNames:
+    """What a pipe's reserved template variables name."""
+
+    pipe_arn: str
+    pipe_name: str
+    source_arn: str
+    enrichment_arn: str
+    target_arn: str
+
+
+def input_template(template: str, event: Any, names: PipeNames, *, ingestion_time: str) -> Any:
+    """One event reshaped by an `InputTemplate`: the value its text holds when that is JSON
+    (an object, a list, a quoted string...), else the text itself."""
+    parsed = implicitly_parsed(event)
+    values: dict[str, Any] = {
+        path: json_path(parsed, path) for path in _INLINE_PATH.findall(template)
+    }
+    values.update(
+        {
+            "aws.pipes.pipe-arn": names.pipe_arn,
+            "aws.pipes.pipe-name": names.pipe_name,
+            "aws.pipes.source-arn": names.source_arn,
+            "aws.pipes.enrichment-arn": names.enrichment_arn or MISSING,
+            "aws.pipes.target-arn": names.target_arn,
+            "aws.pipes.event.ingestion-time": ingestion_time,
+            "aws.pipes.event": event,
+            "aws.pipes.event.json": parsed,
+        }
+    )
+    text = substitute(template, values)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def implicitly_parsed(event: Any) -> Any:
+    """The event as a template's paths read it: a JSON SQS `body` and a base64 Kinesis `data`
+    holding JSON are decoded; anything else is as it is."""
+    if not isinstance(event, dict):
+        return event
+    parsed = dict(event)
+    if isinstance(event.get("body"), str):
+        parsed["body"] = _json_or(event["body"], event["body"])
+    if isinstance(event.get("data"), str) and event.get("eventSource") == "aws:kinesis":
+        try:
+            decoded = base64.b64decode(event["data"], validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return parsed
+        parsed["data"] = _json_or(decoded, event["data"])
+    return parsed
+
+
+def _json_or(text: str, otherwise: Any) -> Any:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return otherwise
+    return value if isinstance(value, dict | list) else otherwise
 
 
 def _int(value: Any, default: int) -> int:

@@ -347,3 +347,25 @@ def test_a_pipe_created_through_the_api_starts_at_latest_and_delivers(launch):
     # THEN only what was put after the pipe was created reaches the target
     delivered = [json.loads(body) for body in bodies(cloud, outputs["OutboxUrl"])]
     assert [base64.b64decode(event["data"]) for event in delivered] == [b"after"]
+
+
+def test_a_target_input_template_reshapes_each_event_reading_a_json_body_decoded(launch):
+    app = App()
+    app.queue("Inbox")
+    app.queue("Outbox")
+    pipe(
+        app,
+        "Pipe",
+        source=get_att("Inbox"),
+        target=get_att("Outbox"),
+        target_parameters={
+            "InputTemplate": '{"order": <$.body.id>, "pipe": "<aws.pipes.pipe-name>"}'
+        },
+    )
+    cloud = launch(app)
+
+    _send(cloud, "Inbox", '{"id": 7}')
+    cloud.settle()
+
+    outbox = [json.loads(body) for body in bodies(cloud, cloud.outputs("Stack")["OutboxUrl"])]
+    assert outbox == [{"order": 7, "pipe": cloud.outputs("Stack")["PipeName"]}]

@@ -10,7 +10,8 @@ and window, starting position, `FilterCriteria` (records no filter matches are d
 SQS message deleted), retries, maximum record age, bisection and the dead-letter queue.
 
 A batch's events go to the enrichment function (synchronously, the batch as a JSON list) and
-its answer is what goes on to the target:
+its answer is what goes on to the target; an `InputTemplate` of the enrichment or of the target
+reshapes each event first (`localcloud.rules.pipes.input_template`). The target is:
 
 - a Lambda function: the batch in one invocation, synchronously by default (an error, or the
   `batchItemFailures` it answers, fails the batch or those records), or asynchronously with
@@ -46,6 +47,7 @@ from localcloud.core.service import Message, Service
 from localcloud.rules import lambda_delivery
 from localcloud.rules import pipes as rules
 from localcloud.rules.filter_criteria import FilterCriteriaError, filter_patterns
+from localcloud.rules.stream_batching import iso_timestamp
 
 logger = logging.getLogger("localcloud")
 
@@ -119,13 +121,28 @@ class Pipes(Service):
         events: list[Any] = rules.pipe_events(event["Records"])
         try:
             if pipe.enrichment:
-                events = self._enrich(pipe, events)
+                template = (pipe.enrichment_parameters or {}).get("InputTemplate")
+                events = self._enrich(pipe, self._transformed(pipe, template, events))
             if not events:
                 return _Outcome()
-            return self._to_target(pipe, events)
+            template = (pipe.target_parameters or {}).get("InputTemplate")
+            return self._to_target(pipe, self._transformed(pipe, template, events))
         except _TargetError as error:
             logger.warning("pipe %s: %s", pipe.name, error)
             return _Outcome(error={"errorType": error.error_type, "errorMessage": str(error)})
+
+    def _transformed(self, pipe: Any, template: str | None, events: list[Any]) -> list[Any]:
+        if not template:
+            return events
+        names = rules.PipeNames(
+            pipe_arn=pipe.arn,
+            pipe_name=pipe.name,
+            source_arn=pipe.source,
+            enrichment_arn=pipe.enrichment or "",
+            target_arn=pipe.target,
+        )
+        now = iso_timestamp(self.engine.clock.time())
+        return [rules.input_template(template, one, names, ingestion_time=now) for one in events]
 
     def _enrich(self, pipe: Any, events: list[Any]) -> list[Any]:
         if ":lambda:" not in pipe.enrichment:
