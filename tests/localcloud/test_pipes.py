@@ -10,6 +10,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from localcloud.core.assembly import load_assembly
 from localcloud.testing import App, get_att, ref
 from tests.localcloud.apps import bodies, drain
 from tests.localcloud.notification_apps import event_bus, rule, state_machine, target
@@ -59,7 +60,7 @@ def test_a_pipe_in_a_template_deploys_running_and_answers_the_pipes_api(launch):
     described = cloud.client("pipes").describe_pipe(Name=outputs["PipeName"])
 
     assert described["Arn"] == outputs["PipeArn"]
-    assert described["DesiredState"] == "RUNNING"
+    assert (described["DesiredState"], described["CurrentState"]) == ("RUNNING", "RUNNING")
     assert described["Source"] == _queue_arn(cloud, "Inbox")
     assert described["Target"] == _queue_arn(cloud, "Outbox")
 
@@ -369,3 +370,35 @@ def test_a_target_input_template_reshapes_each_event_reading_a_json_body_decoded
 
     outbox = [json.loads(body) for body in bodies(cloud, cloud.outputs("Stack")["OutboxUrl"])]
     assert outbox == [{"order": 7, "pipe": cloud.outputs("Stack")["PipeName"]}]
+
+
+def _queue_pipe_app(**settings) -> App:
+    app = App()
+    app.queue("Inbox")
+    app.queue("Outbox")
+    pipe(app, "Pipe", source=get_att("Inbox"), target=get_att("Outbox"), **settings)
+    return app
+
+
+def test_a_redeployed_pipe_is_updated_in_place_and_a_stopped_state_holds_its_source(
+    launch, tmp_path
+):
+    cloud = launch(_queue_pipe_app())
+    outputs = cloud.outputs("Stack")
+
+    # WHEN the template's pipe is stopped and given a target template, and deployed again
+    cloud.stacks = load_assembly(
+        _queue_pipe_app(
+            desired_state="STOPPED", target_parameters={"InputTemplate": '"<$.body>"'}
+        ).write(tmp_path / "cdk.out.2")
+    )
+    cloud.deploy("Stack")
+    _send(cloud, "Inbox", "held")
+    cloud.settle()
+
+    # THEN it is the same pipe, now stopped, and delivers with its new settings once started
+    assert cloud.outputs("Stack")["PipeArn"] == outputs["PipeArn"]
+    assert drain(cloud, outputs["OutboxUrl"]) == []
+    cloud.client("pipes").start_pipe(Name=outputs["PipeName"])
+    cloud.settle()
+    assert bodies(cloud, outputs["OutboxUrl"]) == ["held"]
