@@ -189,6 +189,9 @@ class Pipes(Service):
             source, detail_type, detail = rules.bus_entry(
                 one, pipe_name=pipe.name, bus_parameters=bus_parameters
             )
+            if not isinstance(detail, dict):
+                # PutEvents takes a JSON object as an event's detail, nothing else.
+                raise _TargetError("InvalidDetail", f"{pipe.target}: the detail is not an object")
             try:
                 self.engine.event_bus().put_event(
                     account_id=account,
