@@ -16,8 +16,9 @@ those pollers read from a mapping (`PipeSourceSettings`):
   `OnPartialBatchItemFailure: AUTOMATIC_BISECT`, and `DeadLetterConfig.Arn`.
 - `FilterCriteria`, with Lambda's filtering rules (`localcloud.rules.filter_criteria`).
 
-A target invoked synchronously (a Lambda function, the default `REQUEST_RESPONSE`) may answer
-with `batchItemFailures`, which the poller applies as Lambda's partial batch response.
+A target invoked synchronously (`REQUEST_RESPONSE`: a Lambda function's default, or a state
+machine's Express execution) may answer with `batchItemFailures`, which the poller applies as
+Lambda's partial batch response.
 
 The events a pipe passes on are its records as a JSON list (not Lambda's `{"Records": ...}`);
 a Kinesis record's fields are at the top level of its event (`data`, `partitionKey`...), not
@@ -131,9 +132,9 @@ def invocation_type(target_arn: str, target_parameters: dict[str, Any] | None) -
 
 
 def reports_batch_item_failures(target_arn: str, target_parameters: dict[str, Any] | None) -> bool:
-    """Whether the target's answer can list `batchItemFailures`: a function invoked
-    synchronously."""
-    return ":lambda:" in target_arn and (
+    """Whether the target's answer can list `batchItemFailures`: a function or a state machine
+    invoked synchronously."""
+    return (":lambda:" in target_arn or ":states:" in target_arn) and (
         invocation_type(target_arn, target_parameters) == "REQUEST_RESPONSE"
     )
 

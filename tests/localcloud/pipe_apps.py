@@ -3,6 +3,7 @@ and the functions a pipe enriches with or delivers to."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 from typing import Any
 
@@ -84,3 +85,20 @@ def pipe(
     app.output(f"{logical_id}Name", ref(logical_id))
     app.output(f"{logical_id}Arn", get_att(logical_id))
     return app.add(logical_id, "AWS::Pipes::Pipe", properties)
+
+
+def state_machine(app: App, logical_id: str, states: dict[str, Any], *, express: bool) -> str:
+    """A state machine of `states` (starting at the first), as CDK writes it; outputs
+    `<id>Arn`."""
+    role = app.role(f"{logical_id}Role", "states.amazonaws.com")
+    app.output(f"{logical_id}Arn", ref(logical_id))
+    definition = {"StartAt": next(iter(states)), "States": states}
+    return app.add(
+        logical_id,
+        "AWS::StepFunctions::StateMachine",
+        {
+            "DefinitionString": json.dumps(definition),
+            "RoleArn": get_att(role),
+            "StateMachineType": "EXPRESS" if express else "STANDARD",
+        },
+    )

@@ -15,6 +15,7 @@ from localcloud.testing import App, get_att, ref
 from tests.localcloud.apps import bodies, drain
 from tests.localcloud.notification_apps import event_bus, rule, state_machine, target
 from tests.localcloud.pipe_apps import ENRICHER, PIPE_TARGET, pipe
+from tests.localcloud.pipe_apps import state_machine as express_machine
 from tests.localcloud.stream_apps import filter_criteria, kinesis_stream, stream_table
 
 
@@ -402,3 +403,48 @@ def test_a_redeployed_pipe_is_updated_in_place_and_a_stopped_state_holds_its_sou
     cloud.client("pipes").start_pipe(Name=outputs["PipeName"])
     cloud.settle()
     assert bodies(cloud, outputs["OutboxUrl"]) == ["held"]
+
+
+def test_an_express_state_machine_enrichment_output_is_what_reaches_the_target(launch):
+    app = App()
+    app.queue("Inbox")
+    app.queue("Outbox")
+    each_order = {
+        "Type": "Map",
+        "Iterator": {
+            "StartAt": "Order",
+            "States": {"Order": {"Type": "Pass", "Parameters": {"order.$": "$.body"}, "End": True}},
+        },
+        "End": True,
+    }
+    machine = express_machine(app, "Enricher", {"EachOrder": each_order}, express=True)
+    pipe(app, "Pipe", source=get_att("Inbox"), target=get_att("Outbox"), enrichment=ref(machine))
+    cloud = launch(app)
+
+    _send(cloud, "Inbox", "o-1", "o-2")
+    cloud.settle()
+
+    outbox = [json.loads(body) for body in bodies(cloud, cloud.outputs("Stack")["OutboxUrl"])]
+    assert outbox == [{"order": "o-1"}, {"order": "o-2"}]
+
+
+def test_a_failed_request_response_state_machine_target_fails_the_batch(launch):
+    app = App()
+    app.queue("Inbox", max_receive_count=1)
+    failing = {"Type": "Fail", "Error": "Rejected", "Cause": "no"}
+    machine = express_machine(app, "Machine", {"Reject": failing}, express=True)
+    pipe(
+        app,
+        "Pipe",
+        source=get_att("Inbox"),
+        target=ref(machine),
+        target_parameters={
+            "StepFunctionStateMachineParameters": {"InvocationType": "REQUEST_RESPONSE"}
+        },
+    )
+    cloud = launch(app)
+
+    _send(cloud, "Inbox", "refused")
+    cloud.settle()
+
+    assert bodies(cloud, cloud.outputs("Stack")["InboxDlqUrl"]) == ["refused"]

@@ -9,7 +9,8 @@ Kinesis, DynamoDB Streams) with the source parameters (`localcloud.rules.pipes`)
 and window, starting position, `FilterCriteria` (records no filter matches are dropped, and an
 SQS message deleted), retries, maximum record age, bisection and the dead-letter queue.
 
-A batch's events go to the enrichment function (synchronously, the batch as a JSON list) and
+A batch's events go to the enrichment (a function invoked synchronously, or a state machine's
+execution waited for as an Express workflow's `StartSyncExecution`; the batch as a JSON list) and
 its answer is what goes on to the target; an `InputTemplate` of the enrichment or of the target
 reshapes each event first (`localcloud.rules.pipes.input_template`). The target is:
 
@@ -17,7 +18,9 @@ reshapes each event first (`localcloud.rules.pipes.input_template`). The target 
   `batchItemFailures` it answers, fails the batch or those records), or asynchronously with
   `FIRE_AND_FORGET`;
 - a Step Functions state machine: one execution with the batch as its input
-  (`FIRE_AND_FORGET`);
+  (`FIRE_AND_FORGET`), or with `REQUEST_RESPONSE` an execution waited for as
+  `StartSyncExecution` waits (its failure fails the batch, its output may hold
+  `batchItemFailures`);
 - an EventBridge bus: one event per record, with `EventBridgeEventBusParameters`' `Source`
   and `DetailType` (else `Pipe <name>` and `Event from <source kind>`);
 - a queue or topic (through the engine's dispatcher): one message per record, with an SQS
@@ -32,6 +35,7 @@ source keeps what it holds until the pipe is started again.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -145,6 +149,8 @@ class Pipes(Service):
         return [rules.input_template(template, one, names, ingestion_time=now) for one in events]
 
     def _enrich(self, pipe: Any, events: list[Any]) -> list[Any]:
+        if ":states:" in pipe.enrichment:
+            return rules.enriched_events(self._run_state_machine(pipe.enrichment, events))
         if ":lambda:" not in pipe.enrichment:
             raise _TargetError("NotEmulated", f"enrichment {pipe.enrichment} is not emulated")
         function = self._function(pipe.enrichment)
@@ -167,8 +173,8 @@ class Pipes(Service):
                 return _Outcome()
             return self.engine.invoke(function, events, trigger=trigger)
         if ":states:" in target:
-            if mode != "FIRE_AND_FORGET":
-                raise _TargetError("NotEmulated", "a REQUEST_RESPONSE state machine target")
+            if mode == "REQUEST_RESPONSE":
+                return _Outcome(payload=self._run_state_machine(target, events))
             self._deliver(target, Message(rules.message_body(events), trigger=trigger))
             return _Outcome()
         if ":events:" in target:
@@ -180,6 +186,22 @@ class Pipes(Service):
                 target, Message(rules.message_body(one), group_id=group_id, trigger=trigger)
             )
         return _Outcome()
+
+    def _run_state_machine(self, arn: str, events: list[Any]) -> Any:
+        """An Express execution's output, waited for; its failure fails the batch."""
+        try:
+            ended = self.engine.service("stepfunctions").run_synchronously(
+                arn, rules.message_body(events)
+            )
+        except Exception as error:
+            raise _TargetError("TargetError", f"{arn}: {error}") from error
+        if ended["status"] != "SUCCEEDED":
+            raise _TargetError(
+                ended["error"] or "States.ExecutionFailed",
+                f"{arn}: execution {ended['status']}: {ended['cause'] or ''}",
+            )
+        output = ended["output"]
+        return json.loads(output) if isinstance(output, str) and output else output
 
     def _put_on_bus(self, pipe: Any, events: list[Any]) -> None:
         region, account = pipe.target.split(":")[3:5]

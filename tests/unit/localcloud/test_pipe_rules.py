@@ -89,7 +89,7 @@ def test_a_stream_source_defaults_to_one_record_retried_until_it_expires():
     assert settings.localcloud_shard_ends == {"shard-1": 41}
 
 
-def test_only_a_function_invoked_synchronously_reports_batch_item_failures():
+def test_only_a_target_invoked_synchronously_reports_batch_item_failures():
     fire_and_forget = {"LambdaFunctionParameters": {"InvocationType": "FIRE_AND_FORGET"}}
 
     assert pipes.invocation_type(FUNCTION, None) == "REQUEST_RESPONSE"
@@ -97,6 +97,9 @@ def test_only_a_function_invoked_synchronously_reports_batch_item_failures():
     assert pipes.reports_batch_item_failures(FUNCTION, None)
     assert not pipes.reports_batch_item_failures(FUNCTION, fire_and_forget)
     assert not pipes.reports_batch_item_failures(MACHINE, None)
+    assert pipes.reports_batch_item_failures(
+        MACHINE, {"StepFunctionStateMachineParameters": {"InvocationType": "REQUEST_RESPONSE"}}
+    )
 
 
 def test_a_kinesis_record_is_passed_on_with_its_fields_at_the_top_level():
