@@ -18,7 +18,7 @@ those pollers read from a mapping (`PipeSourceSettings`):
 
 A target invoked synchronously (`REQUEST_RESPONSE`: a Lambda function's default, or a state
 machine's Express execution) may answer with `batchItemFailures`, which the poller applies as
-Lambda's partial batch response.
+Lambda's partial batch response; any other answer is success (`partial_batch_response`).
 
 The events a pipe passes on are its records as a JSON list (not Lambda's `{"Records": ...}`);
 a Kinesis record's fields are at the top level of its event (`data`, `partitionKey`...), not
@@ -137,6 +137,15 @@ def reports_batch_item_failures(target_arn: str, target_parameters: dict[str, An
     return (":lambda:" in target_arn or ":states:" in target_arn) and (
         invocation_type(target_arn, target_parameters) == "REQUEST_RESPONSE"
     )
+
+
+def partial_batch_response(answer: Any) -> Any:
+    """What the pollers read from a synchronous target's answer: an object holding
+    `batchItemFailures` (then Lambda's partial batch rules apply to it), else nothing, so any
+    other answer a target gives means success."""
+    if isinstance(answer, dict) and "batchItemFailures" in answer:
+        return answer
+    return None
 
 
 def pipe_events(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

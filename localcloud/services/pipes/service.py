@@ -171,10 +171,16 @@ class Pipes(Service):
             if mode == "FIRE_AND_FORGET":
                 self.engine.invoke_async(function, events, trigger=trigger)
                 return _Outcome()
-            return self.engine.invoke(function, events, trigger=trigger)
+            invocation = self.engine.invoke(function, events, trigger=trigger)
+            return _Outcome(
+                payload=rules.partial_batch_response(invocation.payload),
+                error=invocation.error,
+                request_id=invocation.request_id,
+            )
         if ":states:" in target:
             if mode == "REQUEST_RESPONSE":
-                return _Outcome(payload=self._run_state_machine(target, events))
+                answer = self._run_state_machine(target, events)
+                return _Outcome(payload=rules.partial_batch_response(answer))
             self._deliver(target, Message(rules.message_body(events), trigger=trigger))
             return _Outcome()
         if ":events:" in target:

@@ -102,6 +102,15 @@ def test_only_a_target_invoked_synchronously_reports_batch_item_failures():
     )
 
 
+def test_only_an_answer_listing_batch_item_failures_is_a_partial_batch_response():
+    reported = {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+
+    assert pipes.partial_batch_response(reported) == reported
+    assert pipes.partial_batch_response([{"itemIdentifier": "m1"}]) is None
+    assert pipes.partial_batch_response({"received": 2}) is None
+    assert pipes.partial_batch_response("done") is None
+
+
 def test_a_kinesis_record_is_passed_on_with_its_fields_at_the_top_level():
     record = {
         "kinesis": {"partitionKey": "p", "data": "eA==", "sequenceNumber": "1"},
