@@ -15,8 +15,8 @@ its answer is what goes on to the target; an `InputTemplate` of the enrichment o
 reshapes each event first (`localcloud.rules.pipes.input_template`). The target is:
 
 - a Lambda function: the batch in one invocation, synchronously by default (an error, or the
-  `batchItemFailures` it answers, fails the batch or those records), or asynchronously with
-  `FIRE_AND_FORGET`;
+  `batchItemFailures` it answers, fails the batch or those records; any other answer is
+  success), or asynchronously with `FIRE_AND_FORGET`;
 - a Step Functions state machine: one execution with the batch as its input
   (`FIRE_AND_FORGET`), or with `REQUEST_RESPONSE` an execution waited for as
   `StartSyncExecution` waits (its failure fails the batch, its output may hold
