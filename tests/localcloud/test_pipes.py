@@ -424,8 +424,13 @@ def test_an_express_state_machine_enrichment_output_is_what_reaches_the_target(l
     _send(cloud, "Inbox", "o-1", "o-2")
     cloud.settle()
 
+    # THEN one execution enriched the batch, and its output is what the queue received
     outbox = [json.loads(body) for body in bodies(cloud, cloud.outputs("Stack")["OutboxUrl"])]
     assert outbox == [{"order": "o-1"}, {"order": "o-2"}]
+    executions = cloud.client("stepfunctions").list_executions(
+        stateMachineArn=cloud.outputs("Stack")["EnricherArn"]
+    )["executions"]
+    assert [execution["status"] for execution in executions] == ["SUCCEEDED"]
 
 
 def test_a_failed_request_response_state_machine_target_fails_the_batch(launch):
@@ -447,4 +452,9 @@ def test_a_failed_request_response_state_machine_target_fails_the_batch(launch):
     _send(cloud, "Inbox", "refused")
     cloud.settle()
 
+    # THEN the execution failed (as the machine says), and the message went to the DLQ
+    executions = cloud.client("stepfunctions").list_executions(
+        stateMachineArn=cloud.outputs("Stack")["MachineArn"]
+    )["executions"]
+    assert [execution["status"] for execution in executions] == ["FAILED"]
     assert bodies(cloud, cloud.outputs("Stack")["InboxDlqUrl"]) == ["refused"]

@@ -235,8 +235,11 @@ class StepFunctions(Service):
         except Exception as error:
             raise DeliveryError("NO_RESOURCE", f"State machine not found: {arn}") from error
         execution = self._start(backend, arn, execution_input)
-        # An Express execution lasts at most five minutes (scaled by the engine's time).
-        deadline = time.monotonic() + _EXPRESS_LIMIT_SECONDS * self.engine.time_scale
+        # An Express execution lasts at most five minutes, scaled by the engine's time; where
+        # every wait is taken as elapsed (time scale 0), the five minutes only guard against
+        # an execution that never ends.
+        scale = self.engine.time_scale or 1.0
+        deadline = time.monotonic() + _EXPRESS_LIMIT_SECONDS * scale
         while execution.status == "RUNNING":
             if time.monotonic() >= deadline:
                 return {
