@@ -264,6 +264,14 @@ def _shards_of(arn: str, invoke_identity_arn: str) -> _KinesisShards | _DynamoDb
     return _DynamoDbShards(arn, table)
 
 
+def _shard_ends(arn: str) -> dict[str, int]:
+    """Where each shard of the stream with this ARN ends now (empty when it is gone)."""
+    shards = _shards_of(arn, "")
+    if shards is None:
+        return {}
+    return {shard_id: shards.last_position(shard_id) for shard_id in shards.shard_ids()}
+
+
 # -- the settings of a mapping -------------------------------------------------------------
 
 
@@ -292,11 +300,8 @@ def _mapping_remembers_shard_ends(original: Callable[..., Any]) -> Callable[...,
         else:
             mapping = original(self, spec)
         arn = mapping.event_source_arn
-        shards = _shards_of(arn, "") if ":kinesis:" in arn or ":dynamodb:" in arn else None
-        if shards is not None:
-            mapping.localcloud_shard_ends = {
-                shard_id: shards.last_position(shard_id) for shard_id in shards.shard_ids()
-            }
+        if ":kinesis:" in arn or ":dynamodb:" in arn:
+            mapping.localcloud_shard_ends = _shard_ends(arn)
         return mapping
 
     return create_event_source_mapping
@@ -458,10 +463,7 @@ class StreamEventSources(Service):
 
     def shard_ends(self, source_arn: str) -> dict[str, int]:
         """Where each shard of the stream ends now, for a subscription starting at LATEST."""
-        shards = _shards_of(source_arn, "")
-        if shards is None:
-            return {}
-        return {shard_id: shards.last_position(shard_id) for shard_id in shards.shard_ids()}
+        return _shard_ends(source_arn)
 
     def poll(self, subscription: Subscription, *, fast_forward: bool) -> int:
         """One round of Lambda's stream poller for one subscription: every shard's lanes."""
