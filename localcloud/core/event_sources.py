@@ -10,6 +10,12 @@ ended. A service that owns a kind of source (`SOURCES`: `"sqs"`, or `"kinesis"` 
 polling state per `Subscription.key`; a service that owns subscriptions (Lambda's event source
 mappings, a Pipe) finds the source's poller through the core (`Core.event_source`) and polls
 it each delivery round. Neither knows the other.
+
+What a stream poller gives up goes to the subscription's on-failure destination in its
+consumer's record shape: Lambda's (`requestContext` naming the function) for a mapping, the
+Pipes shape (`context.partnerResourceArn`) when `pipe_arn` names the consuming pipe. A stream
+source's poller also tells where each shard ends now (`shard_ends`), for a subscription that
+starts at `LATEST`: the owner notes it when the subscription is created.
 """
 
 from __future__ import annotations
@@ -36,7 +42,8 @@ class Subscription:
 
     `settings` has the attributes of moto's `EventSourceMapping` (`batch_size`,
     `max_batch_window`, `filter_criteria`, `function_response_types`, `destination_config`,
-    `starting_position`...); `identity_arn` is the role a stream record names as its invoker.
+    `starting_position`...); `identity_arn` is the role a stream record names as its invoker;
+    `pipe_arn` is set when the consumer is an EventBridge Pipe.
     """
 
     key: str
@@ -46,6 +53,7 @@ class Subscription:
     consumer_arn: str
     identity_arn: str
     consume: Callable[[dict[str, Any], str], Outcome]
+    pipe_arn: str | None = None
 
     @property
     def region(self) -> str:

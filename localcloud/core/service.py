@@ -42,6 +42,7 @@ SERVICES: tuple[str, ...] = (
     "localcloud.services.sns.service:Topics",
     "localcloud.services.apigatewayv2.service:HttpApis",
     "localcloud.services.streams.service:StreamEventSources",
+    "localcloud.services.pipes.service:Pipes",
     "localcloud.services.s3.service:S3Notifications",
     "localcloud.services.events.service:EventBridgeRules",
     "localcloud.services.stepfunctions.service:StepFunctions",
@@ -171,6 +172,11 @@ class Service:
         """One polling round of a source of this service's kind (`SOURCES`) for one
         subscription; returns the batches delivered (`localcloud.core.event_sources`)."""
         return 0
+
+    def shard_ends(self, source_arn: str) -> dict[str, int]:
+        """For a stream source of this service's kind, where each of its shards ends now (a
+        subscription starting at `LATEST` reads what comes after); empty for other sources."""
+        return {}
 
     def apis(self) -> list[dict[str, str]]:
         """The APIs this service serves: id, name and local URL."""

@@ -38,7 +38,9 @@ def json_path(event: Any, path: str) -> Any:
     return values[0] if values else MISSING
 
 
-_VARIABLE = re.compile(r"<([A-Za-z0-9_.\-]+)>")
+# A variable's name: EventBridge's names, and the JSON paths Pipes' templates hold inline
+# (`<$.body.id>`); only a name with a value is substituted, anything else stays as written.
+_VARIABLE = re.compile(r"<([A-Za-z0-9_.\-$\[\]*/']+)>")
 
 
 def target_input(target: dict[str, Any], event: dict[str, Any], rule: Any) -> str:
@@ -74,6 +76,12 @@ def transform(paths: dict[str, str], template: str, event: dict[str, Any], rule:
             "aws.events.event.json": event,
         }
     )
+    return substitute(template, values)
+
+
+def substitute(template: str, values: dict[str, Any]) -> str:
+    """`template` with each `<name>` of `values` replaced by EventBridge's rules (see
+    `transform`); a value `MISSING` is null, or an empty text inside a string."""
     out: list[str] = []
     in_string = escaped = False
     position = 0

@@ -152,7 +152,31 @@ def failure_record(
         record["responseContext"] = response_context
     record["version"] = "1.0"
     record["timestamp"] = iso_timestamp(time.time())
-    record[batch_info_key] = {
+    record[batch_info_key] = _batch_info(shard_id, stream_arn, records)
+    return record
+
+
+def pipe_failure_record(
+    *,
+    condition: str,
+    pipe_arn: str,
+    batch_info_key: str,
+    shard_id: str,
+    stream_arn: str,
+    records: list[StreamRecord],
+) -> dict[str, Any]:
+    """What EventBridge Pipes sends to a stream source's dead-letter queue for records it gives
+    up: the same batch description as Lambda's, under a `context` naming the pipe."""
+    return {
+        "context": {"partnerResourceArn": pipe_arn, "condition": condition},
+        "version": "1.0",
+        "timestamp": iso_timestamp(time.time()),
+        batch_info_key: _batch_info(shard_id, stream_arn, records),
+    }
+
+
+def _batch_info(shard_id: str, stream_arn: str, records: list[StreamRecord]) -> dict[str, Any]:
+    return {
         "shardId": shard_id,
         "startSequenceNumber": records[0].sequence_number,
         "endSequenceNumber": records[-1].sequence_number,
@@ -161,7 +185,6 @@ def failure_record(
         "batchSize": len(records),
         "streamArn": stream_arn,
     }
-    return record
 
 
 def iso_timestamp(epoch: float, *, milliseconds: bool = True) -> str:

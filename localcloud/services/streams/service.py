@@ -2,7 +2,8 @@
 
 moto keeps the streams (Kinesis shards, a table's stream shard); this service is the poller of
 every stream source (`SOURCES`): for each `Subscription` (a Lambda event source mapping, or a
-Pipe) it reads and delivers with Lambda's rules:
+Pipe) it reads and delivers with Lambda's rules (a pipe's records given up go to its
+dead-letter queue in the Pipes record shape):
 
 - one lane per shard (`ParallelizationFactor` lanes, partition keys hashed onto them), one
   batch in flight per lane, so the records of a partition key are delivered in order;
@@ -77,6 +78,7 @@ from localcloud.rules.stream_batching import (
     first_failed_index,
     iso_timestamp,
     lane_of,
+    pipe_failure_record,
     window_of,
 )
 
@@ -262,6 +264,14 @@ def _shards_of(arn: str, invoke_identity_arn: str) -> _KinesisShards | _DynamoDb
     return _DynamoDbShards(arn, table)
 
 
+def _shard_ends(arn: str) -> dict[str, int]:
+    """Where each shard of the stream with this ARN ends now (empty when it is gone)."""
+    shards = _shards_of(arn, "")
+    if shards is None:
+        return {}
+    return {shard_id: shards.last_position(shard_id) for shard_id in shards.shard_ids()}
+
+
 # -- the settings of a mapping -------------------------------------------------------------
 
 
@@ -290,11 +300,8 @@ def _mapping_remembers_shard_ends(original: Callable[..., Any]) -> Callable[...,
         else:
             mapping = original(self, spec)
         arn = mapping.event_source_arn
-        shards = _shards_of(arn, "") if ":kinesis:" in arn or ":dynamodb:" in arn else None
-        if shards is not None:
-            mapping.localcloud_shard_ends = {
-                shard_id: shards.last_position(shard_id) for shard_id in shards.shard_ids()
-            }
+        if ":kinesis:" in arn or ":dynamodb:" in arn:
+            mapping.localcloud_shard_ends = _shard_ends(arn)
         return mapping
 
     return create_event_source_mapping
@@ -453,6 +460,10 @@ class StreamEventSources(Service):
     def __init__(self, engine: Any) -> None:
         super().__init__(engine)
         self._sources: dict[str, _Source] = {}
+
+    def shard_ends(self, source_arn: str) -> dict[str, int]:
+        """Where each shard of the stream ends now, for a subscription starting at LATEST."""
+        return _shard_ends(source_arn)
 
     def poll(self, subscription: Subscription, *, fast_forward: bool) -> int:
         """One round of Lambda's stream poller for one subscription: every shard's lanes."""
@@ -738,17 +749,29 @@ class _Delivery:
     def _give_up(self, batch: _Batch, records: list[StreamRecord], condition: str) -> None:
         """Send records Lambda stops retrying to the on-failure destination, else log them."""
         last = batch.last_invocation
-        record = failure_record(
-            condition=condition,
-            function_arn=self.subscription.consumer_arn,
-            request_id=last.request_id if last is not None else lambda_delivery.new_request_id(),
-            invoke_count=batch.invoke_count,
-            last_invocation=last,
-            batch_info_key=self.shards.batch_info_key,
-            shard_id=self.shard_id,
-            stream_arn=self.shards.source_arn,
-            records=records,
-        )
+        if self.subscription.pipe_arn is not None:
+            record = pipe_failure_record(
+                condition=condition,
+                pipe_arn=self.subscription.pipe_arn,
+                batch_info_key=self.shards.batch_info_key,
+                shard_id=self.shard_id,
+                stream_arn=self.shards.source_arn,
+                records=records,
+            )
+        else:
+            record = failure_record(
+                condition=condition,
+                function_arn=self.subscription.consumer_arn,
+                request_id=last.request_id
+                if last is not None
+                else lambda_delivery.new_request_id(),
+                invoke_count=batch.invoke_count,
+                last_invocation=last,
+                batch_info_key=self.shards.batch_info_key,
+                shard_id=self.shard_id,
+                stream_arn=self.shards.source_arn,
+                records=records,
+            )
         destination = self.settings.on_failure_destination
         if destination:
             self.engine.send_to_target(destination, lambda_delivery.dumps(record), {})
