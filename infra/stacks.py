@@ -192,6 +192,7 @@ class PeerToPeerStack(PatternStack):
             pattern.breaker_table.table_name, "One item per peer's circuit (Powertools' layout)"
         )
         outputs[peer_to_peer_contract.OUTPUT_NAMESPACE_NAME] = Output(
-            pattern.namespace.namespace_name, "The Cloud Map namespace the services find each other in"
+            pattern.namespace.namespace_name,
+            "The Cloud Map namespace the services find each other in",
         )
         return outputs

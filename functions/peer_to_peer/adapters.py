@@ -147,7 +147,7 @@ class DataTable:
 
 
 def _plain(value: dict[str, Any]) -> Any:
-    (kind, raw), = value.items()
+    ((kind, raw),) = value.items()
     return int(raw) if kind == "N" else raw
 
 

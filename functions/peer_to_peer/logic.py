@@ -59,7 +59,11 @@ def deadline_ms(*, now_epoch_ms: int, remaining_ms: int, hop: Hop | None) -> int
 
 
 def outgoing_hop(
-    *, service: Service, incoming: Hop | None, correlation_id: str, trace_header: str | None,
+    *,
+    service: Service,
+    incoming: Hop | None,
+    correlation_id: str,
+    trace_header: str | None,
     deadline_epoch_ms: int,
 ) -> Hop:
     """The hop this service sends its peers: the same correlation id, itself added to the path,
@@ -114,7 +118,9 @@ def availability(sku: str, item: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def describe(
-    sku: str, item: Mapping[str, Any] | None, price_result: Mapping[str, Any],
+    sku: str,
+    item: Mapping[str, Any] | None,
+    price_result: Mapping[str, Any],
     stock_result: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Catalog: the product, its price and whether it is in stock (None: not known now)."""
@@ -130,7 +136,10 @@ def describe(
 
 
 def checkout(
-    sku: str, quantity: int, product: Mapping[str, Any], quote: Mapping[str, Any],
+    sku: str,
+    quantity: int,
+    product: Mapping[str, Any],
+    quote: Mapping[str, Any],
     stock: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Checkout: `confirmed` when priced and in stock, `rejected` when short of stock,

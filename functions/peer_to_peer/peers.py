@@ -258,4 +258,9 @@ def serve(
     except RequestRefusedError as refusal:
         logger.info("request refused", extra={"type": refusal.error_type, "reason": str(refusal)})
         return answer(ok=False, error={"type": refusal.error_type, "message": str(refusal)})
-    return answer(ok=True, result=result, degraded=tuple(caller.degraded) if caller else ())
+    degraded = tuple(caller.degraded) if caller else ()
+    logger.info(
+        "request served",
+        extra={"sku": request.sku, "degraded": [entry.peer for entry in degraded]},
+    )
+    return answer(ok=True, result=result, degraded=degraded)
