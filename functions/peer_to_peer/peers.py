@@ -135,7 +135,10 @@ class PeerCaller:
                 raise BudgetExhaustedError(peer, f"no time left for attempt {attempt}")
             # The peer learns when this attempt stops waiting for it, and works no longer.
             hop = self.hop.model_copy(update={"deadline_epoch_ms": now + budget})
-            payload = {**request.model_dump(exclude={"hop"}), "hop": hop.model_dump()}
+            payload = {
+                **request.model_dump(mode="json", exclude={"hop"}),
+                "hop": hop.model_dump(mode="json"),
+            }
             try:
                 answer = adapters.invoke_peer(peer, function_arn, payload, budget)
             except PeerUnavailableError as error:
