@@ -26,7 +26,8 @@ def test_pricing_and_stock_answer_from_their_own_tables(as_service, sample_event
     as_service(Service.STOCK)
     stock = _handler(Service.STOCK)(sample_event("stock_from_checkout.json"), context)
 
-    assert priced["ok"] and priced["result"] == {"sku": "A1", "unit_price": 250, "total": 250}
+    assert priced["ok"]
+    assert priced["result"] == {"sku": "A1", "unit_price": 250, "total": 250}
     assert priced["correlation_id"] == "order-7"
     assert unknown["error"]["type"] == ErrorType.UNKNOWN_SKU
     assert stock["result"] == {"sku": "A1", "available": 5}
