@@ -130,7 +130,7 @@ def test_synth_writes_one_template_per_stack(dev_assembly: CloudAssembly):
     assert (
         stacks
         == set(dev_assembly.templates)
-        == {"RequestResponse", "PubSub", "Batching", "StreamProcessing"}
+        == {"RequestResponse", "PubSub", "Batching", "StreamProcessing", "PeerToPeer"}
     )
     # Environment-agnostic stacks with no lookups: synth needs no AWS account or call.
     assert "missing" not in manifest
