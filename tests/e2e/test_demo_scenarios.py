@@ -218,10 +218,11 @@ EXPECTED_SUMMARY = {
     # The producer and its retry, then per lane (parallelization factor 2) a batch and the
     # window's final invocation, once for the stack's mapping and once for the replay's.
     "stream_processing": ["10", "80", "2"],
-    # 6 for an order line, 6 for the line short of stock, catalog for the unknown product
-    # then checkout, checkout alone for the cycle; 10 catalog calls with stock each and
-    # pricing for the 3 that failed. Processed: the 4 checkout requests and the 10 calls.
-    "peer_to_peer": ["38", "14", "0"],
+    # pricing, stock, catalog (and its two calls) asked on their own; 6 for an order line,
+    # 6 for the line short of stock, catalog for the unknown product then checkout, checkout
+    # alone for the cycle; 10 catalog calls with stock each and pricing for the 3 that
+    # failed. Processed: the 3 direct requests, the 4 checkout requests and the 10 calls.
+    "peer_to_peer": ["43", "17", "0"],
 }
 
 
@@ -265,7 +266,7 @@ def test_demo_command_rejects_a_pattern_it_has_no_scenario_for(capsys: pytest.Ca
     from demo.__main__ import main
 
     with pytest.raises(SystemExit) as exit_info:
-        main(["peer_to_peer"])
+        main(["etl"])
 
     assert exit_info.value.code == 2
-    assert "no scenario for peer_to_peer" in capsys.readouterr().err
+    assert "no scenario for etl" in capsys.readouterr().err

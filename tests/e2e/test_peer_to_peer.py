@@ -58,6 +58,11 @@ def cloud(dev_assembly: CloudAssembly) -> Iterator[LocalCloud]:
                 TableName=outputs[output_table_name(service)],
                 Item={"pk": {"S": SKU}, **attribute},
             )
+        # Each function's first (cold) start outside any caller's time budget: a cold start
+        # under a loaded machine can outlast a 2 s call timeout, which is not what a test asks.
+        for service in (Service.PRICING, Service.STOCK, Service.CATALOG, Service.CHECKOUT):
+            warm_up = {"sku": SKU, "hop": {"correlation_id": "warm-up", "call_path": [service]}}
+            cloud.invoke(outputs[output_function_name(service)], warm_up)
         yield cloud
 
 
@@ -327,7 +332,7 @@ def test_a_slow_peer_never_makes_its_caller_exceed_its_own_deadline(
     assert waited < 0.8
     assert answer["ok"] is True
     assert answer["result"]["in_stock"] is None
-    assert answer["degraded"] == [{"peer": "stock", "reason": "peer_failed"}]
+    assert answer["degraded"] == [{"peer": "stock", "reason": "peer_failed"}], answer
     # and stock's attempt was cut to what was left, not its 2 s
     stock_calls = [
         invocation
