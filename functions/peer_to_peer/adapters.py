@@ -9,7 +9,6 @@ client, one per time budget), never at import time, so tests can point them at m
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -71,7 +70,7 @@ def directory(namespace_name: str) -> CloudMapProvider:
     return CloudMapProvider(aws.client("servicediscovery"), namespace_name)
 
 
-@cache
+@cached
 def _invoke_client(timeout_step: int) -> LambdaClient:
     # One attempt per call: the caller retries itself, within its own time budget, and only
     # what is worth retrying. `read_timeout` is how long one attempt waits for the peer.
