@@ -124,6 +124,8 @@ def run(cloud: Cloud) -> Outcome:
     _set_environment(
         lambda_, functions[Service.PRICING], {**healthy, ENV_DATA_TABLE_NAME: "no-such-table"}
     )
+    smoke = cloud.invoke(functions[Service.PRICING], {"sku": sku})
+    trace.line(f"a smoke test of the new deploy fails: {(smoke.error or {}).get('errorType')}")
     fallbacks: dict[str, int] = {}
     before = len(cloud.invocations)
     try:
@@ -143,6 +145,7 @@ def run(cloud: Cloud) -> Outcome:
     finally:
         trace.step("Pricing is deployed again as it was")
         _set_environment(lambda_, functions[Service.PRICING], healthy)
+        cloud.invoke(functions[Service.PRICING], {"sku": sku})
     state = circuit.get("state", {}).get("S", "CLOSED")
     trace.line(
         f"pricing reached {pricing_calls} times in {FAILURE_BURST} calls; fallbacks {fallbacks}; "
@@ -166,7 +169,7 @@ def run(cloud: Cloud) -> Outcome:
         circuit_after_burst=state,
         fallbacks=fallbacks,
         invocations=len(invocations),
-        processed=3 + len(answers) + FAILURE_BURST,
+        processed=3 + len(answers) + FAILURE_BURST + 2,
     )
 
 

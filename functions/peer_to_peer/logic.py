@@ -5,8 +5,9 @@ and each service's business."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from shared.batches import Backoff
 
 from peer_to_peer.contract import FallbackReason, Service
 from peer_to_peer.errors import CallCycleError, CallDepthExceededError, UnknownSkuError
@@ -19,19 +20,10 @@ RESERVE_MS = 250
 MIN_ATTEMPT_MS = 50
 
 
-@dataclass(frozen=True, kw_only=True)
-class RetryPolicy:
-    """At most `max_attempts` per call; before retry n, a delay drawn uniformly from
-    [0, min(cap_ms, base_ms * 2**(n-1))] ("full jitter"), so callers that failed together do
-    not come back together."""
-
-    max_attempts: int = 3
-    base_ms: int = 50
-    cap_ms: int = 400
-
-    def delay_ms(self, retry: int, random_fraction: float) -> float:
-        """The wait before the `retry`-th retry (1 for the first), given a draw in [0, 1)."""
-        return random_fraction * min(self.cap_ms, self.base_ms * 2 ** (retry - 1))
+#: At most 3 attempts per call; before retry n (0 for the first), a wait drawn uniformly from
+#: [0, min(0.4 s, 0.05 s * 2**n)] ("full jitter"), so callers that failed together do not come
+#: back together. The deadline may allow fewer.
+PEER_CALL_BACKOFF = Backoff(max_attempts=3, base_seconds=0.05, cap_seconds=0.4)
 
 
 def check_hop(service: Service, hop: Hop | None, max_call_depth: int) -> None:

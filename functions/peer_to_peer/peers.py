@@ -13,7 +13,6 @@ is left. A call that still fails, or a circuit that is open, gives the peer's fa
 from __future__ import annotations
 
 import os
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +30,8 @@ from aws_lambda_powertools.utilities.circuit_breaker import (
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
+from shared.batches import Backoff
+from shared.validation import describe_validation_error
 
 from peer_to_peer import adapters, logic
 from peer_to_peer.contract import (
@@ -88,10 +89,9 @@ class PeerCaller:
     deadline_epoch_ms: int
     logger: Logger
     metrics: Metrics
-    policy: logic.RetryPolicy = field(default_factory=logic.RetryPolicy)
+    backoff: Backoff = logic.PEER_CALL_BACKOFF
     now_ms: Callable[[], int] = _now_ms
     sleep: Callable[[float], None] = time.sleep
-    random_fraction: Callable[[], float] = random.random
     degraded: list[Degradation] = field(default_factory=list)
 
     def call(self, peer: Service, request: PeerRequest) -> dict[str, Any]:
@@ -124,7 +124,7 @@ class PeerCaller:
 
     def _call_with_retries(self, *, peer: Service, request: PeerRequest) -> dict[str, Any]:
         function_arn = self._discover(peer)
-        for attempt in range(1, self.policy.max_attempts + 1):
+        for attempt in range(1, self.backoff.max_attempts + 1):
             now = self.now_ms()
             budget = logic.attempt_budget_ms(
                 call_timeout_ms=self.settings.call_timeout_ms,
@@ -142,14 +142,14 @@ class PeerCaller:
             try:
                 answer = adapters.invoke_peer(peer, function_arn, payload, budget)
             except PeerUnavailableError as error:
-                if not error.retryable or attempt == self.policy.max_attempts:
+                if not error.retryable or attempt == self.backoff.max_attempts:
                     raise
-                delay_ms = self.policy.delay_ms(attempt, self.random_fraction())
+                delay = self.backoff.delay(attempt - 1)
                 self.logger.info(
                     "retrying peer call",
-                    extra={"peer": peer, "attempt": attempt, "delay_ms": round(delay_ms)},
+                    extra={"peer": peer, "attempt": attempt, "delay_ms": round(delay * 1000)},
                 )
-                self.sleep(delay_ms / 1000)
+                self.sleep(delay)
                 continue
             return self._result_of(peer, answer)
         raise AssertionError("unreachable: the last attempt returns or raises")
@@ -221,11 +221,10 @@ def serve(
     try:
         request = PeerRequest.model_validate(event)
     except ValidationError as error:
-        message = "; ".join(
-            f"{'.'.join(map(str, issue['loc'])) or '(input)'}: {issue['msg']}"
-            for issue in error.errors()
+        return answer(
+            ok=False,
+            error={"type": ErrorType.INVALID_REQUEST, "message": describe_validation_error(error)},
         )
-        return answer(ok=False, error={"type": ErrorType.INVALID_REQUEST, "message": message})
     hop = request.hop
     # Lambda sets the trace header per invocation; without one (X-Ray off) the caller's goes on.
     trace_header = os.environ.get("_X_AMZN_TRACE_ID") or (hop.trace_header if hop else None)

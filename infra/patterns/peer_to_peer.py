@@ -4,7 +4,6 @@ peers directly (synchronous Invoke), found through Cloud Map, every call guarded
 from __future__ import annotations
 
 from aws_cdk import Acknowledgment, Duration, Stack, Validations
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_servicediscovery as servicediscovery
@@ -144,14 +143,10 @@ class PeerToPeer(Construct):
 
         for caller, peers in CALL_GRAPH.items():
             if peers:
-                self._let_call(caller, peers, settings, alarms)
+                self._let_call(caller, peers, settings)
 
     def _let_call(
-        self,
-        caller: Service,
-        peers: tuple[Service, ...],
-        settings: PeerToPeerConfig,
-        alarms: AlarmTopic,
+        self, caller: Service, peers: tuple[Service, ...], settings: PeerToPeerConfig
     ) -> None:
         function = self.functions[caller]
         for name, value in {
@@ -191,14 +186,8 @@ class PeerToPeer(Construct):
                 },
             )
         )
-        alarms.alarm_on(
-            self,
-            f"{caller.value.title()}CircuitOpenedAlarm",
-            metric=cloudwatch.Metric(
-                namespace=METRICS_NAMESPACE,
-                metric_name=CIRCUIT_OPENED_METRIC,
-                dimensions_map={"service": service_name(caller)},
-                statistic="Sum",
-            ),
+        function.alarm_on_count(
+            "CircuitOpenedAlarm",
+            metric_name=CIRCUIT_OPENED_METRIC,
             description=f"A circuit of {caller.value} opened: a peer it calls is failing",
         )

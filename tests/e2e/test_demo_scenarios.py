@@ -220,9 +220,10 @@ EXPECTED_SUMMARY = {
     "stream_processing": ["10", "80", "2"],
     # pricing, stock, catalog (and its two calls) asked on their own; 6 for an order line,
     # 6 for the line short of stock, catalog for the unknown product then checkout, checkout
-    # alone for the cycle; 10 catalog calls with stock each and pricing for the 3 that
-    # failed. Processed: the 3 direct requests, the 4 checkout requests and the 10 calls.
-    "peer_to_peer": ["43", "17", "0"],
+    # alone for the cycle; pricing's smoke tests after the bad deploy and after the fix; 10
+    # catalog calls with stock each and pricing for the 3 that failed. Processed: the 3
+    # direct requests, the 4 checkout requests, the 2 smoke tests and the 10 calls.
+    "peer_to_peer": ["45", "19", "0"],
 }
 
 

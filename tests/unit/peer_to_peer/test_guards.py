@@ -54,12 +54,11 @@ def test_an_attempt_waits_the_call_timeout_cut_to_the_deadline_less_the_reserve(
     )
 
 
-@pytest.mark.parametrize(("retry", "ceiling"), [(1, 50), (2, 100), (3, 200), (4, 400), (9, 400)])
-def test_the_backoff_is_full_jitter_under_an_exponential_ceiling_with_a_cap(retry, ceiling):
-    policy = logic.RetryPolicy()
-    assert policy.delay_ms(retry, 0.0) == 0
-    assert policy.delay_ms(retry, 0.5) == ceiling / 2
-    assert policy.delay_ms(retry, 0.999) < ceiling
+def test_a_peer_call_makes_at_most_three_attempts_with_capped_full_jitter_between():
+    backoff = logic.PEER_CALL_BACKOFF
+    assert backoff.max_attempts == 3
+    ceilings = [min(backoff.cap_seconds, backoff.base_seconds * 2**retry) for retry in range(5)]
+    assert ceilings == [0.05, 0.1, 0.2, 0.4, 0.4]
 
 
 def test_the_outgoing_hop_adds_the_service_and_keeps_the_correlation_id():
