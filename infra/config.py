@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
@@ -137,6 +137,41 @@ class StreamProcessingConfig:
         return cls(parallelization_factor=factor, enhanced_fan_out=fan_out)
 
 
+@dataclass(frozen=True, kw_only=True)
+class PeerToPeerConfig:
+    """How the Peer to peer services guard their calls (context `peer_to_peer`, a JSON object).
+    Keys: `call_timeout_ms` (2000: the longest one attempt waits for a peer, 50 to 60000; the
+    caller's remaining time may cut it), `failure_threshold` (3 failed calls in a row open a
+    peer's circuit, 1 to 100), `cool_down_seconds` (30: an open circuit's wait before one probe,
+    1 to 3600), `max_call_depth` (4 hops, 1 to 16), `discovery_ttl_seconds` (60: how long a
+    peer's Cloud Map answer is kept, 1 to 3600)."""
+
+    call_timeout_ms: int = 2000
+    failure_threshold: int = 3
+    cool_down_seconds: int = 30
+    max_call_depth: int = 4
+    discovery_ttl_seconds: int = 60
+
+    _LIMITS: ClassVar[dict[str, tuple[int, int]]] = {
+        "call_timeout_ms": (50, 60_000),
+        "failure_threshold": (1, 100),
+        "cool_down_seconds": (1, 3600),
+        "max_call_depth": (1, 16),
+        "discovery_ttl_seconds": (1, 3600),
+    }
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in self._LIMITS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ConfigError(f"peer_to_peer.{name} must be {low} to {high}, got {value!r}")
+
+    @classmethod
+    def from_context(cls, raw: Any) -> PeerToPeerConfig:
+        settings = _context_object("peer_to_peer", raw, set(cls._LIMITS))
+        return cls(**settings)
+
+
 def _context_object(key: str, raw: Any, known: set[str]) -> dict[str, Any]:
     """A pattern's settings: context `key` as a JSON object (a string from `-c`, an object from
     cdk.json) with only `known` keys; nothing set gives {} (every default)."""
@@ -172,6 +207,7 @@ class AppConfig:
     powertools_layer_arn: str | None = None
     batching: BatchingConfig = BatchingConfig()
     stream_processing: StreamProcessingConfig = StreamProcessingConfig()
+    peer_to_peer: PeerToPeerConfig = PeerToPeerConfig()
 
     @property
     def is_production(self) -> bool:
@@ -212,6 +248,7 @@ class AppConfig:
             powertools_layer_arn=layer_arn,
             batching=BatchingConfig.from_context(context.get("batching")),
             stream_processing=StreamProcessingConfig.from_context(context.get("stream_processing")),
+            peer_to_peer=PeerToPeerConfig.from_context(context.get("peer_to_peer")),
         )
 
 

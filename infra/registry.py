@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from batching import contract as batching_contract
+from peer_to_peer import contract as peer_to_peer_contract
 from pub_sub import contract as pub_sub_contract
 from request_response import contract as request_response_contract
 from stream_processing import contract as stream_processing_contract
@@ -123,7 +124,26 @@ PATTERNS: tuple[Pattern, ...] = (
         name="peer_to_peer",
         title="Peer to peer",
         stack_name="PeerToPeer",
-        summary="Lambda services calling each other, Cloud Map discovery, circuit breaker",
+        summary="checkout, catalog, pricing and stock calling each other with synchronous "
+        "Lambda invokes, found through Cloud Map (cached with a TTL); each call within the "
+        "caller's remaining time, retried with jittered backoff, guarded by a circuit per peer "
+        "shared in DynamoDB (Powertools) with a fallback answer, a call-depth limit against "
+        "cycles, the correlation id carried across hops",
+        stack="infra.stacks:PeerToPeerStack",
+        scenario="demo.peer_to_peer",
+        outputs=(
+            *(
+                peer_to_peer_contract.output_function_name(service)
+                for service in peer_to_peer_contract.Service
+            ),
+            *(
+                peer_to_peer_contract.output_table_name(service)
+                for service in peer_to_peer_contract.DATA_OWNERS
+            ),
+            peer_to_peer_contract.OUTPUT_BREAKER_TABLE_NAME,
+            peer_to_peer_contract.OUTPUT_NAMESPACE_NAME,
+            OUTPUT_ALARM_TOPIC_ARN,
+        ),
     ),
     Pattern(
         name="api_gateway",

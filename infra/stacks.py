@@ -14,9 +14,11 @@ from infra import registry
 from infra.config import AppConfig
 from infra.constructs import AlarmTopic
 from infra.patterns.batching import Batching
+from infra.patterns.peer_to_peer import PeerToPeer
 from infra.patterns.pub_sub import PubSub
 from infra.patterns.request_response import RequestResponse
 from infra.patterns.stream_processing import StreamProcessing
+from peer_to_peer import contract as peer_to_peer_contract
 from pub_sub import contract as pub_sub_contract
 from request_response import contract as request_response_contract
 from stream_processing import contract as stream_processing_contract
@@ -162,3 +164,35 @@ class StreamProcessingStack(PatternStack):
                 "Batches given up on and records rejected as malformed, with their reason",
             ),
         }
+
+
+class PeerToPeerStack(PatternStack):
+    """`cdk deploy PeerToPeer`: services calling each other through Cloud Map, guarded."""
+
+    pattern_name = "peer_to_peer"
+
+    def build(self, *, config: AppConfig, alarms: AlarmTopic) -> dict[str, Output]:
+        self.pattern = PeerToPeer(
+            self, "PeerToPeer", config=config, alarms=alarms, settings=config.peer_to_peer
+        )
+        pattern = self.pattern
+        outputs = {
+            peer_to_peer_contract.output_function_name(service): Output(
+                function.function.function_name
+            )
+            for service, function in pattern.functions.items()
+        }
+        outputs.update(
+            {
+                peer_to_peer_contract.output_table_name(service): Output(table.table_name)
+                for service, table in pattern.tables.items()
+            }
+        )
+        outputs[peer_to_peer_contract.OUTPUT_BREAKER_TABLE_NAME] = Output(
+            pattern.breaker_table.table_name, "One item per peer's circuit (Powertools' layout)"
+        )
+        outputs[peer_to_peer_contract.OUTPUT_NAMESPACE_NAME] = Output(
+            pattern.namespace.namespace_name,
+            "The Cloud Map namespace the services find each other in",
+        )
+        return outputs

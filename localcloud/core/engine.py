@@ -262,12 +262,14 @@ class Engine:
         trigger: str,
         request_id: str | None = None,
         chain: str | None = None,
+        caller_wait_seconds: float | None = None,
     ) -> Invocation:
         """Run `function` (a moto `LambdaFunction`) synchronously and record the invocation.
 
         `chain`: the runner's token for the handler that asked for it (see
         `FunctionRunner.chain_of_current_thread`); by default, the chain of the request this
-        server thread answers (`serving_chain`).
+        server thread answers (`serving_chain`). `caller_wait_seconds`: how long the caller
+        waits for the answer (its client's read timeout), if it waits less than the timeout.
         """
         invocation = self.runner.invoke(
             self.local_function(function),
@@ -275,6 +277,7 @@ class Engine:
             trigger=trigger,
             request_id=request_id,
             chain=chain or getattr(_serving, "chain", None),
+            caller_wait_seconds=caller_wait_seconds,
         )
         with self._state_lock:
             self.invocations.append(invocation)

@@ -15,6 +15,7 @@ process (tests, tools) still goes over the socket.
 from __future__ import annotations
 
 import io
+import re
 import sys
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -23,6 +24,8 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 from moto.core.botocore_stubber import MockRawResponse
 
+# A botocore `hostPrefix` (the service model's `endpoint.hostPrefix`, such as `data-`).
+_HOST_PREFIX = re.compile(r"[a-z0-9-]+[-.]")
 # Headers that describe the socket, not the request: they mean nothing to a WSGI call.
 _HOP_HEADERS = {"expect", "connection", "transfer-encoding"}
 
@@ -89,12 +92,15 @@ def answer(
 
 
 def is_endpoint_request(url: str, endpoint_url: str) -> bool:
-    """Whether `url` is addressed to the endpoint (by any name of this host)."""
+    """Whether `url` is addressed to the endpoint (by any name of this host), also with a host
+    prefix botocore puts before the endpoint's name for some operations (Cloud Map's
+    `DiscoverInstances` goes to `data-<host>`), which no resolver here knows."""
     target, endpoint = urlsplit(url), urlsplit(endpoint_url)
-    return target.port == endpoint.port and target.hostname in (
-        endpoint.hostname,
-        "localhost",
-        "127.0.0.1",
+    names = (endpoint.hostname, "localhost", "127.0.0.1")
+    hostname = target.hostname or ""
+    return target.port == endpoint.port and (
+        hostname in names
+        or any(name and _HOST_PREFIX.fullmatch(hostname.removesuffix(name)) for name in names)
     )
 
 

@@ -134,6 +134,8 @@ class Invocation:
     # the stream of the execution environment that ran the invocation.
     log_events: tuple[str, ...] = ()
     log_stream: str = ""
+    #: The caller stopped waiting (its read timeout passed) before the function answered.
+    caller_gave_up: bool = False
 
     @property
     def succeeded(self) -> bool:
@@ -151,6 +153,7 @@ class Invocation:
             "request_id": self.request_id,
             "log_events": list(self.log_events),
             "log_stream": self.log_stream,
+            "caller_gave_up": self.caller_gave_up,
         }
 
     @classmethod
@@ -341,9 +344,17 @@ class FunctionRunner:
         trigger: str,
         request_id: str | None = None,
         chain: str | None = None,
+        caller_wait_seconds: float | None = None,
     ) -> Invocation:
         """Run one invocation; `request_id` is the one Lambda gave the event (async), if any;
-        `chain` the token of the invocation whose handler asked for this one, if any."""
+        `chain` the token of the invocation whose handler asked for this one, if any.
+
+        `caller_wait_seconds`: how long a synchronous caller waits for the answer (its SDK
+        client's read timeout). Past it, the caller gets its read timeout while the function
+        is still running; on AWS the function runs on to its own timeout, but this process
+        runs one invocation at a time (one `sys.modules`, one `os.environ`), so the runner
+        stops it there, as at a timeout, and marks the invocation `caller_gave_up`.
+        """
         nested = threading.get_ident() in self._handler_threads or (
             chain is not None and chain == self._chain
         )
@@ -354,7 +365,9 @@ class FunctionRunner:
                 )
             self._chain = uuid.uuid4().hex
         try:
-            return self._invoke(function, event, trigger, request_id, nested=nested)
+            return self._invoke(
+                function, event, trigger, request_id, nested=nested, wait=caller_wait_seconds
+            )
         finally:
             if not nested:
                 self._chain = None
@@ -367,9 +380,16 @@ class FunctionRunner:
         self._environment_threads.clear()
 
     def _run_handler(
-        self, function: LocalFunction, run: Any, nested: bool, cold_start: bool
+        self,
+        function: LocalFunction,
+        run: Any,
+        nested: bool,
+        cold_start: bool,
+        limit: float,
+        grace: float = _TIMEOUT_GRACE_SECONDS,
     ) -> bool:
-        """Run `run` under the function's timeout; False when it timed out.
+        """Run `run` for at most `limit` seconds (the function's timeout, or less if its caller
+        waits less); False when it was stopped, after giving it `grace` seconds to stop.
 
         An invocation nested in another's handler gets a thread of its own: the environment's
         thread may be the one waiting for it (a function that invokes itself).
@@ -377,11 +397,11 @@ class FunctionRunner:
         if nested:
             worker = threading.Thread(target=run, name=f"lambda:{function.name}", daemon=True)
             worker.start()
-            worker.join(function.timeout_seconds)
+            worker.join(limit)
             if not worker.is_alive():
                 return True
             _stop_thread(worker)
-            worker.join(_TIMEOUT_GRACE_SECONDS)
+            worker.join(grace)
             return False
         environment_thread = self._environment_threads.get(function.arn)
         if cold_start or environment_thread is None:
@@ -389,10 +409,10 @@ class FunctionRunner:
                 environment_thread.retire()
             environment_thread = _EnvironmentThread(f"lambda:{function.name}")
             self._environment_threads[function.arn] = environment_thread
-        if environment_thread.run(run, function.timeout_seconds):
+        if environment_thread.run(run, limit):
             return True
         del self._environment_threads[function.arn]
-        environment_thread.stop_job(_TIMEOUT_GRACE_SECONDS)
+        environment_thread.stop_job(grace)
         return False
 
     def _invoke(
@@ -403,6 +423,7 @@ class FunctionRunner:
         request_id: str | None,
         *,
         nested: bool,
+        wait: float | None = None,
     ) -> Invocation:
         log = _InvocationLog(function.application_log_level if function.json_logs else None)
         cold_start = function._handler is None
@@ -454,7 +475,20 @@ class FunctionRunner:
                 "platform.start",
                 {"requestId": request_id, "version": "$LATEST"},
             )
-            timed_out = not self._run_handler(function, run, nested, cold_start)
+            caller_gives_up_first = wait is not None and wait < function.timeout_seconds
+            limit = wait if caller_gives_up_first else function.timeout_seconds
+            # A caller past its read timeout has its answer (the timeout) at once: the stopped
+            # handler ends at its next Python instruction, whenever what it waits on returns.
+            stopped = not self._run_handler(
+                function,
+                run,
+                nested,
+                cold_start,
+                limit,
+                grace=0 if caller_gives_up_first else _TIMEOUT_GRACE_SECONDS,
+            )
+            timed_out = stopped and not caller_gives_up_first
+            caller_gave_up = stopped and caller_gives_up_first
             duration_ms = (time.perf_counter() - started) * 1000 - sum(init_ms)
             log.end_line()
             if "error" in outcome:
@@ -490,6 +524,15 @@ class FunctionRunner:
                     "status": _status(outcome, timed_out),
                 },
             )
+        if caller_gave_up:
+            outcome = {
+                "error": {
+                    "errorMessage": f"RequestId: {request_id} Error: the caller stopped waiting "
+                    f"after {wait:.2f} seconds (its read timeout); localcloud stopped the "
+                    "function there",
+                    "errorType": "Localcloud.CallerStoppedWaiting",
+                }
+            }
         if timed_out:
             outcome = {
                 "error": {
@@ -504,7 +547,7 @@ class FunctionRunner:
                 f"{function.timeout_seconds:.2f} seconds"
             )
         log_stream = function.log_stream_of_environment()
-        if timed_out:
+        if stopped:
             # The environment is reset: the next invocation starts a new one, in a new stream.
             function.reset()
         return Invocation(
@@ -518,6 +561,7 @@ class FunctionRunner:
             request_id=request_id,
             log_events=tuple(log.events),
             log_stream=log_stream,
+            caller_gave_up=caller_gave_up,
         )
 
     @staticmethod

@@ -78,6 +78,17 @@ def _stream_processing_facts(outcome: Any) -> dict[str, Any]:
     }
 
 
+def _peer_to_peer_facts(outcome: Any) -> dict[str, Any]:
+    return {
+        "checkout's answers": outcome.answers,
+        "services invoked for one order line": outcome.call_graph,
+        "pricing calls in a burst of 10 while it fails": outcome.pricing_calls_in_burst,
+        "circuit after the burst": outcome.circuit_after_burst,
+        "fallbacks in the burst": outcome.fallbacks,
+        "calls saved by the open circuit": outcome.calls_saved_by_the_open_circuit,
+    }
+
+
 _REQUEST_RESPONSE_STATUSES = {
     "create": 201,
     "retried create (same Idempotency-Key)": 201,
@@ -111,6 +122,7 @@ FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "pub_sub": _pub_sub_facts,
     "batching": _batching_facts,
     "stream_processing": _stream_processing_facts,
+    "peer_to_peer": _peer_to_peer_facts,
 }
 EXPECTED_FACTS: dict[str, dict[str, Any]] = {
     "batching": {
@@ -170,6 +182,29 @@ EXPECTED_FACTS: dict[str, dict[str, Any]] = {
         "readings aggregated after a replay": 80,
         "alerts after a replay": 0,
     },
+    "peer_to_peer": {
+        "checkout's answers": {
+            "2 units": "confirmed",
+            "9 units": "rejected",
+            "unknown product": "UnknownSku",
+            "cycle": "CallCycleRefused",
+        },
+        # checkout -> catalog -> (pricing, stock), then checkout -> pricing, stock: each
+        # listed when it answered.
+        "services invoked for one order line": [
+            "pricing",
+            "stock",
+            "catalog",
+            "pricing",
+            "stock",
+            "checkout",
+        ],
+        # The threshold (3) failed calls opened the circuit; the 7 others never reached pricing.
+        "pricing calls in a burst of 10 while it fails": 3,
+        "circuit after the burst": "OPEN",
+        "fallbacks in the burst": {"peer_failed": 3, "circuit_open": 7},
+        "calls saved by the open circuit": 7,
+    },
 }
 
 
@@ -183,6 +218,12 @@ EXPECTED_SUMMARY = {
     # The producer and its retry, then per lane (parallelization factor 2) a batch and the
     # window's final invocation, once for the stack's mapping and once for the replay's.
     "stream_processing": ["10", "80", "2"],
+    # pricing, stock, catalog (and its two calls) asked on their own; 6 for an order line,
+    # 6 for the line short of stock, catalog for the unknown product then checkout, checkout
+    # alone for the cycle; pricing's smoke tests after the bad deploy and after the fix; 10
+    # catalog calls with stock each and pricing for the 3 that failed. Processed: the 3
+    # direct requests, the 4 checkout requests, the 2 smoke tests and the 10 calls.
+    "peer_to_peer": ["45", "19", "0"],
 }
 
 
@@ -226,7 +267,7 @@ def test_demo_command_rejects_a_pattern_it_has_no_scenario_for(capsys: pytest.Ca
     from demo.__main__ import main
 
     with pytest.raises(SystemExit) as exit_info:
-        main(["peer_to_peer"])
+        main(["etl"])
 
     assert exit_info.value.code == 2
-    assert "no scenario for peer_to_peer" in capsys.readouterr().err
+    assert "no scenario for etl" in capsys.readouterr().err

@@ -15,6 +15,14 @@ from tests.synth import CloudAssembly, resources_of_type
 STACK_NAMES = [pattern.stack_name for pattern in registry.deployable()]
 #: The only actions allowed on a "*" resource: X-Ray has no resource-level permissions.
 ACTIONS_WITHOUT_RESOURCES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+#: Actions without resource-level permissions that a condition must then narrow: Cloud Map's
+#: DiscoverInstances, to one namespace and the services a caller calls.
+CONDITIONED_ACTIONS_WITHOUT_RESOURCES = {
+    "servicediscovery:DiscoverInstances": {
+        "servicediscovery:NamespaceName",
+        "servicediscovery:ServiceName",
+    }
+}
 
 
 def _as_list(value):
@@ -69,7 +77,16 @@ def test_no_statement_grants_a_wildcard_resource_except_xray(template: dict):
     for logical_id, policy in resources_of_type(template, "AWS::IAM::Policy").items():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             if "*" in _as_list(statement["Resource"]):
-                assert set(_as_list(statement["Action"])) <= ACTIONS_WITHOUT_RESOURCES, (
+                actions = set(_as_list(statement["Action"]))
+                if actions <= set(CONDITIONED_ACTIONS_WITHOUT_RESOURCES):
+                    narrowed = set(statement.get("Condition", {}).get("StringEquals", {}))
+                    for action in actions:
+                        assert CONDITIONED_ACTIONS_WITHOUT_RESOURCES[action] <= narrowed, (
+                            logical_id,
+                            statement,
+                        )
+                    continue
+                assert actions <= ACTIONS_WITHOUT_RESOURCES, (
                     logical_id,
                     statement,
                 )

@@ -295,3 +295,46 @@ def test_a_function_invoking_itself_forever_cannot_make_settle_hang(launch):
     with pytest.raises(EngineError, match="still pending"):
         cloud.engine.settle(max_rounds=20)
     assert 15 <= len(cloud.invocations) <= 21
+
+
+def test_a_synchronous_invoke_from_a_handler_ends_at_the_callers_read_timeout(launch):
+    app = App()
+    app.function(
+        "Slow",
+        "import time\n"
+        "def handler(event, context):\n"
+        "    time.sleep(event['sleep'])\n"
+        "    return {'slept': event['sleep']}\n",
+    )
+    app.function(
+        "Caller",
+        "import boto3, json, os, time\n"
+        "from botocore.config import Config\n"
+        "from botocore.exceptions import ReadTimeoutError\n"
+        "def handler(event, context):\n"
+        "    client = boto3.client('lambda', config=Config(read_timeout=0.2,"
+        " retries={'total_max_attempts': 1}))\n"
+        "    started = time.monotonic()\n"
+        "    try:\n"
+        "        response = client.invoke(FunctionName=os.environ['SLOW'],"
+        " Payload=json.dumps(event))\n"
+        "        answer = json.loads(response['Payload'].read())\n"
+        "    except ReadTimeoutError as error:\n"
+        "        answer = type(error).__name__\n"
+        "    return {'answer': answer, 'waited': time.monotonic() - started}\n",
+        environment={"SLOW": ref("Slow")},
+    )
+    cloud = launch(app)
+    caller = cloud.outputs("Stack")["CallerName"]
+
+    # WHEN the callee answers within the caller's 0.2 s read timeout, and then when it does not
+    quick = cloud.invoke(caller, {"sleep": 0})
+    slow = cloud.invoke(caller, {"sleep": 1.5})
+
+    assert quick.payload["answer"] == {"slept": 0}
+    # THEN the caller gets botocore's read timeout after 0.2 s, not the answer after 1.5 s
+    assert slow.payload["answer"] == "ReadTimeoutError"
+    assert 0.2 <= slow.payload["waited"] < 0.6
+    stopped = [i for i in cloud.invocations if i.function.startswith("Stack-Slow")][-1]
+    assert stopped.caller_gave_up
+    assert stopped.error["errorType"] == "Localcloud.CallerStoppedWaiting"

@@ -17,12 +17,15 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from botocore import endpoint as botocore_endpoint
+from botocore.exceptions import ReadTimeoutError
 from moto.awslambda import models as lambda_models
 from moto.awslambda import responses as lambda_responses
 from moto.dynamodb.models import dynamodb_backends
@@ -48,6 +51,9 @@ logger = logging.getLogger("localcloud")
 # Carries an Invoke's request id from the backend to moto's response, which then answers with
 # it (see `_response_names_the_invocation`); never sent to the client.
 _INVOCATION_REQUEST_ID = "x-localcloud-invocation-request-id"
+# What the SDK call being answered on this thread waits for (its client's read timeout), and
+# whether the function it invoked outlived that wait (see `_sdk_calls_keep_their_read_timeout`).
+_sdk_call = threading.local()
 
 
 @dataclass
@@ -345,7 +351,14 @@ def _invoke_through_engine(original):
             return b""
         if invocation_type == "DryRun":
             return b""
-        invocation = engine.invoke(function, event, trigger="Invoke")
+        invocation = engine.invoke(
+            function,
+            event,
+            trigger="Invoke",
+            caller_wait_seconds=getattr(_sdk_call, "read_timeout", None),
+        )
+        if invocation.caller_gave_up:
+            _sdk_call.gave_up = True
         response_headers[_INVOCATION_REQUEST_ID] = invocation.request_id
         if invocation.error is not None:
             response_headers["x-amz-function-error"] = "Unhandled"
@@ -360,6 +373,28 @@ def _invoke_through_engine(original):
         return payload.encode()
 
     return invoke
+
+
+def _sdk_calls_keep_their_read_timeout(original):
+    # moto (in-process) and the local calls of `localcloud up` answer an SDK call on the
+    # caller's own thread, with no socket: botocore's read timeout never fires. A synchronous
+    # Invoke from a handler must still end, for its caller, once that timeout passes: the
+    # invoke hook reads the wait from here and the call fails as botocore's would.
+    def _do_get_response(self, request, operation_model, context):
+        timeout = getattr(self.http_session, "_timeout", None)
+        read_timeout = getattr(timeout, "read_timeout", timeout)
+        saved = getattr(_sdk_call, "read_timeout", None), getattr(_sdk_call, "gave_up", False)
+        _sdk_call.read_timeout = read_timeout if isinstance(read_timeout, int | float) else None
+        _sdk_call.gave_up = False
+        try:
+            result = original(self, request, operation_model, context)
+            if _sdk_call.gave_up:
+                return None, ReadTimeoutError(endpoint_url=request.url)
+            return result
+        finally:
+            _sdk_call.read_timeout, _sdk_call.gave_up = saved
+
+    return _do_get_response
 
 
 def _response_names_the_invocation(original):
@@ -478,6 +513,14 @@ Functions.HOOKS = (
         why="Invoke runs the function's real code, sync or async",
         parameters=("self", "function_name", "qualifier", "body", "headers", "response_headers"),
         replaces=True,
+    ),
+    Hook(
+        botocore_endpoint.Endpoint,
+        "_do_get_response",
+        _sdk_calls_keep_their_read_timeout,
+        why="A synchronous Invoke answered without a socket still ends at the caller's read "
+        "timeout",
+        parameters=("self", "request", "operation_model", "context"),
     ),
     Hook(
         lambda_responses.LambdaResponse,

@@ -143,3 +143,20 @@ def test_a_batching_context_lambda_would_refuse_stops_the_app(raw):
 def test_a_stream_processing_setting_that_is_not_one_is_refused_saying_why(raw, message: str):
     with pytest.raises(ConfigError, match=message):
         AppConfig.from_context({"stream_processing": raw})
+
+
+def test_peer_to_peer_context_sets_the_guards_and_refuses_what_lambda_could_not_use():
+    from infra.config import PeerToPeerConfig
+
+    assert AppConfig.from_context({}).peer_to_peer == PeerToPeerConfig()
+    chosen = AppConfig.from_context(
+        {"peer_to_peer": '{"call_timeout_ms": 500, "failure_threshold": 5}'}
+    ).peer_to_peer
+    assert (chosen.call_timeout_ms, chosen.failure_threshold, chosen.cool_down_seconds) == (
+        500,
+        5,
+        30,
+    )
+    for bad in ('{"cool_down_seconds": 0}', '{"max_call_depth": true}', '{"retries": 2}'):
+        with pytest.raises(ConfigError, match="peer_to_peer"):
+            AppConfig.from_context({"peer_to_peer": bad})

@@ -272,3 +272,45 @@ def test_only_a_cold_starts_report_gives_its_init_duration(code_dir: Path):
     assert "\tInit Duration: " in cold_report
     assert cold_report.endswith(" ms")
     assert "Init Duration" not in warm_report
+
+
+WAITING_CALLER_HANDLER = textwrap.dedent(
+    """
+    import time
+
+    def handler(event, context):
+        started = time.monotonic()
+        inner = event["runner"].invoke(
+            event["callee"], {}, trigger="nested", caller_wait_seconds=event["wait"]
+        )
+        return {"gave_up": inner.caller_gave_up, "error": inner.error,
+                "waited": time.monotonic() - started}
+    """
+)
+SLEEPER_HANDLER = "import time\ndef handler(event, context):\n    time.sleep(1.5)\n    return 1\n"
+
+
+def test_a_nested_invocation_ends_when_its_caller_stops_waiting(tmp_path: Path):
+    for name, source in (("waiting", WAITING_CALLER_HANDLER), ("sleeper", SLEEPER_HANDLER)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"{name}.py").write_text(source)
+    runner = FunctionRunner()
+    caller = LocalFunction(
+        name="waiting", handler="waiting.handler", code_dir=tmp_path / "waiting", environment={}
+    )
+    sleeper = LocalFunction(
+        name="sleeper",
+        handler="sleeper.handler",
+        code_dir=tmp_path / "sleeper",
+        environment={},
+        timeout_seconds=5,
+    )
+
+    answer = runner.invoke(caller, {"runner": runner, "callee": sleeper, "wait": 0.1}, trigger="t")
+
+    # THEN the caller had its answer at its wait (0.1 s), not at the callee's 1.5 s
+    assert answer.payload["gave_up"] is True
+    assert answer.payload["error"]["errorType"] == "Localcloud.CallerStoppedWaiting"
+    assert answer.payload["waited"] < 0.5
+    # and the stopped environment starts cold next time, as after a timeout
+    assert sleeper._handler is None
