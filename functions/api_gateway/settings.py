@@ -1,0 +1,46 @@
+"""The API gateway functions' settings, read once from the environment their stack defines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.cache import cached
+from shared.settings import require_env
+
+from api_gateway.contract import (
+    ENV_FEEDBACK_TABLE_NAME,
+    ENV_JWKS_MAX_AGE_SECONDS,
+    ENV_JWKS_PARAMETER_NAME,
+    ENV_JWT_AUDIENCE,
+    ENV_JWT_ISSUER,
+    ENV_ORDERS_TABLE_NAME,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuthorizerSettings:
+    issuer: str
+    audience: str
+    jwks_parameter_name: str
+    jwks_max_age_seconds: int
+
+
+@cached
+def authorizer_settings() -> AuthorizerSettings:
+    """The authorizer's settings (read on first use, not at import)."""
+    return AuthorizerSettings(
+        issuer=require_env(ENV_JWT_ISSUER),
+        audience=require_env(ENV_JWT_AUDIENCE),
+        jwks_parameter_name=require_env(ENV_JWKS_PARAMETER_NAME),
+        jwks_max_age_seconds=int(require_env(ENV_JWKS_MAX_AGE_SECONDS)),
+    )
+
+
+@cached
+def orders_table_name() -> str:
+    return require_env(ENV_ORDERS_TABLE_NAME)
+
+
+@cached
+def feedback_table_name() -> str:
+    return require_env(ENV_FEEDBACK_TABLE_NAME)
