@@ -13,7 +13,14 @@ from infra import registry
 from infra.config import AppConfig
 
 #: The context keys AppConfig reads; cdk.json holds their defaults.
-CONFIG_CONTEXT_KEYS = ("stage", "alarm_email", "powertools", "batching", "stream_processing", "api_gateway")
+CONFIG_CONTEXT_KEYS = (
+    "stage",
+    "alarm_email",
+    "powertools",
+    "batching",
+    "stream_processing",
+    "api_gateway",
+)
 CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
 
 

@@ -158,7 +158,7 @@ class ApiGatewayConfig:
         if not self.audience:
             raise ConfigError("api_gateway.audience must not be empty")
         if not isinstance(self.jwks.get("keys"), list):
-            raise ConfigError("api_gateway.jwks must be a key set: {\"keys\": [...]}")
+            raise ConfigError('api_gateway.jwks must be a key set: {"keys": [...]}')
         if self.jwks_max_age_seconds < 0:
             raise ConfigError("api_gateway.jwks_max_age_seconds must not be negative")
 
@@ -176,7 +176,9 @@ class ApiGatewayConfig:
         if not isinstance(jwks, dict):
             raise ConfigError(f"api_gateway.jwks must be a JSON object, got {jwks!r}")
         if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
-            raise ConfigError(f"api_gateway.cors_origins must be a list of origins, got {origins!r}")
+            raise ConfigError(
+                f"api_gateway.cors_origins must be a list of origins, got {origins!r}"
+            )
         if isinstance(max_age, bool) or not isinstance(max_age, int):
             raise ConfigError(
                 f"api_gateway.jwks_max_age_seconds must be a whole number, got {max_age!r}"

@@ -180,9 +180,7 @@ class ApiGatewayStack(PatternStack):
                 pattern.jwks_parameter.parameter_name,
                 "SSM parameter with the token issuer's public keys (JWKS) the authorizer trusts",
             ),
-            api_gateway_contract.OUTPUT_ORDERS_TABLE_NAME: Output(
-                pattern.orders_table.table_name
-            ),
+            api_gateway_contract.OUTPUT_ORDERS_TABLE_NAME: Output(pattern.orders_table.table_name),
             api_gateway_contract.OUTPUT_FEEDBACK_TABLE_NAME: Output(
                 pattern.feedback_table.table_name
             ),

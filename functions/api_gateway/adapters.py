@@ -29,12 +29,16 @@ def read_key_set(parameter_name: str, *, max_age_seconds: int) -> dict[str, Any]
     Powertools' parameters utility holds the value between invocations, so a rotated key set
     reaches the authorizer within `max_age_seconds` without a call per request.
     """
-    from aws_lambda_powertools.utilities import parameters
-
-    text = parameters.get_parameter(
-        parameter_name, max_age=max_age_seconds, boto3_client=aws.client("ssm")
-    )
+    text = _parameter_provider().get(parameter_name, max_age=max_age_seconds)
     return json.loads(str(text))
+
+
+@cached
+def _parameter_provider() -> Any:
+    # Imported on first use: the parameters utility is only the authorizer's.
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+    return SSMProvider(boto3_client=aws.client("ssm"))
 
 
 class OrdersTable:
@@ -63,9 +67,13 @@ class OrdersTable:
         return None
 
     def get(self, order_id: str) -> Order | None:
-        item = dynamodb_client().get_item(
-            TableName=self._table_name, Key={"order_id": {"S": order_id}}, ConsistentRead=True
-        ).get("Item")
+        item = (
+            dynamodb_client()
+            .get_item(
+                TableName=self._table_name, Key={"order_id": {"S": order_id}}, ConsistentRead=True
+            )
+            .get("Item")
+        )
         if item is None:
             return None
         return Order(

@@ -56,6 +56,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """
     try:
         claims = verify(logic.bearer_token(event.get("authorizationToken")))
+        caller = logic.principal(claims)
     except (AuthError, UnauthorizedError) as error:
         # Auth errors carry a fixed, credential-free reason: safe to log and to count.
         reason = getattr(getattr(error, "reason", None), "value", "malformed_header")
@@ -64,6 +65,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         raise UnauthorizedError() from None
     scopes = logic.token_scopes(claims)
     metrics.add_metric(name="TokensAccepted", unit=MetricUnit.Count, value=1)
-    return logic.authorizer_response(
-        principal=str(claims["sub"]), scopes=scopes, method_arn=event["methodArn"]
-    )
+    return logic.authorizer_response(principal=caller, scopes=scopes, method_arn=event["methodArn"])

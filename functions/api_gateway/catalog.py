@@ -11,11 +11,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api_gateway import logic
 from api_gateway.contract import Backend
+from api_gateway.http import cors_headers
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver()
+app.use(middlewares=[cors_headers])
 
 
 @app.get("/catalog/items")

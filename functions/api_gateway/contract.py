@@ -25,6 +25,8 @@ ENV_JWKS_PARAMETER_NAME = "JWKS_PARAMETER_NAME"
 ENV_JWKS_MAX_AGE_SECONDS = "JWKS_MAX_AGE_SECONDS"
 ENV_ORDERS_TABLE_NAME = "ORDERS_TABLE_NAME"
 ENV_FEEDBACK_TABLE_NAME = "FEEDBACK_TABLE_NAME"
+#: Comma-separated browser origins the services answer with CORS headers.
+ENV_CORS_ORIGINS = "CORS_ORIGINS"
 
 #: Powertools' `service` of each function: the dimension of its metrics.
 AUTHORIZER_SERVICE_NAME = "api-gateway-authorizer"
@@ -35,7 +37,7 @@ FEEDBACK_CONSUMER_SERVICE_NAME = "api-gateway-feedback-consumer"
 #: The only signing algorithm the authorizer accepts (asymmetric: the API holds no secret).
 JWT_ALGORITHM = "RS256"
 #: The header the token travels in, as `Bearer <jwt>`.
-TOKEN_HEADER = "Authorization"
+TOKEN_HEADER = "Authorization"  # noqa: S105 - a header name, not a credential
 #: The request header POST /orders requires: the client's key making a retry safe.
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 

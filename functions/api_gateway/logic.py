@@ -40,6 +40,14 @@ def bearer_token(header: str | None) -> str:
     return token.strip()
 
 
+def principal(claims: Mapping[str, Any]) -> str:
+    """The caller a verified token names (`sub`); a token naming no one is unauthorized."""
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject.strip():
+        raise UnauthorizedError()
+    return subject
+
+
 def token_scopes(claims: Mapping[str, Any]) -> frozenset[str]:
     """The scopes of verified claims: OAuth's space-separated `scope`, or a `scp` list."""
     scope = claims.get("scope")
@@ -90,7 +98,11 @@ def authorizer_response(
             "Resource": [_route_arn(stage_arn, route) for route in routes],
         }
     else:
-        statement = {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": [stage_arn + "/*"]}
+        statement = {
+            "Action": "execute-api:Invoke",
+            "Effect": "Deny",
+            "Resource": [stage_arn + "/*"],
+        }
     return {
         "principalId": principal,
         "policyDocument": {"Version": "2012-10-17", "Statement": [statement]},

@@ -18,12 +18,14 @@ from pydantic import ValidationError
 from api_gateway import adapters, logic
 from api_gateway.contract import IDEMPOTENCY_KEY_HEADER, Backend
 from api_gateway.errors import OrderError, OrderNotFoundError
+from api_gateway.http import cors_headers
 from api_gateway.settings import orders_table_name
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver()
+app.use(middlewares=[cors_headers])
 
 
 def _customer() -> str:

@@ -8,6 +8,7 @@ from shared.cache import cached
 from shared.settings import require_env
 
 from api_gateway.contract import (
+    ENV_CORS_ORIGINS,
     ENV_FEEDBACK_TABLE_NAME,
     ENV_JWKS_MAX_AGE_SECONDS,
     ENV_JWKS_PARAMETER_NAME,
@@ -44,3 +45,9 @@ def orders_table_name() -> str:
 @cached
 def feedback_table_name() -> str:
     return require_env(ENV_FEEDBACK_TABLE_NAME)
+
+
+@cached
+def cors_origins() -> frozenset[str]:
+    """The browser origins the Lambda services answer with CORS headers."""
+    return frozenset(origin for origin in require_env(ENV_CORS_ORIGINS).split(",") if origin)

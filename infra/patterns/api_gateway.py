@@ -1,5 +1,6 @@
 """API gateway: one REST API in front of two Lambda services and a queue, owning the
-cross-cutting concerns (authentication, scopes, rate limits, validation, errors, CORS, logs, WAF)."""
+cross-cutting concerns (authentication, scopes, rate limits, validation, errors, CORS, logs,
+WAF)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from api_gateway.contract import (
     AUTHORIZER_SERVICE_NAME,
     CATALOG_HANDLER,
     CATALOG_SERVICE_NAME,
+    ENV_CORS_ORIGINS,
     ENV_FEEDBACK_TABLE_NAME,
     ENV_JWKS_MAX_AGE_SECONDS,
     ENV_JWKS_PARAMETER_NAME,
@@ -68,9 +70,7 @@ ORDER_REQUEST_SCHEMA = apigw.JsonSchema(
     required=["item_id", "quantity"],
     additional_properties=False,
     properties={
-        "item_id": apigw.JsonSchema(
-            type=apigw.JsonSchemaType.STRING, pattern="^[a-z0-9-]{1,40}$"
-        ),
+        "item_id": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, pattern="^[a-z0-9-]{1,40}$"),
         "quantity": apigw.JsonSchema(type=apigw.JsonSchemaType.INTEGER, minimum=1, maximum=100),
     },
 )
@@ -89,7 +89,7 @@ FEEDBACK_REQUEST_SCHEMA = apigw.JsonSchema(
 #: The feedback message the request template writes: the client's fields, reshaped, plus who
 #: sent it and when, from the gateway's own context (a client cannot forge them).
 FEEDBACK_MESSAGE_TEMPLATE = (
-    '#set($comment = $input.path(\'$.comment\'))\n'
+    "#set($comment = $input.path('$.comment'))\n"
     '#set($message = "{""feedback_id"": ""$context.requestId"", '
     '""customer"": ""$util.escapeJavaScript($context.authorizer.principalId)"", '
     '""rating"": $input.json(\'$.rating\'), '
@@ -107,7 +107,9 @@ ERROR_TEMPLATE = (
 )
 VALIDATION_ERROR_TEMPLATE = (
     '{"message": "Invalid request", "error": "$context.error.responseType", '
-    '"detail": "$util.escapeJavaScript($context.error.validationErrorString)", '
+    # escapeJavaScript also escapes ' (not valid in JSON): the replaceAll undoes that.
+    '"detail": "$util.escapeJavaScript($context.error.validationErrorString)'
+    r""".replaceAll("\\'","'")", """
     '"request_id": "$context.requestId"}'
 )
 
@@ -130,9 +132,9 @@ class ApiGateway(Construct):
     - a WAF web ACL: a rate-based rule (`waf_requests_per_five_minutes` per IP, 2,000) and
       AWS's common, known-bad-inputs and IP reputation rule groups.
 
-    Attributes: `api`, `authorizer`, `catalog`, `orders`, `feedback_consumer`, `authorizer_function`,
-    `feedback` (a `QueueToFunction`), `orders_table`, `feedback_table`, `jwks_parameter`,
-    `api_keys` and `usage_plans` (by tier), `web_acl`, `access_log_group`.
+    Attributes: `api`, `authorizer`, `catalog`, `orders`, `feedback_consumer`,
+    `authorizer_function`, `feedback` (a `QueueToFunction`), `orders_table`, `feedback_table`,
+    `jwks_parameter`, `api_keys` and `usage_plans` (by tier), `web_acl`, `access_log_group`.
     """
 
     def __init__(
@@ -149,6 +151,8 @@ class ApiGateway(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         settings = settings or config.api_gateway
+        # Lambda proxy answers carry their own CORS headers: API Gateway adds none to them.
+        cors_origins = ",".join(settings.cors_origins)
         self.orders_table = Table(
             self, "OrdersTable", config=config, partition_key_name="order_id"
         ).table
@@ -189,6 +193,7 @@ class ApiGateway(Construct):
             handler=CATALOG_HANDLER,
             description="Catalog service behind the API gateway",
             service_name=CATALOG_SERVICE_NAME,
+            environment={ENV_CORS_ORIGINS: cors_origins},
         )
         self.orders = PythonFunction(
             self,
@@ -199,12 +204,13 @@ class ApiGateway(Construct):
             handler=ORDERS_HANDLER,
             description="Orders service behind the API gateway",
             service_name=ORDERS_SERVICE_NAME,
-            environment={ENV_ORDERS_TABLE_NAME: self.orders_table.table_name},
+            environment={
+                ENV_ORDERS_TABLE_NAME: self.orders_table.table_name,
+                ENV_CORS_ORIGINS: cors_origins,
+            },
         )
         # Orders are put once (conditionally) and read back: nothing else.
-        self.orders_table.grant(
-            self.orders.function, "dynamodb:PutItem", "dynamodb:GetItem"
-        )
+        self.orders_table.grant(self.orders.function, "dynamodb:PutItem", "dynamodb:GetItem")
 
         self.feedback_consumer = PythonFunction(
             self,
@@ -426,11 +432,8 @@ class ApiGateway(Construct):
             ("Default4xx", apigw.ResponseType.DEFAULT_4_XX, ERROR_TEMPLATE),
             ("Default5xx", apigw.ResponseType.DEFAULT_5_XX, ERROR_TEMPLATE),
             ("BadRequestBody", apigw.ResponseType.BAD_REQUEST_BODY, VALIDATION_ERROR_TEMPLATE),
-            (
-                "BadRequestParameters",
-                apigw.ResponseType.BAD_REQUEST_PARAMETERS,
-                VALIDATION_ERROR_TEMPLATE,
-            ),
+            # "Missing required request parameters: [...]" is its message itself.
+            ("BadRequestParameters", apigw.ResponseType.BAD_REQUEST_PARAMETERS, ERROR_TEMPLATE),
         ):
             self.api.add_gateway_response(
                 response_id,
