@@ -278,6 +278,9 @@ class ApiGateway(Construct):
                 ),
             ),
         )
+        # The stack outputs the URL under the registry's name; RestApi's own output would be a
+        # second, differently named copy.
+        self.api.node.try_remove_child("Endpoint")
         self._gateway_responses(settings.cors_origins)
 
         self.authorizer = apigw.TokenAuthorizer(

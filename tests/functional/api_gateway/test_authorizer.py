@@ -9,6 +9,7 @@ import pytest
 
 from api_gateway import authorizer
 from api_gateway.contract import Scope
+from api_gateway.errors import UnauthorizedError
 from demo.token_issuer import TokenIssuer
 from tests.functional.api_gateway.conftest import JWKS_PARAMETER
 
@@ -61,7 +62,7 @@ def test_a_token_failing_a_check_is_unauthorized(
     else:
         authorization = issuer.bearer("alice", [Scope.CATALOG_READ], **claims)
 
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(UnauthorizedError, match=r"^Unauthorized$"):
         authorizer.handler(token_event(authorization), lambda_context)
 
 
@@ -79,5 +80,5 @@ def test_a_token_of_a_rotated_out_key_is_refused_once_the_key_set_is_reread(
     reset_caches()
 
     assert accepted["policyDocument"]["Statement"][0]["Effect"] == "Allow"
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(UnauthorizedError, match=r"^Unauthorized$"):
         authorizer.handler(token_event(token), lambda_context)

@@ -33,7 +33,7 @@ def test_bearer_token_is_the_jwt_after_the_scheme(header, token):
     "header", [None, "", "abc.def.ghi", "Basic dXNlcg==", "Bearer ", "Bearer a b"]
 )
 def test_anything_but_a_bearer_token_is_unauthorized(header):
-    with pytest.raises(UnauthorizedError, match="^Unauthorized$"):
+    with pytest.raises(UnauthorizedError, match=r"^Unauthorized$"):
         logic.bearer_token(header)
 
 
