@@ -28,9 +28,9 @@ ACKNOWLEDGED_RULES = {
     "AwsSolutions-L1",  # runtime pinned in one constant
     "AwsSolutions-APIG4",  # the sample items API is public by design
     "AwsSolutions-SQS3",  # a stream source's on-failure queue is a DLQ cdk-nag cannot see
-    # API Gateway's account-level logging role uses the managed policy AWS documents for it
-    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-    "AmazonAPIGatewayPushToCloudWatchLogs]",
+    # the API gateway logs every request to its access log; execution logs need the
+    # account-wide CloudWatch role, which a pattern's stack must not replace
+    "AwsSolutions-APIG6",
     "AwsSolutions-COG4",  # the API gateway's methods use a JWT Lambda authorizer, not Cognito
 }
 
