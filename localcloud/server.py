@@ -41,6 +41,11 @@ LAMBDA_CREDENTIALS = {
 }
 
 
+#: How often the serving loop looks for a shutdown request: `stop()` (and so SIGTERM under
+#: `localcloud up`) waits up to this long for it; the loop costs nothing between requests.
+_SHUTDOWN_POLL_SECONDS = 0.05
+
+
 class _QuietRequestHandler(MotoRequestHandler):
     """moto's request handler without a log line per request (the CDK CLI makes hundreds)."""
 
@@ -125,7 +130,11 @@ class LocalCloudServer:
         self.port = self._server.port
         self.engine.endpoint_url = self.engine.runner.endpoint_url = self.endpoint_url
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="localcloud-server", daemon=True
+            target=functools.partial(
+                self._server.serve_forever, poll_interval=_SHUTDOWN_POLL_SECONDS
+            ),
+            name="localcloud-server",
+            daemon=True,
         )
         self._thread.start()
         if self.background:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from pydantic import ValidationError
+from shared.batches import Backoff, chunks
+from shared.validation import describe_validation_error, parse_request
 
 from batching.contract import FailureKind
 from batching.errors import InvalidProduceRequestError, ItemNotWrittenError
@@ -23,49 +24,13 @@ from batching.models import (
     WriteReport,
 )
 
-T = TypeVar("T")
-
 #: SQS SendMessageBatch takes at most ten entries per call.
 MAX_MESSAGES_PER_SEND_BATCH = 10
 #: DynamoDB BatchWriteItem takes at most 25 put or delete requests per call.
 MAX_ITEMS_PER_BATCH_WRITE = 25
 
 
-@dataclass(frozen=True, kw_only=True)
-class Backoff:
-    """Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And
-    Jitter"): retry n waits a random time in [0, min(cap, base * 2**n)].
-
-    Full jitter spreads the retries of many writers that were throttled together, so they do
-    not come back together and get throttled again. `max_attempts` counts the first call.
-    """
-
-    max_attempts: int = 6
-    base_seconds: float = 0.025
-    cap_seconds: float = 1.0
-
-    def delay(self, retry: int, rng: random.Random | Any = random) -> float:
-        """The wait before retry number `retry` (0 for the first retry)."""
-        return rng.uniform(0, min(self.cap_seconds, self.base_seconds * 2**retry))
-
-
 DEFAULT_BACKOFF = Backoff()
-
-
-def chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
-    """`items` in consecutive lists of at most `size`."""
-    if size < 1:
-        raise ValueError(f"chunk size must be at least 1, got {size}")
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
-
-
-def describe_validation_error(error: ValidationError) -> str:
-    """`quantity: Input should be ...; recorded_at: ...` from a pydantic error."""
-    return "; ".join(
-        f"{'.'.join(str(part) for part in problem['loc']) or '(input)'}: {problem['msg']}"
-        for problem in error.errors()
-    )
 
 
 # --- producer ----------------------------------------------------------------------------
@@ -80,17 +45,13 @@ def parse_produce_request(payload: object) -> list[OutgoingMessage]:
     Raises `InvalidProduceRequestError` before anything is sent when the input is not
     `{"items": [...]}` of 1..1000 objects that each name a valid `tenant_id`.
     """
-    if not isinstance(payload, dict):
-        raise InvalidProduceRequestError(
-            f'invalid produce request: expected a JSON object {{"items": [...]}}, '
-            f"got {type(payload).__name__}"
-        )
-    try:
-        request = ProduceRequest.model_validate(payload)
-    except ValidationError as error:
-        raise InvalidProduceRequestError(
-            f"invalid produce request: {describe_validation_error(error)}"
-        ) from None
+    request = parse_request(
+        ProduceRequest,
+        payload,
+        error=InvalidProduceRequestError,
+        request="produce request",
+        shape='{"items": [...]}',
+    )
     return [
         OutgoingMessage(
             entry_id=f"item-{index}",

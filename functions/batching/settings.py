@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.batches import Backoff
 from shared.cache import cached
 from shared.settings import require_env
 
@@ -15,7 +16,6 @@ from batching.contract import (
     ENV_WRITE_BASE_DELAY_MS,
     ENV_WRITE_MAX_ATTEMPTS,
 )
-from batching.logic import Backoff
 
 
 def _backoff() -> Backoff:

@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from shared.batches import chunks
 
 from batching import adapters, logic
 from batching.contract import ITEMS_DEAD_LETTERED_METRIC
@@ -81,7 +82,7 @@ def _dead_letter(failures: list[ItemFailure], bodies: dict[str, str]) -> set[str
         return set()
     dlq = adapters.queue(writer_settings().dead_letter_queue_url)
     sent: set[str] = set()
-    for batch in logic.chunks(failures, logic.MAX_MESSAGES_PER_SEND_BATCH):
+    for batch in chunks(failures, logic.MAX_MESSAGES_PER_SEND_BATCH):
         try:
             sent |= dlq.dead_letter(batch, bodies)
         except SendBatchRefusedError:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import TypeVar
 
 from pydantic import ValidationError
+from shared.batches import chunks
+from shared.validation import describe_validation_error, parse_request
 
 from pub_sub.contract import EventType, SubscriberName
 from pub_sub.errors import (
@@ -28,8 +29,6 @@ from pub_sub.models import (
     PublishSummary,
 )
 
-T = TypeVar("T")
-
 #: SNS PublishBatch takes at most ten entries per call.
 MAX_ENTRIES_PER_PUBLISH_BATCH = 10
 
@@ -46,17 +45,13 @@ def parse_publish_request(payload: object) -> tuple[OrderEvent, ...]:
     Raises `InvalidPublishRequestError` naming each bad event's index and field, e.g.
     `events[2].amount: Input should be greater than or equal to 0`.
     """
-    if not isinstance(payload, dict):
-        raise InvalidPublishRequestError(
-            f'invalid publish request: expected a JSON object {{"events": [...]}}, '
-            f"got {type(payload).__name__}"
-        )
-    try:
-        request = PublishRequest.model_validate(payload)
-    except ValidationError as error:
-        raise InvalidPublishRequestError(
-            f"invalid publish request: {describe_validation_error(error)}"
-        ) from None
+    request = parse_request(
+        PublishRequest,
+        payload,
+        error=InvalidPublishRequestError,
+        request="publish request",
+        shape='{"events": [...]}',
+    )
     first_index: dict[str, int] = {}
     for index, event in enumerate(request.events):
         event_id = str(event.event_id)
@@ -70,31 +65,11 @@ def parse_publish_request(payload: object) -> tuple[OrderEvent, ...]:
     return tuple(request.events)
 
 
-def describe_validation_error(error: ValidationError) -> str:
-    """`events[2].amount: Input should be ...; events[4].currency: ...` from a pydantic error."""
-    return "; ".join(f"{_location(problem['loc'])}: {problem['msg']}" for problem in error.errors())
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(input)"
-
-
 def publish_entries(events: Sequence[OrderEvent]) -> list[PublishEntry]:
     return [
         PublishEntry(entry_id=f"event-{index}", index=index, event=event)
         for index, event in enumerate(events)
     ]
-
-
-def chunks(items: Sequence[T], size: int = MAX_ENTRIES_PER_PUBLISH_BATCH) -> Iterator[list[T]]:
-    """`items` in consecutive lists of at most `size`."""
-    if size < 1:
-        raise ValueError(f"chunk size must be at least 1, got {size}")
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
 
 
 def publish_all(events: Sequence[OrderEvent], publish_batch: PublishBatch) -> PublishSummary:
@@ -108,7 +83,7 @@ def publish_all(events: Sequence[OrderEvent], publish_batch: PublishBatch) -> Pu
     by_entry_id = {entry.entry_id: entry for entry in entries}
     message_ids: dict[str, str] = {}
     failed: list[FailedEvent] = []
-    for batch in chunks(entries):
+    for batch in chunks(entries, MAX_ENTRIES_PER_PUBLISH_BATCH):
         try:
             outcome = publish_batch(batch)
         except PublishBatchRefusedError as error:

@@ -9,9 +9,11 @@ import binascii
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from pydantic import ValidationError
+from shared.batches import chunks
+from shared.validation import describe_validation_error, parse_request
 
 from stream_processing.contract import MAX_RECORDS_PER_PUT
 from stream_processing.errors import (
@@ -31,8 +33,6 @@ from stream_processing.models import (
     WindowState,
 )
 
-T = TypeVar("T")
-
 #: How many times the producer puts a reading Kinesis did not take (throttled shard, internal
 #: failure) before it reports it as not put: the first attempt and two retries.
 PUT_ATTEMPTS = 3
@@ -50,38 +50,13 @@ def parse_put_request(payload: object) -> PutRequest:
     Raises `InvalidPutRequestError` naming each bad reading's index and field, e.g.
     `readings[2].value: Input should be a valid decimal`.
     """
-    if not isinstance(payload, dict):
-        raise InvalidPutRequestError(
-            f'invalid put request: expected a JSON object {{"readings": [...]}}, '
-            f"got {type(payload).__name__}"
-        )
-    try:
-        request = PutRequest.model_validate(payload)
-    except ValidationError as error:
-        raise InvalidPutRequestError(
-            f"invalid put request: {describe_validation_error(error)}"
-        ) from None
-    return request
-
-
-def describe_validation_error(error: ValidationError) -> str:
-    """`readings[2].value: Input should be ...; key: Field required` from a pydantic error."""
-    return "; ".join(f"{_location(problem['loc'])}: {problem['msg']}" for problem in error.errors())
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(input)"
-
-
-def chunks(items: Sequence[T], size: int = MAX_RECORDS_PER_PUT) -> Iterator[list[T]]:
-    """`items` in consecutive lists of at most `size`."""
-    if size < 1:
-        raise ValueError(f"chunk size must be at least 1, got {size}")
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
+    return parse_request(
+        PutRequest,
+        payload,
+        error=InvalidPutRequestError,
+        request="put request",
+        shape='{"readings": [...]}',
+    )
 
 
 def put_all(
@@ -131,7 +106,7 @@ def put_all(
 
 
 def _indexed_chunks(readings: Sequence[Reading]) -> Iterator[tuple[int, list[Reading]]]:
-    for number, chunk in enumerate(chunks(readings)):
+    for number, chunk in enumerate(chunks(readings, MAX_RECORDS_PER_PUT)):
         yield number * MAX_RECORDS_PER_PUT, chunk
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import time
 import warnings
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared import aws
+from shared.batches import Backoff
 from shared.cache import cached
 
 from stream_processing import adapters, logic
@@ -28,9 +28,9 @@ metrics = Metrics()
 # Powertools would warn on each of them.
 warnings.filterwarnings("ignore", "No application metrics to publish")
 
-#: The first retry of the entries a PutRecords call did not take waits about this long; each
-#: further one twice as long (a throttled shard needs a moment, not a hot loop).
-FIRST_BACKOFF_SECONDS = 0.05
+#: The retries of the entries a PutRecords call did not take: the first waits up to 50 ms, each
+#: further one up to twice as long (a throttled shard needs a moment, not a hot loop).
+PUT_BACKOFF = Backoff(max_attempts=logic.PUT_ATTEMPTS, base_seconds=0.05)
 
 #: How long a request id is remembered: a caller's retries of one request come within minutes;
 #: a request sent again later than this with the same id is put again.
@@ -47,8 +47,8 @@ idempotency_config = IdempotencyConfig(
 
 
 def backoff(retry: int) -> None:
-    """Wait before the `retry`-th put of rejected entries: exponential, with full jitter."""
-    time.sleep(random.uniform(0, FIRST_BACKOFF_SECONDS * 2 ** (retry - 1)))  # noqa: S311 - jitter, not security
+    """Wait before the `retry`-th put of rejected entries (1 for the first), with full jitter."""
+    time.sleep(PUT_BACKOFF.delay(retry - 1))
 
 
 def put_request(request: PutRequest) -> dict[str, Any]:

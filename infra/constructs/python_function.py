@@ -11,6 +11,7 @@ from typing import Any
 
 import jsii
 from aws_cdk import Acknowledgment, BundlingOptions, Duration, ILocalBundling, Validations
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
@@ -145,7 +146,8 @@ class PythonFunction(Construct):
     - an asset holding only `functions/<pattern>/` and the shared packages;
     - its own role, with no managed policy: it may only write its own log group (and send
       X-Ray traces); grant it everything else with `grant_*` on the resources it uses;
-    - an alarm on any error, routed to `alarms`.
+    - an alarm on any error, routed to `alarms`; `alarm_on_count` adds one on a count the
+      handler publishes itself.
 
     Attributes: `function`, `role`, `log_group`, `errors_alarm`.
     """
@@ -170,6 +172,9 @@ class PythonFunction(Construct):
         super().__init__(scope, construct_id)
         if not (FUNCTIONS_ROOT / pattern).is_dir():
             raise ValueError(f"no handler package functions/{pattern}/ for pattern {pattern!r}")
+        self._alarms = alarms
+        self._service_name = service_name or pattern
+        self._metrics_namespace = metrics_namespace
 
         self.log_group = StageLogGroup(self, "LogGroup", config=config)
         self.role = iam.Role(
@@ -196,8 +201,8 @@ class PythonFunction(Construct):
             "system_log_level_v2": lambda_.SystemLogLevel.WARN,
             "layers": self._powertools_layers(config),
             "environment": {
-                "POWERTOOLS_SERVICE_NAME": service_name or pattern,
-                "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace,
+                "POWERTOOLS_SERVICE_NAME": self._service_name,
+                "POWERTOOLS_METRICS_NAMESPACE": self._metrics_namespace,
                 **(environment or {}),
             },
         }
@@ -222,6 +227,27 @@ class PythonFunction(Construct):
             "ErrorsAlarm",
             metric=self.function.metric_errors(),
             description=f"{pattern} {construct_id} raised an error",
+        )
+
+    def alarm_on_count(
+        self, construct_id: str, *, metric_name: str, description: str
+    ) -> cloudwatch.Alarm:
+        """An alarm, routed like the errors alarm, on any `metric_name` the handler counts with
+        Powertools' Metrics (this function's namespace, dimension `service`).
+
+        For what a successful invocation can still leave undone (entries a batch call
+        rejected), which the errors alarm cannot see.
+        """
+        return self._alarms.alarm_on(
+            self,
+            construct_id,
+            metric=cloudwatch.Metric(
+                namespace=self._metrics_namespace,
+                metric_name=metric_name,
+                dimensions_map={"service": self._service_name},
+                statistic="Sum",
+            ),
+            description=description,
         )
 
     def _powertools_layers(self, config: AppConfig) -> list[lambda_.ILayerVersion]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aws_cdk import Duration
-from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from batching.contract import (
@@ -122,14 +121,8 @@ class Batching(Construct):
 
         # A SendMessageBatch can reject some entries while the invocation succeeds, so the
         # function's errors alarm would miss them; the producer counts them in a metric.
-        alarms.alarm_on(
-            self,
+        self.producer.alarm_on_count(
             "ItemsNotEnqueuedAlarm",
-            metric=cloudwatch.Metric(
-                namespace=PRODUCER_METRICS_NAMESPACE,
-                metric_name=ITEMS_NOT_ENQUEUED_METRIC,
-                dimensions_map={"service": PRODUCER_SERVICE_NAME},
-                statistic="Sum",
-            ),
+            metric_name=ITEMS_NOT_ENQUEUED_METRIC,
             description="The producer could not enqueue some items",
         )

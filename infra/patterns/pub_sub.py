@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, Duration, Validations
-from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import Duration
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -211,25 +210,12 @@ class PubSub(Construct):
             environment={ENV_TOPIC_ARN: self.topic.topic_arn},
         )
         self.topic.grant_publish(self.publisher.function)
-        Validations.of(self.publisher.role).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-                reason="grant_publish lets the publisher encrypt for the topic: "
-                "GenerateDataKey* is scoped to the topic's own key, not to '*'.",
-            )
-        )
 
         # A PublishBatch can reject some entries while the invocation succeeds, so the
         # function's errors alarm would miss them; the publisher counts them in a metric.
-        alarms.alarm_on(
-            self,
+        self.publisher.alarm_on_count(
             "EventsNotPublishedAlarm",
-            metric=cloudwatch.Metric(
-                namespace=PUBLISHER_METRICS_NAMESPACE,
-                metric_name=EVENTS_NOT_PUBLISHED_METRIC,
-                dimensions_map={"service": PUBLISHER_SERVICE_NAME},
-                statistic="Sum",
-            ),
+            metric_name=EVENTS_NOT_PUBLISHED_METRIC,
             description="The publisher could not publish some events to the topic",
         )
 

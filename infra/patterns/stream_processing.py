@@ -3,8 +3,7 @@ in tumbling windows, written to DynamoDB once per window, with a threshold alert
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, Validations
-from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import Duration
 from aws_cdk import aws_kinesis as kinesis
 from constructs import Construct
 
@@ -172,24 +171,11 @@ class StreamProcessing(Construct):
         on_failure_queue.grant_send_messages(self.aggregator.function)
         self.aggregates_table.grant_read_write_data(self.aggregator.function)
         self.alert_topic.grant_publish(self.aggregator.function)
-        Validations.of(self.aggregator.role).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-                reason="grant_publish lets the aggregator encrypt for the alert topic: "
-                "GenerateDataKey* is scoped to the topic's own key, not to '*'.",
-            )
-        )
 
         # A PutRecords call succeeds while rejecting some entries, so the producer's errors
         # alarm would miss readings that were never put; the producer counts them.
-        alarms.alarm_on(
-            self,
+        self.producer.alarm_on_count(
             "ReadingsNotPutAlarm",
-            metric=cloudwatch.Metric(
-                namespace=METRICS_NAMESPACE,
-                metric_name=READINGS_NOT_PUT_METRIC,
-                dimensions_map={"service": PRODUCER_SERVICE_NAME},
-                statistic="Sum",
-            ),
+            metric_name=READINGS_NOT_PUT_METRIC,
             description="The producer could not put some readings on the stream",
         )

@@ -30,7 +30,7 @@ def test_items_are_enqueued_with_their_tenant_as_message_group(
 def test_a_request_with_an_item_without_tenant_enqueues_nothing(
     batching, sample_event, lambda_context, receive_all
 ):
-    with pytest.raises(InvalidProduceRequestError, match=r"items\.1\.tenant_id: Field required"):
+    with pytest.raises(InvalidProduceRequestError, match=r"items\[1\]\.tenant_id: Field required"):
         producer.handler(sample_event("produce_items_invalid.json"), lambda_context)
 
     assert receive_all(batching.queue_url) == []

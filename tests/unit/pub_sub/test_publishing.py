@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pub_sub.errors import InvalidPublishRequestError, PublishBatchRefusedError, PublishFailedError
-from pub_sub.logic import chunks, parse_publish_request, publish_all, publish_entries
+from pub_sub.logic import parse_publish_request, publish_all, publish_entries
 from pub_sub.models import BatchOutcome, EntryFailure, OrderEvent, PublishEntry
 
 
@@ -117,21 +117,6 @@ def test_a_repeated_event_id_is_rejected(many_orders: Callable[[int], list[dict]
 def test_more_than_a_hundred_events_are_rejected(many_orders: Callable[[int], list[dict]]):
     with pytest.raises(InvalidPublishRequestError, match=r"events: List should have at most 100"):
         parse_publish_request({"events": many_orders(101)})
-
-
-@pytest.mark.parametrize(
-    ("count", "sizes"), [(1, [1]), (10, [10]), (11, [10, 1]), (25, [10, 10, 5]), (0, [])]
-)
-def test_chunks_are_at_most_ten(count: int, sizes: list[int]):
-    batches = list(chunks(list(range(count))))
-
-    assert [len(batch) for batch in batches] == sizes
-    assert [item for batch in batches for item in batch] == list(range(count))
-
-
-def test_chunk_size_must_be_positive():
-    with pytest.raises(ValueError, match="at least 1"):
-        list(chunks([1, 2], size=0))
 
 
 def test_entries_have_unique_ids_that_map_back_to_the_request(
