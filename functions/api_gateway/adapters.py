@@ -13,10 +13,14 @@ from typing import TYPE_CHECKING, Any
 from shared import aws
 from shared.cache import cached
 
+from api_gateway.contract import FAILURE_REASON_ATTRIBUTE, SOURCE_MESSAGE_ID_ATTRIBUTE
 from api_gateway.models import Feedback, Order
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+
+#: SQS keeps an attribute to 256 KiB with the body; a short reason keeps the DLQ readable.
+MAX_REASON_LENGTH = 1024
 
 
 def dynamodb_client() -> DynamoDBClient:
@@ -109,6 +113,21 @@ class FeedbackTable:
         except client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+
+def dead_letter(queue_url: str, *, body: str, reason: str, source_message_id: str) -> None:
+    """Put a failed message on the dead-letter queue with why it failed."""
+    aws.client("sqs").send_message(
+        QueueUrl=queue_url,
+        MessageBody=body,
+        MessageAttributes={
+            FAILURE_REASON_ATTRIBUTE: {
+                "DataType": "String",
+                "StringValue": reason[:MAX_REASON_LENGTH] or "unknown",
+            },
+            SOURCE_MESSAGE_ID_ATTRIBUTE: {"DataType": "String", "StringValue": source_message_id},
+        },
+    )
 
 
 @cached

@@ -25,6 +25,10 @@ ENV_JWKS_PARAMETER_NAME = "JWKS_PARAMETER_NAME"
 ENV_JWKS_MAX_AGE_SECONDS = "JWKS_MAX_AGE_SECONDS"
 ENV_ORDERS_TABLE_NAME = "ORDERS_TABLE_NAME"
 ENV_FEEDBACK_TABLE_NAME = "FEEDBACK_TABLE_NAME"
+ENV_DEAD_LETTER_QUEUE_URL = "DEAD_LETTER_QUEUE_URL"
+#: The feedback queue's `maxReceiveCount`: on that receive the consumer dead-letters a failing
+#: message itself, with its reason, instead of letting SQS move it without one.
+ENV_MAX_RECEIVE_COUNT = "MAX_RECEIVE_COUNT"
 #: Comma-separated browser origins the services answer with CORS headers.
 ENV_CORS_ORIGINS = "CORS_ORIGINS"
 
@@ -94,6 +98,11 @@ class Tier(StrEnum):
 #: Fields of the message the feedback route puts on the queue (the mapping template writes
 #: them; the consumer reads them).
 FEEDBACK_MESSAGE_FIELDS = ("feedback_id", "customer", "rating", "comment", "received_at_ms")
+
+#: The message attribute holding why the consumer dead-lettered a feedback message.
+FAILURE_REASON_ATTRIBUTE = "failure_reason"
+#: The message id the feedback had in the feedback queue (the DLQ gives it a new one).
+SOURCE_MESSAGE_ID_ATTRIBUTE = "source_message_id"
 
 # Stack outputs a user, the demo and the tests drive the stack with.
 OUTPUT_API_URL = "ApiUrl"

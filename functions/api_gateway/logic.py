@@ -162,3 +162,9 @@ def parse_feedback_message(body: str) -> Feedback:
         return Feedback.model_validate(json.loads(body))
     except (ValueError, ValidationError) as error:
         raise InvalidFeedbackError(f"not a feedback message: {error}") from error
+
+
+def dead_letter_now(error: Exception, *, receive_count: int, max_receive_count: int) -> bool:
+    """Whether a failed feedback message goes to the DLQ now, with its reason: a message that is
+    not feedback fails on every delivery, so at once; any other failure on its last receive."""
+    return isinstance(error, InvalidFeedbackError) or receive_count >= max_receive_count

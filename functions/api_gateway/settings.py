@@ -9,11 +9,13 @@ from shared.settings import require_env
 
 from api_gateway.contract import (
     ENV_CORS_ORIGINS,
+    ENV_DEAD_LETTER_QUEUE_URL,
     ENV_FEEDBACK_TABLE_NAME,
     ENV_JWKS_MAX_AGE_SECONDS,
     ENV_JWKS_PARAMETER_NAME,
     ENV_JWT_AUDIENCE,
     ENV_JWT_ISSUER,
+    ENV_MAX_RECEIVE_COUNT,
     ENV_ORDERS_TABLE_NAME,
 )
 
@@ -42,9 +44,21 @@ def orders_table_name() -> str:
     return require_env(ENV_ORDERS_TABLE_NAME)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ConsumerSettings:
+    feedback_table_name: str
+    dead_letter_queue_url: str
+    max_receive_count: int
+
+
 @cached
-def feedback_table_name() -> str:
-    return require_env(ENV_FEEDBACK_TABLE_NAME)
+def consumer_settings() -> ConsumerSettings:
+    """The feedback consumer's settings (read on first use, not at import)."""
+    return ConsumerSettings(
+        feedback_table_name=require_env(ENV_FEEDBACK_TABLE_NAME),
+        dead_letter_queue_url=require_env(ENV_DEAD_LETTER_QUEUE_URL),
+        max_receive_count=int(require_env(ENV_MAX_RECEIVE_COUNT)),
+    )
 
 
 @cached

@@ -21,11 +21,13 @@ from api_gateway.contract import (
     CATALOG_HANDLER,
     CATALOG_SERVICE_NAME,
     ENV_CORS_ORIGINS,
+    ENV_DEAD_LETTER_QUEUE_URL,
     ENV_FEEDBACK_TABLE_NAME,
     ENV_JWKS_MAX_AGE_SECONDS,
     ENV_JWKS_PARAMETER_NAME,
     ENV_JWT_AUDIENCE,
     ENV_JWT_ISSUER,
+    ENV_MAX_RECEIVE_COUNT,
     ENV_ORDERS_TABLE_NAME,
     FEEDBACK_CONSUMER_HANDLER,
     FEEDBACK_CONSUMER_SERVICE_NAME,
@@ -130,6 +132,8 @@ class ApiGateway(Construct):
       from `settings.cors_origins`;
     - JSON access logs and X-Ray tracing (execution logs are left to the account: they need
       its one API Gateway CloudWatch role);
+    - the feedback consumer dead-letters a message that is not feedback at once, and any
+      other failing message on its `max_receive_count`th (5) receive, with its reason;
     - a WAF web ACL: a rate-based rule (`waf_requests_per_five_minutes` per IP, 2,000) and
       AWS's common, known-bad-inputs and IP reputation rule groups.
 
@@ -149,6 +153,7 @@ class ApiGateway(Construct):
         tiers: Mapping[Tier, UsageTier] = DEFAULT_TIERS,
         authorizer_cache_ttl: Duration = Duration.minutes(5),
         waf_requests_per_five_minutes: int = 2_000,
+        max_receive_count: int = 5,
     ) -> None:
         super().__init__(scope, construct_id)
         settings = settings or config.api_gateway
@@ -231,7 +236,15 @@ class ApiGateway(Construct):
             config=config,
             alarms=alarms,
             function=self.feedback_consumer.function,
+            max_receive_count=max_receive_count,
         )
+        self.feedback_consumer.function.add_environment(
+            ENV_DEAD_LETTER_QUEUE_URL, self.feedback.dead_letter_queue.queue_url
+        )
+        self.feedback_consumer.function.add_environment(
+            ENV_MAX_RECEIVE_COUNT, str(max_receive_count)
+        )
+        self.feedback.dead_letter_queue.grant_send_messages(self.feedback_consumer.function)
 
         self.access_log_group = StageLogGroup(self, "AccessLogs", config=config)
         self.api = apigw.RestApi(

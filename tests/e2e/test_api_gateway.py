@@ -467,3 +467,23 @@ def test_a_cors_preflight_answers_without_a_token_or_a_backend(cloud, outputs):
     assert response.headers["access-control-allow-origin"] == "https://app.example.com"
     assert "Idempotency-Key" in response.headers["access-control-allow-headers"].split(",")
     assert len(cloud.invocations) == before
+
+
+def test_a_queued_message_that_is_not_feedback_ends_in_the_dlq_with_its_reason(cloud, outputs):
+    sqs = cloud.client("sqs")
+    before = len(cloud.invocations)
+
+    sqs.send_message(
+        QueueUrl=outputs[contract.OUTPUT_FEEDBACK_QUEUE_URL], MessageBody='{"rating": "five"}'
+    )
+    cloud.settle()
+
+    [dead] = sqs.receive_message(
+        QueueUrl=outputs[contract.OUTPUT_FEEDBACK_DEAD_LETTER_QUEUE_URL],
+        MessageAttributeNames=["All"],
+    )["Messages"]
+    assert dead["Body"] == '{"rating": "five"}'
+    reason = dead["MessageAttributes"][contract.FAILURE_REASON_ATTRIBUTE]["StringValue"]
+    assert reason.startswith("InvalidFeedbackError: not a feedback message")
+    # Dead-lettered on its first delivery: a message that is not feedback never will be.
+    assert _invoked(cloud, before, "FeedbackConsumer") == 1

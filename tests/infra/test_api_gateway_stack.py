@@ -253,3 +253,35 @@ def test_5xx_answers_raise_an_alarm(api_gateway_template: Template):
         "AWS::CloudWatch::Alarm",
         {"MetricName": "5XXError", "Namespace": "AWS/ApiGateway"},
     )
+
+
+def test_the_feedback_consumer_dead_letters_with_its_reason_before_sqs_would(
+    api_gateway_template: Template,
+):
+    api_gateway_template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": contract.FEEDBACK_CONSUMER_HANDLER,
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        contract.ENV_MAX_RECEIVE_COUNT: "5",
+                        contract.ENV_DEAD_LETTER_QUEUE_URL: {
+                            "Ref": "ApiGatewayFeedbackDeadLetterQueue61E5FBB5"
+                        },
+                    }
+                )
+            },
+        },
+    )
+    api_gateway_template.has_resource_properties(
+        "AWS::SQS::Queue",
+        {
+            "RedrivePolicy": {
+                "deadLetterTargetArn": {
+                    "Fn::GetAtt": ["ApiGatewayFeedbackDeadLetterQueue61E5FBB5", "Arn"]
+                },
+                "maxReceiveCount": 5,
+            }
+        },
+    )

@@ -18,6 +18,8 @@ from tests.samples import load_event
 ORDERS_TABLE = "api-gateway-orders"
 FEEDBACK_TABLE = "api-gateway-feedback"
 JWKS_PARAMETER = "/api-gateway/jwks"
+#: The feedback queue's redrive policy (the ApiGateway construct's default).
+MAX_RECEIVE_COUNT = 5
 
 
 @pytest.fixture(scope="session")
@@ -32,9 +34,10 @@ def sample_event() -> Callable[[str], Any]:
 
 
 @pytest.fixture
-def api_gateway(aws: None, monkeypatch: pytest.MonkeyPatch, issuer: TokenIssuer) -> Iterator[None]:
-    """The stack's tables and key set parameter in moto (trusting `issuer`), and the functions'
-    environment pointing at them, as infra/patterns/api_gateway.py sets it."""
+def api_gateway(aws: None, monkeypatch: pytest.MonkeyPatch, issuer: TokenIssuer) -> Iterator[str]:
+    """The stack's tables, feedback DLQ and key set parameter in moto (trusting `issuer`), and
+    the functions' environment pointing at them, as infra/patterns/api_gateway.py sets it;
+    yields the DLQ's URL."""
     reset_caches()
     dynamodb = boto3.client("dynamodb")
     for table, key in ((ORDERS_TABLE, "order_id"), (FEEDBACK_TABLE, "feedback_id")):
@@ -44,6 +47,7 @@ def api_gateway(aws: None, monkeypatch: pytest.MonkeyPatch, issuer: TokenIssuer)
             AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
+    dead_letter_queue_url = boto3.client("sqs").create_queue(QueueName="feedback-dlq")["QueueUrl"]
     boto3.client("ssm").put_parameter(
         Name=JWKS_PARAMETER, Value=json.dumps(issuer.key_set()), Type="String"
     )
@@ -55,7 +59,9 @@ def api_gateway(aws: None, monkeypatch: pytest.MonkeyPatch, issuer: TokenIssuer)
         contract.ENV_ORDERS_TABLE_NAME: ORDERS_TABLE,
         contract.ENV_FEEDBACK_TABLE_NAME: FEEDBACK_TABLE,
         contract.ENV_CORS_ORIGINS: "https://app.example.com,https://admin.example.com",
+        contract.ENV_DEAD_LETTER_QUEUE_URL: dead_letter_queue_url,
+        contract.ENV_MAX_RECEIVE_COUNT: str(MAX_RECEIVE_COUNT),
     }.items():
         monkeypatch.setenv(name, value)
-    yield
+    yield dead_letter_queue_url
     reset_caches()

@@ -136,3 +136,12 @@ def test_a_feedback_message_is_parsed_and_anything_else_refused():
 def test_the_catalog_filters_by_category():
     assert [item.item_id for item in logic.list_catalog("gears")] == ["gear-12"]
     assert len(logic.list_catalog()) == 3
+
+
+def test_only_bad_feedback_or_a_last_receive_is_dead_lettered_now():
+    invalid = InvalidFeedbackError("not feedback")
+    transient = RuntimeError("table unavailable")
+
+    assert logic.dead_letter_now(invalid, receive_count=1, max_receive_count=5)
+    assert not logic.dead_letter_now(transient, receive_count=4, max_receive_count=5)
+    assert logic.dead_letter_now(transient, receive_count=5, max_receive_count=5)
