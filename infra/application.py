@@ -20,6 +20,7 @@ CONFIG_CONTEXT_KEYS = (
     "batching",
     "stream_processing",
     "peer_to_peer",
+    "api_gateway",
 )
 CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
 

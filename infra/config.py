@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -172,6 +172,61 @@ class PeerToPeerConfig:
         return cls(**settings)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ApiGatewayConfig:
+    """Who the API gateway trusts and serves (context `api_gateway`, a JSON object). Keys:
+    `issuer` (the token issuer's HTTPS URL, `iss`), `audience` (this API's identifier, `aud`),
+    `jwks` (the issuer's public key set, `{"keys": [...]}`; empty by default, so no token is
+    accepted until it is set here or in the stack's `JwksParameterName` parameter),
+    `jwks_max_age_seconds` (300: how long the authorizer keeps the key set it read),
+    `cors_origins` (the browser origins allowed to call the API)."""
+
+    issuer: str = "https://issuer.example.com/"
+    audience: str = "https://api.example.com"
+    jwks: dict[str, Any] = field(default_factory=lambda: {"keys": []})
+    jwks_max_age_seconds: int = 300
+    cors_origins: tuple[str, ...] = ("https://app.example.com",)
+
+    def __post_init__(self) -> None:
+        if not self.issuer.startswith("https://"):
+            raise ConfigError(f"api_gateway.issuer must be an https URL, got {self.issuer!r}")
+        if not self.audience:
+            raise ConfigError("api_gateway.audience must not be empty")
+        if not isinstance(self.jwks.get("keys"), list):
+            raise ConfigError('api_gateway.jwks must be a key set: {"keys": [...]}')
+        if self.jwks_max_age_seconds < 0:
+            raise ConfigError("api_gateway.jwks_max_age_seconds must not be negative")
+
+    @classmethod
+    def from_context(cls, raw: Any) -> ApiGatewayConfig:
+        settings = _context_object(
+            "api_gateway",
+            raw,
+            {"issuer", "audience", "jwks", "jwks_max_age_seconds", "cors_origins"},
+        )
+        defaults = cls()
+        jwks = settings.get("jwks", defaults.jwks)
+        origins = settings.get("cors_origins", list(defaults.cors_origins))
+        max_age = settings.get("jwks_max_age_seconds", defaults.jwks_max_age_seconds)
+        if not isinstance(jwks, dict):
+            raise ConfigError(f"api_gateway.jwks must be a JSON object, got {jwks!r}")
+        if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
+            raise ConfigError(
+                f"api_gateway.cors_origins must be a list of origins, got {origins!r}"
+            )
+        if isinstance(max_age, bool) or not isinstance(max_age, int):
+            raise ConfigError(
+                f"api_gateway.jwks_max_age_seconds must be a whole number, got {max_age!r}"
+            )
+        return cls(
+            issuer=str(settings.get("issuer", defaults.issuer)),
+            audience=str(settings.get("audience", defaults.audience)),
+            jwks=jwks,
+            jwks_max_age_seconds=max_age,
+            cors_origins=tuple(origins),
+        )
+
+
 def _context_object(key: str, raw: Any, known: set[str]) -> dict[str, Any]:
     """A pattern's settings: context `key` as a JSON object (a string from `-c`, an object from
     cdk.json) with only `known` keys; nothing set gives {} (every default)."""
@@ -208,6 +263,7 @@ class AppConfig:
     batching: BatchingConfig = BatchingConfig()
     stream_processing: StreamProcessingConfig = StreamProcessingConfig()
     peer_to_peer: PeerToPeerConfig = PeerToPeerConfig()
+    api_gateway: ApiGatewayConfig = field(default_factory=ApiGatewayConfig)
 
     @property
     def is_production(self) -> bool:
@@ -249,6 +305,7 @@ class AppConfig:
             batching=BatchingConfig.from_context(context.get("batching")),
             stream_processing=StreamProcessingConfig.from_context(context.get("stream_processing")),
             peer_to_peer=PeerToPeerConfig.from_context(context.get("peer_to_peer")),
+            api_gateway=ApiGatewayConfig.from_context(context.get("api_gateway")),
         )
 
 

@@ -13,6 +13,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
+from api_gateway import contract as api_gateway_contract
 from batching import contract as batching_contract
 from peer_to_peer import contract as peer_to_peer_contract
 from pub_sub import contract as pub_sub_contract
@@ -149,7 +150,22 @@ PATTERNS: tuple[Pattern, ...] = (
         name="api_gateway",
         title="API gateway",
         stack_name="ApiGateway",
-        summary="REST API with authorizer, usage plans, validation, service integration",
+        summary="one REST API in front of two Lambda services and a queue: JWT authorizer "
+        "with scopes per route (cached), usage plans in two tiers with API keys (429), request "
+        "models and validators (400, no backend call), JSON gateway errors, CORS, JSON access "
+        "logs, WAF; storage-first SQS integration with mapping templates and its consumer",
+        stack="infra.stacks:ApiGatewayStack",
+        scenario="demo.api_gateway",
+        outputs=(
+            api_gateway_contract.OUTPUT_API_URL,
+            *(api_gateway_contract.output_api_key_id(tier) for tier in api_gateway_contract.Tier),
+            api_gateway_contract.OUTPUT_JWKS_PARAMETER_NAME,
+            api_gateway_contract.OUTPUT_ORDERS_TABLE_NAME,
+            api_gateway_contract.OUTPUT_FEEDBACK_TABLE_NAME,
+            api_gateway_contract.OUTPUT_FEEDBACK_QUEUE_URL,
+            api_gateway_contract.OUTPUT_FEEDBACK_DEAD_LETTER_QUEUE_URL,
+            OUTPUT_ALARM_TOPIC_ARN,
+        ),
     ),
     Pattern(
         name="event_sourcing",

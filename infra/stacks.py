@@ -9,10 +9,12 @@ from typing import Any, ClassVar
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from api_gateway import contract as api_gateway_contract
 from batching import contract as batching_contract
 from infra import registry
 from infra.config import AppConfig
 from infra.constructs import AlarmTopic
+from infra.patterns.api_gateway import ApiGateway
 from infra.patterns.batching import Batching
 from infra.patterns.peer_to_peer import PeerToPeer
 from infra.patterns.pub_sub import PubSub
@@ -195,4 +197,37 @@ class PeerToPeerStack(PatternStack):
             pattern.namespace.namespace_name,
             "The Cloud Map namespace the services find each other in",
         )
+        return outputs
+
+
+class ApiGatewayStack(PatternStack):
+    """`cdk deploy ApiGateway`: one REST API -> two Lambda services and a queue (storage-first)."""
+
+    pattern_name = "api_gateway"
+
+    def build(self, *, config: AppConfig, alarms: AlarmTopic) -> dict[str, Output]:
+        self.pattern = ApiGateway(self, "ApiGateway", config=config, alarms=alarms)
+        pattern = self.pattern
+        outputs = {
+            api_gateway_contract.OUTPUT_API_URL: Output(pattern.url, "Invoke URL of the API"),
+            api_gateway_contract.OUTPUT_JWKS_PARAMETER_NAME: Output(
+                pattern.jwks_parameter.parameter_name,
+                "SSM parameter with the token issuer's public keys (JWKS) the authorizer trusts",
+            ),
+            api_gateway_contract.OUTPUT_ORDERS_TABLE_NAME: Output(pattern.orders_table.table_name),
+            api_gateway_contract.OUTPUT_FEEDBACK_TABLE_NAME: Output(
+                pattern.feedback_table.table_name
+            ),
+            api_gateway_contract.OUTPUT_FEEDBACK_QUEUE_URL: Output(
+                pattern.feedback.queue.queue_url, "Feedback the API queued (storage-first)"
+            ),
+            api_gateway_contract.OUTPUT_FEEDBACK_DEAD_LETTER_QUEUE_URL: Output(
+                pattern.feedback.dead_letter_queue.queue_url,
+                "Feedback messages the consumer failed on every receive",
+            ),
+        }
+        for tier, key in pattern.api_keys.items():
+            outputs[api_gateway_contract.output_api_key_id(tier)] = Output(
+                key.key_id, f"API key of the {tier.value} usage plan (its value is in API Gateway)"
+            )
         return outputs

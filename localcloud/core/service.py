@@ -49,6 +49,7 @@ SERVICES: tuple[str, ...] = (
     "localcloud.services.apigateway.service:RestApis",
     "localcloud.services.cloudmap_glue.service:CloudMapAndGlue",
     "localcloud.services.logs.service:LogGroups",
+    "localcloud.services.ssm.service:Parameters",
 )
 
 

@@ -115,16 +115,43 @@ _FULFILMENT, _NOTIFICATIONS, _FRAUD_REVIEW = (
 )
 _PUB_SUB_DELIVERED = {_FULFILMENT: 21, _NOTIFICATIONS: 10, _FRAUD_REVIEW: 5}
 
+
 #: What each scenario reports, by pattern, and what it must report; a registered scenario
 #: without an entry fails.
+def _api_gateway_facts(outcome: Any) -> dict[str, Any]:
+    return {
+        "statuses": outcome.statuses,
+        "backend calls for refused requests": outcome.backend_calls_for_refused,
+        "feedback stored by its consumer": outcome.feedback_stored,
+        "some of the burst throttled": outcome.throttled > 0,
+    }
+
+
 FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "request_response": _request_response_facts,
     "pub_sub": _pub_sub_facts,
     "batching": _batching_facts,
     "stream_processing": _stream_processing_facts,
     "peer_to_peer": _peer_to_peer_facts,
+    "api_gateway": _api_gateway_facts,
 }
 EXPECTED_FACTS: dict[str, dict[str, Any]] = {
+    "api_gateway": {
+        "statuses": {
+            "No token": 401,
+            "A token with orders:read only": 403,
+            "An order of 0 items": 400,
+            "The catalog": 200,
+            "An order": 201,
+            "The same order again (a client retry)": 200,
+            "The order read back": 200,
+            "Feedback (storage-first: no function on the request path)": 202,
+        },
+        # The gateway refused them: no backend ran for any of the three.
+        "backend calls for refused requests": 0,
+        "feedback stored by its consumer": True,
+        "some of the burst throttled": True,
+    },
     "batching": {
         # 42 items of three tenants and one invalid item (the producer checks only the
         # tenant), the 3 replayed, the 6 sent during the bad deploy.
@@ -224,6 +251,9 @@ EXPECTED_SUMMARY = {
     # catalog calls with stock each and pricing for the 3 that failed. Processed: the 3
     # direct requests, the 4 checkout requests, the 2 smoke tests and the 10 calls.
     "peer_to_peer": ["45", "19", "0"],
+    # The authorizer once per token (two tokens), the catalog, three orders calls and the
+    # feedback consumer; the refused requests and the burst invoke nothing.
+    "api_gateway": ["7", "5", "0"],
 }
 
 

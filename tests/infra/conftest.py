@@ -21,3 +21,8 @@ def pub_sub(dev_assembly: CloudAssembly) -> Template:
 @pytest.fixture(scope="session")
 def batching(dev_assembly: CloudAssembly) -> Template:
     return dev_assembly.template("Batching")
+
+
+@pytest.fixture(scope="session")
+def api_gateway_template(dev_assembly: CloudAssembly) -> Template:
+    return dev_assembly.template("ApiGateway")

@@ -43,7 +43,7 @@ def test_a_bundled_function_has_no_layer_and_installs_the_functions_pins():
 
     assert "Layers" not in _function_properties(tiny)
     requirements = function_requirements()
-    assert f"aws-lambda-powertools[tracer]=={POWERTOOLS_VERSION}" in requirements
+    assert f"aws-lambda-powertools[tracer,jwt]=={POWERTOOLS_VERSION}" in requirements
     assert not [pin for pin in requirements if pin.startswith(("boto3", "botocore"))]
 
 

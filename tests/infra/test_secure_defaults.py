@@ -62,7 +62,7 @@ def test_every_function_uses_the_public_powertools_layer_of_the_pinned_release(t
 def test_powertools_layer_and_local_dependency_are_the_same_release():
     pyproject = tomllib.loads(Path("pyproject.toml").read_text())
     pins = [dep for dep in pyproject["dependency-groups"]["functions"] if "powertools" in dep]
-    assert pins == [f"aws-lambda-powertools[tracer]=={POWERTOOLS_VERSION}"]
+    assert pins == [f"aws-lambda-powertools[tracer,jwt]=={POWERTOOLS_VERSION}"]
 
 
 def test_every_function_has_its_own_role_without_managed_policies(template: dict):

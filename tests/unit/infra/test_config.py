@@ -9,6 +9,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 
 from infra.config import (
+    ApiGatewayConfig,
     AppConfig,
     BatchingConfig,
     ConfigError,
@@ -160,3 +161,44 @@ def test_peer_to_peer_context_sets_the_guards_and_refuses_what_lambda_could_not_
     for bad in ('{"cool_down_seconds": 0}', '{"max_call_depth": true}', '{"retries": 2}'):
         with pytest.raises(ConfigError, match="peer_to_peer"):
             AppConfig.from_context({"peer_to_peer": bad})
+
+
+def test_the_api_gateway_reads_its_issuer_keys_and_origins_from_its_context_key():
+    key_set = {"keys": [{"kty": "RSA", "kid": "k1", "n": "abc", "e": "AQAB"}]}
+    raw = json.dumps(
+        {
+            "issuer": "https://login.example.com/",
+            "audience": "https://orders.example.com",
+            "jwks": key_set,
+            "jwks_max_age_seconds": 60,
+            "cors_origins": ["https://shop.example.com"],
+        }
+    )
+
+    config = AppConfig.from_context({"api_gateway": raw})
+
+    assert config.api_gateway == ApiGatewayConfig(
+        issuer="https://login.example.com/",
+        audience="https://orders.example.com",
+        jwks=key_set,
+        jwks_max_age_seconds=60,
+        cors_origins=("https://shop.example.com",),
+    )
+    # Nothing set: no key is trusted, so no token is accepted until one is configured.
+    assert AppConfig.from_context({}).api_gateway.jwks == {"keys": []}
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"issuer": "http://login.example.com/"}, "https URL"),
+        ({"jwks": {"key": []}}, "key set"),
+        ({"jwks": "keys"}, "JSON object"),
+        ({"cors_origins": "https://a.example.com"}, "list of origins"),
+        ({"jwks_max_age_seconds": "300"}, "whole number"),
+        ({"tiers": {}}, "unknown keys"),
+    ],
+)
+def test_an_api_gateway_setting_that_is_not_one_is_refused_saying_why(raw, message: str):
+    with pytest.raises(ConfigError, match=message):
+        AppConfig.from_context({"api_gateway": json.dumps(raw)})
