@@ -29,6 +29,7 @@ import hashlib
 import importlib
 import io
 import json
+import logging
 import os
 import queue
 import sys
@@ -74,6 +75,10 @@ class LocalFunction:
     application_log_level: str = "INFO"
     system_log_level: str = "INFO"
     _modules: dict[str, ModuleType] = field(default_factory=dict, repr=False)
+    # Its own registry of `logging` loggers: a logger a handler configures (Powertools' Logger
+    # adds its handler, on the stdout of the moment, once per logger name) is its own, as in
+    # the process of its own that Lambda gives it.
+    _loggers: dict[str, Any] = field(default_factory=dict, repr=False)
     _handler: Any = field(default=None, repr=False)
     # The execution environment serving warm invocations: its log stream, named at its start.
     _log_stream: str = field(default="", repr=False)
@@ -105,6 +110,7 @@ class LocalFunction:
         """Forget the loaded handler and modules: the next invocation is a cold start."""
         self._handler = None
         self._modules = {}
+        self._loggers = {}
         self._log_stream = ""
 
     def log_stream_of_environment(self) -> str:
@@ -602,9 +608,12 @@ class FunctionRunner:
         if saved_stdout is not self._output:
             self._output.fallback = saved_stdout
         saved_target, self._output.target = self._output.target, log
+        manager = logging.Logger.manager
+        saved_loggers, manager.loggerDict = manager.loggerDict, function._loggers
         try:
             yield
         finally:
+            manager.loggerDict = saved_loggers
             self._output.target = saved_target
             sys.stdout = saved_stdout
             self._environments.pop()

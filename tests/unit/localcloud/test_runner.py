@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import textwrap
@@ -178,6 +179,42 @@ def test_an_environment_runs_its_invocations_on_one_thread_until_it_is_reset(tmp
     assert threads[2] is not threads[0]
     # Each invocation starts from an empty context, as on a thread of its own.
     assert [first.payload["context_var"], second.payload["context_var"]] == [None, None]
+
+
+LOGGING_HANDLER = textwrap.dedent(
+    """
+    import logging
+    import sys
+
+    # As Powertools' Logger does: a handler on the stdout of the moment, once per logger name.
+    logger = logging.getLogger("orders-service")
+    if not logger.handlers:
+        logger.addHandler(logging.StreamHandler(sys.stdout))
+        logger.setLevel(logging.INFO)
+
+    def handler(event, context):
+        logger.info("served %s", event["n"])
+        return {}
+    """
+)
+
+
+def test_a_logger_a_function_configures_is_its_own_in_every_deployment(tmp_path: Path):
+    (tmp_path / "logs_once.py").write_text(LOGGING_HANDLER)
+
+    def deployed() -> LocalFunction:
+        return LocalFunction(
+            name="orders", handler="logs_once.handler", code_dir=tmp_path, environment={}
+        )
+
+    # GIVEN the same code deployed twice (two stacks, or a redeploy onto a fresh cloud)
+    first = FunctionRunner().invoke(deployed(), {"n": 1}, trigger="test")
+    second = FunctionRunner().invoke(deployed(), {"n": 2}, trigger="test")
+
+    # THEN each invocation's log has its own line, and the host's logger was left alone
+    assert "served 1" in first.logs
+    assert "served 2" in second.logs
+    assert logging.getLogger("orders-service").handlers == []
 
 
 CALLER_HANDLER = textwrap.dedent(
