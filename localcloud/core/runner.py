@@ -465,6 +465,17 @@ class FunctionRunner:
                 pass
             except _InitError as error:
                 outcome["error"] = _error_result(error.error_type, error.message, [], request_id)
+            except SystemExit as exc:
+                # Lambda's runtime process ends with the handler: its error, and a fresh
+                # environment for the next invocation (below).
+                outcome["exited"] = True
+                outcome["error"] = _error_result(
+                    "Runtime.ExitError",
+                    f"RequestId: {request_id} Error: Runtime exited with error: "
+                    f"exit status {exc.code if isinstance(exc.code, int) else 1}",
+                    [],
+                    request_id,
+                )
             except Exception as exc:  # the function failed: report it in Lambda's error shape
                 outcome["error"] = _error_result(
                     type(exc).__name__, str(exc), _handler_frames(exc), request_id
@@ -553,7 +564,7 @@ class FunctionRunner:
                 f"{function.timeout_seconds:.2f} seconds"
             )
         log_stream = function.log_stream_of_environment()
-        if stopped:
+        if stopped or outcome.get("exited"):
             # The environment is reset: the next invocation starts a new one, in a new stream.
             function.reset()
         return Invocation(

@@ -217,6 +217,38 @@ def test_a_logger_a_function_configures_is_its_own_in_every_deployment(tmp_path:
     assert logging.getLogger("orders-service").handlers == []
 
 
+EXITING_HANDLER = textwrap.dedent(
+    """
+    import sys
+
+    STARTS = []
+
+    def handler(event, context):
+        STARTS.append(1)
+        if event.get("exit"):
+            sys.exit(3)
+        return {"starts": len(STARTS)}
+    """
+)
+
+
+def test_a_handler_that_exits_gets_lambdas_exit_error_and_a_fresh_environment(tmp_path: Path):
+    (tmp_path / "exits.py").write_text(EXITING_HANDLER)
+    function = LocalFunction(
+        name="exits", handler="exits.handler", code_dir=tmp_path, environment={}
+    )
+    runner = FunctionRunner()
+
+    exited = runner.invoke(function, {"exit": True}, trigger="test")
+    after = runner.invoke(function, {}, trigger="test")
+
+    assert exited.error["errorType"] == "Runtime.ExitError"
+    assert exited.error["errorMessage"].endswith("Runtime exited with error: exit status 3")
+    # The runtime process is gone with its module state: the next invocation starts anew.
+    assert after.cold_start
+    assert after.payload == {"starts": 1}
+
+
 CALLER_HANDLER = textwrap.dedent(
     """
     import os
