@@ -52,17 +52,21 @@ class CloudMapProvider(BaseProvider):
         self.namespace_name = namespace_name
 
     def _get(self, name: str, **sdk_options: Any) -> str:
-        response = self._client.discover_instances(
-            NamespaceName=self.namespace_name, ServiceName=name, **sdk_options
-        )
-        for instance in response.get("Instances", []):
-            arn = instance.get("Attributes", {}).get(INSTANCE_ATTRIBUTE_FUNCTION_ARN)
-            if arn:
-                return arn
-        raise LookupError(f"no instance of {name} in {self.namespace_name}")
+        arns = self._get_multiple(name, **sdk_options)
+        if not arns:
+            raise LookupError(f"no instance of {name} in {self.namespace_name}")
+        return next(iter(arns.values()))
 
     def _get_multiple(self, path: str, **sdk_options: Any) -> dict[str, str]:
-        raise NotImplementedError("a peer is discovered by its name")
+        """Every instance of service `path` that names a function: instance id -> its ARN."""
+        response = self._client.discover_instances(
+            NamespaceName=self.namespace_name, ServiceName=path, **sdk_options
+        )
+        return {
+            instance["InstanceId"]: arn
+            for instance in response.get("Instances", [])
+            if (arn := instance.get("Attributes", {}).get(INSTANCE_ATTRIBUTE_FUNCTION_ARN))
+        }
 
 
 @cached

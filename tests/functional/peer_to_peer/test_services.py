@@ -8,11 +8,12 @@ from typing import Any
 
 import boto3
 import pytest
+from shared.cache import reset_caches
 
 from peer_to_peer import adapters
 from peer_to_peer.contract import ErrorType, Service, circuit_name
 from peer_to_peer.errors import PeerFailedError
-from tests.functional.peer_to_peer.conftest import BREAKER_TABLE, SETTINGS
+from tests.functional.peer_to_peer.conftest import BREAKER_TABLE, NAMESPACE, SETTINGS
 
 
 def _handler(service: Service) -> Any:
@@ -90,3 +91,12 @@ def test_a_failing_peer_opens_its_circuit_in_the_table_then_is_not_called(
         TableName=BREAKER_TABLE, Key={"id": {"S": circuit_name(Service.PRICING)}}
     )["Item"]
     assert item["state"] == {"S": "OPEN"}
+
+
+def test_the_directory_finds_a_peers_function_and_every_registered_instance(deployed: None):
+    reset_caches()
+    peers = adapters.directory(NAMESPACE)
+    arn = "arn:aws:lambda:eu-west-1:123456789012:function:{}".format
+
+    assert peers.get(Service.PRICING.value) == arn("pricing")
+    assert peers.get_multiple(Service.STOCK.value) == {"function": arn("stock")}

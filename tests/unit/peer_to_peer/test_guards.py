@@ -108,12 +108,18 @@ def test_pricing_refuses_an_unknown_product_and_prices_a_known_one():
     }
 
 
-def test_the_sample_events_are_valid_requests():
-    for name in (
-        "checkout_order_line.json",
-        "catalog_from_checkout.json",
-        "pricing_from_catalog.json",
-        "stock_from_checkout.json",
-        "catalog_cycle.json",
-    ):
-        PeerRequest.model_validate(load_event("peer_to_peer", name))
+@pytest.mark.parametrize(
+    ("name", "quantity", "call_path"),
+    [
+        ("checkout_order_line.json", 2, ()),
+        ("catalog_from_checkout.json", 1, ("checkout",)),
+        ("pricing_from_catalog.json", 1, ("checkout", "catalog")),
+        ("stock_from_checkout.json", 2, ("checkout",)),
+        ("catalog_cycle.json", 1, ("checkout", "catalog", "pricing")),
+    ],
+)
+def test_the_sample_events_are_valid_requests(name: str, quantity: int, call_path: tuple):
+    request = PeerRequest.model_validate(load_event("peer_to_peer", name))
+
+    assert (request.sku, request.quantity) == ("A1", quantity)
+    assert (request.hop.call_path if request.hop else ()) == call_path
