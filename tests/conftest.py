@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 from moto import mock_aws
 from moto.core import config as moto_config
@@ -86,6 +88,29 @@ def aws() -> Iterator[None]:
     state starts empty and is dropped at the end."""
     with mock_aws(config=MOTO_CONFIG):
         yield
+
+
+@pytest.fixture
+def receive_all(aws: None) -> Callable[[str], list[dict[str, Any]]]:
+    """`receive_all(queue_url)`: every message in a queue, received once, with its attributes.
+
+    The receive holds the messages invisible for a while, so that each is returned once.
+    """
+    sqs = boto3.client("sqs")
+
+    def receive(queue_url: str) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        while batch := sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=300,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", []):
+            messages.extend(batch)
+        return messages
+
+    return receive
 
 
 @dataclass

@@ -10,7 +10,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from shared.cache import reset_caches
 
 from batching import adapters, contract
@@ -36,52 +35,51 @@ def sample_event() -> Callable[[str], Any]:
 
 
 @pytest.fixture
-def batching(monkeypatch: pytest.MonkeyPatch) -> Iterator[BatchingResources]:
+def batching(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[BatchingResources]:
     """The Batching stack's queues and table in moto, wired as infra/patterns/batching.py
     wires them, and the functions' environment pointing at them (retries without waits)."""
     reset_caches()
-    with mock_aws():
-        sqs = boto3.client("sqs")
-        dlq_url = sqs.create_queue(QueueName="batching-dlq")["QueueUrl"]
-        dlq_arn = _arn(sqs, dlq_url)
-        queue_url = sqs.create_queue(
-            QueueName="batching-inbox",
-            Attributes={
-                "VisibilityTimeout": "0",
-                "RedrivePolicy": json.dumps(
-                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}
-                ),
-            },
-        )["QueueUrl"]
-        boto3.client("dynamodb").create_table(
-            TableName="batching-items",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        for name, value in {
-            contract.ENV_QUEUE_URL: queue_url,
-            contract.ENV_DEAD_LETTER_QUEUE_URL: dlq_url,
-            contract.ENV_ITEMS_TABLE_NAME: "batching-items",
-            contract.ENV_MAX_RECEIVE_COUNT: str(MAX_RECEIVE_COUNT),
-            contract.ENV_WRITE_MAX_ATTEMPTS: "4",
-            # Full jitter below 0 ms: the retries happen without waiting.
-            contract.ENV_WRITE_BASE_DELAY_MS: "0",
-        }.items():
-            monkeypatch.setenv(name, value)
-        yield BatchingResources(
-            queue_url=queue_url,
-            queue_arn=_arn(sqs, queue_url),
-            dlq_url=dlq_url,
-            dlq_arn=dlq_arn,
-            table_name="batching-items",
-        )
+    sqs = boto3.client("sqs")
+    dlq_url = sqs.create_queue(QueueName="batching-dlq")["QueueUrl"]
+    dlq_arn = _arn(sqs, dlq_url)
+    queue_url = sqs.create_queue(
+        QueueName="batching-inbox",
+        Attributes={
+            "VisibilityTimeout": "0",
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}
+            ),
+        },
+    )["QueueUrl"]
+    boto3.client("dynamodb").create_table(
+        TableName="batching-items",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for name, value in {
+        contract.ENV_QUEUE_URL: queue_url,
+        contract.ENV_DEAD_LETTER_QUEUE_URL: dlq_url,
+        contract.ENV_ITEMS_TABLE_NAME: "batching-items",
+        contract.ENV_MAX_RECEIVE_COUNT: str(MAX_RECEIVE_COUNT),
+        contract.ENV_WRITE_MAX_ATTEMPTS: "4",
+        # Full jitter below 0 ms: the retries happen without waiting.
+        contract.ENV_WRITE_BASE_DELAY_MS: "0",
+    }.items():
+        monkeypatch.setenv(name, value)
+    yield BatchingResources(
+        queue_url=queue_url,
+        queue_arn=_arn(sqs, queue_url),
+        dlq_url=dlq_url,
+        dlq_arn=dlq_arn,
+        table_name="batching-items",
+    )
     reset_caches()
 
 
@@ -95,26 +93,6 @@ def _arn(sqs: Any, url: str) -> str:
 def items_in_table(batching: BatchingResources) -> Callable[[], list[dict[str, Any]]]:
     table = boto3.resource("dynamodb").Table(batching.table_name)
     return lambda: sorted(table.scan()["Items"], key=lambda item: (item["pk"], item["sk"]))
-
-
-@pytest.fixture
-def receive_all(batching: BatchingResources) -> Callable[[str], list[dict[str, Any]]]:
-    """`receive_all(queue_url)`: every message in a queue, with its attributes, once."""
-    sqs = boto3.client("sqs")
-
-    def receive(queue_url: str) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = []
-        while batch := sqs.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=10,
-            VisibilityTimeout=300,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", []):
-            messages.extend(batch)
-        return messages
-
-    return receive
 
 
 class ThrottlingDynamoDB:

@@ -242,29 +242,6 @@ def ledger_item(pub_sub: PubSubResources) -> Callable[[str, str], dict[str, Any]
     return get
 
 
-@pytest.fixture
-def receive_all(aws: None) -> Callable[[str], list[dict[str, Any]]]:
-    """`receive_all(queue_url)`: every message in a queue, received once, with its attributes.
-
-    The receive holds the messages invisible for a while, so that each is returned once.
-    """
-    sqs = boto3.client("sqs")
-
-    def receive(queue_url: str) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = []
-        while batch := sqs.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=10,
-            VisibilityTimeout=300,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", []):
-            messages.extend(batch)
-        return messages
-
-    return receive
-
-
 @dataclass
 class ConsumeReport:
     """What a `consume` run saw: one entry per invoke, the message ids it reported failed."""
