@@ -215,25 +215,13 @@ class StepFunctions(Service):
 
     def deliver(self, arn: str, message: Message) -> None:
         """Start an execution with the message as its input, under a name of its own."""
-        region, account = arn.split(":")[3:5]
-        # The backend the Step Functions API answers from (the executing one, when it runs).
-        backend = sfn_responses.get_backend(account, region)
-        try:
-            backend.describe_state_machine(arn)
-        except Exception as error:
-            raise DeliveryError("NO_RESOURCE", f"State machine not found: {arn}") from error
-        self._start(backend, arn, message.body)
+        self._start(_backend_of(arn), arn, message.body)
 
     def run_synchronously(self, arn: str, execution_input: str) -> dict[str, Any]:
         """What `StartSyncExecution` answers (`status`, `output`, `error`, `cause`): an execution
         started now, waited for until it ends (its waits pass on the engine's time). For a
         caller that needs an Express workflow's result, such as a pipe's enrichment."""
-        region, account = arn.split(":")[3:5]
-        backend = sfn_responses.get_backend(account, region)
-        try:
-            backend.describe_state_machine(arn)
-        except Exception as error:
-            raise DeliveryError("NO_RESOURCE", f"State machine not found: {arn}") from error
+        backend = _backend_of(arn)
         execution = self._start(backend, arn, execution_input)
         # An Express execution lasts at most five minutes, scaled by the engine's time; where
         # every wait is taken as elapsed (time scale 0), the five minutes only guard against
@@ -839,3 +827,15 @@ StepFunctions.HOOKS = (
     ),
     *JSONATA_HOOKS,
 )
+
+
+def _backend_of(arn: str) -> Any:
+    """The backend the Step Functions API answers from for state machine `arn` (the executing
+    one, when it runs); `DeliveryError` when no such machine exists."""
+    region, account = arn.split(":")[3:5]
+    backend = sfn_responses.get_backend(account, region)
+    try:
+        backend.describe_state_machine(arn)
+    except Exception as error:
+        raise DeliveryError("NO_RESOURCE", f"State machine not found: {arn}") from error
+    return backend
