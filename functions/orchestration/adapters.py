@@ -191,6 +191,26 @@ class SagaTable:
             ExpressionAttributeValues=_values(values),
         )
 
+    def resume_after_approval(self, order_id: str) -> None:
+        """Show an approved order as running again, unless its saga has moved on already."""
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key=_item(order_key(order_id)),
+                UpdateExpression="SET #status = :running",
+                ConditionExpression="#status = :awaiting",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=_values(
+                    {
+                        ":running": OrderStatus.RUNNING.value,
+                        ":awaiting": OrderStatus.AWAITING_APPROVAL.value,
+                    }
+                ),
+            )
+        except ClientError as error:
+            if not _condition_failed(error):
+                raise
+
     # --- stock ---------------------------------------------------------------------------
 
     def put_stock(self, sku: str, available: int) -> None:

@@ -120,6 +120,7 @@ ROUTES = (
     ("POST", "/orders"),
     ("GET", "/orders/{order_id}"),
     ("POST", "/orders/{order_id}/approval"),
+    ("GET", "/openapi.json"),
 )
 
 # Stack outputs a user, the demo and the tests drive the stack with.
