@@ -50,6 +50,8 @@ PATTERN = "orchestration"
 RETRY_BASE = Duration.seconds(1)
 #: How long a saga may run beyond its approval's deadline (the steps themselves take seconds).
 EXECUTION_HEADROOM = Duration.hours(1)
+#: Step Functions' error for a Lambda invocation that ended without an answer (crash, timeout).
+LAMBDA_CRASHED = "Lambda.Unknown"
 #: Compensations must finish: they are retried on any error, longer than forward steps.
 COMPENSATION_MAX_ATTEMPTS = 6
 
@@ -261,8 +263,11 @@ class Orchestration(Construct):
         failure = {"failure": "{% $states.errorOutput %}"}
 
         def retry_transient(state: sfn.TaskStateBase) -> None:
+            # A step's own transient failure, and the steps function dying mid-step (a crash or
+            # a timeout, which Step Functions names Lambda.Unknown): every step is safe to run
+            # again, so both are retried; a business failure never is.
             state.add_retry(
-                errors=[TRANSIENT_ERROR],
+                errors=[TRANSIENT_ERROR, LAMBDA_CRASHED],
                 interval=RETRY_BASE,
                 backoff_rate=2,
                 max_attempts=settings.retry_max_attempts - 1,
