@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aws_durable_execution_sdk_python.config import (
+    CompletionConfig,
     Duration,
     MapConfig,
     StepConfig,
@@ -99,11 +100,16 @@ class Saga:
                 lambda: participants.reserve_line(self.table, self.order.order_id, line),
             )
 
+        # Every line runs to its end, failed or not: a map that stopped at the first failure
+        # could leave a reservation in flight that the release below would miss.
         batch = context.map(
             self.order.lines,
             reserve,
             name="reserve-stock",
-            config=MapConfig(max_concurrency=self.settings.max_concurrency),
+            config=MapConfig(
+                max_concurrency=self.settings.max_concurrency,
+                completion_config=CompletionConfig.all_completed(),
+            ),
         )
         errors = batch.get_errors()
         if errors:

@@ -304,6 +304,20 @@ class Orchestration(Construct):
             outputs="{% $states.result.Payload %}",
         )
         retry_transient(reserve_line)
+        # A line's failure is its iteration's answer, not the Map's failure: every line runs to
+        # its end, so no reservation is still in flight when the release runs.
+        reserve_line.add_catch(
+            sfn.Pass.jsonata(
+                self,
+                "LineNotReserved",
+                outputs={
+                    "failed": True,
+                    "Error": "{% $states.input.Error %}",
+                    "Cause": "{% $states.input.Cause %}",
+                },
+            ),
+            errors=["States.ALL"],
+        )
         reserve_stock = sfn.Map.jsonata(
             self,
             "ReserveStock",
@@ -313,8 +327,14 @@ class Orchestration(Construct):
                 "line": "{% $states.context.Map.Item.Value %}",
             },
             max_concurrency=settings.max_concurrency,
+            assign={"linesNotReserved": "{% [$states.result[failed]] %}"},
         )
         reserve_stock.item_processor(reserve_line)
+        line_not_reserved = sfn.Pass.jsonata(
+            self,
+            "StockShort",
+            assign={"failure": "{% $linesNotReserved[0] %}"},
+        )
 
         request_approval = self._invoke(
             "RequestApproval",
@@ -376,8 +396,10 @@ class Orchestration(Construct):
         charge.add_catch(refund, errors=["States.ALL"], assign=failure)
         ship_and_notify.add_catch(refund, errors=["States.ALL"], assign=failure)
 
-        approval_needed = (
-            sfn.Choice.jsonata(self, "NeedsApproval")
+        line_not_reserved.next(release)
+        next_after_reserving = (
+            sfn.Choice.jsonata(self, "CheckReservations")
+            .when(sfn.Condition.jsonata("{% $count($linesNotReserved) > 0 %}"), line_not_reserved)
             .when(sfn.Condition.jsonata("{% $needsApproval %}"), request_approval)
             .otherwise(charge)
         )
@@ -385,7 +407,7 @@ class Orchestration(Construct):
         charge.next(ship_and_notify)
         ship_and_notify.next(complete)
         complete.next(sfn.Succeed.jsonata(self, "OrderCompleted"))
-        return validate.next(reserve_stock).next(approval_needed)
+        return validate.next(reserve_stock).next(next_after_reserving)
 
     # --- starting sagas ------------------------------------------------------------------
 

@@ -18,9 +18,7 @@ def test_validate_records_the_order_and_says_whether_it_needs_an_approval(
     saga, order, lambda_context
 ):
     small = _run(lambda_context, step=Step.VALIDATE.value, order=order("small"))
-    large_order = order(
-        "large", lines=[{"sku": "BOOK-1", "quantity": 9, "unit_price_cents": 2000}]
-    )
+    large_order = order("large", lines=[{"sku": "BOOK-1", "quantity": 9, "unit_price_cents": 2000}])
     large = _run(lambda_context, step=Step.VALIDATE.value, order=large_order)
 
     assert (small["total_cents"], small["needs_approval"]) == (3400, False)
