@@ -12,8 +12,8 @@ role with `AWSLambdaBasicDurableExecutionRolePolicy`, an `AWS::Lambda::Version` 
 `AWS::Lambda::Alias` naming it, whose ARN is how the function is invoked (Lambda runs a durable
 function only through a qualified ARN).
 
-Every step counts its runs in the ledger table (`runs` under the step's name), so a test sees a
-step's side effect happen once however many times the handler replays.
+Every step counts its runs in the ledger table (`runs` under `<the event's run>/<step>`), so a
+test sees a step's side effect happen once however many times the handler replays.
 """
 
 from __future__ import annotations
@@ -26,17 +26,27 @@ from localcloud.testing import App, get_att, ref
 
 LEDGER_COUNTER = textwrap.dedent(
     """
+    import functools
     import os
 
     import boto3
 
 
-    def count(name):
-        boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"]).update_item(
-            Key={"id": name},
+    @functools.cache
+    def table():
+        return boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+
+
+    def count(event, name):
+        table().update_item(
+            Key={"id": f"{event['run']}/{name}"},
             UpdateExpression="ADD runs :one",
             ExpressionAttributeValues={":one": 1},
         )
+
+
+    def counted(event, name):
+        return "Item" in table().get_item(Key={"id": f"{event['run']}/{name}"})
     """
 )
 
@@ -51,21 +61,21 @@ ORDERS = textwrap.dedent(
     from ledger import count
 
 
-    def reserve(order):
-        count("reserve")
-        return f"reservation-{order}"
+    def reserve(event):
+        count(event, "reserve")
+        return f"reservation-{event['order']}"
 
 
-    def charge(amount):
-        count("charge")
-        return amount
+    def charge(event):
+        count(event, "charge")
+        return event["amount"]
 
 
     @durable_execution
     def handler(event, context: DurableContext):
-        reservation = context.step(lambda _: reserve(event["order"]), name="reserve")
+        reservation = context.step(lambda _: reserve(event), name="reserve")
         context.wait(Duration.from_seconds(int(os.environ["WAIT_SECONDS"])), name="cool-off")
-        charged = context.step(lambda _: charge(event["amount"]), name="charge")
+        charged = context.step(lambda _: charge(event), name="charge")
         return {"order": event["order"], "reservation": reservation, "charged": charged}
     '''
 )
@@ -93,7 +103,7 @@ APPROVAL = textwrap.dedent(
                 timeout=Duration.from_seconds(int(os.environ["CALLBACK_TIMEOUT_SECONDS"]))
             ),
         )
-        context.step(lambda _: count("asked"), name="ask")
+        context.step(lambda _: count(event, "ask"), name="ask")
         try:
             answer = callback.result()
         except CallbackError as error:
@@ -106,37 +116,30 @@ CRASHING = textwrap.dedent(
     '''
     """Charges in a step, then its environment dies once (the process exits) before the
     receipt step: Lambda retries the invocation, which replays the charge from its checkpoint."""
-    import os
     import sys
 
-    import boto3
     from aws_durable_execution_sdk_python import DurableContext, durable_execution
 
-    from ledger import count
+    from ledger import count, counted
 
 
-    def crashed_before():
-        table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
-        return "Item" in table.get_item(Key={"id": "crash"})
+    def charge(event):
+        count(event, "charge")
+        return event["amount"]
 
 
-    def charge(amount):
-        count("charge")
-        return amount
-
-
-    def receipt(charged):
-        count("receipt")
+    def receipt(event, charged):
+        count(event, "receipt")
         return f"receipt-{charged}"
 
 
     @durable_execution
     def handler(event, context: DurableContext):
-        charged = context.step(lambda _: charge(event["amount"]), name="charge")
-        if not crashed_before():
-            count("crash")
+        charged = context.step(lambda _: charge(event), name="charge")
+        if not counted(event, "crash"):
+            count(event, "crash")
             sys.exit(1)
-        return {"charged": charged, "receipt": context.step(lambda _: receipt(charged))}
+        return {"charged": charged, "receipt": context.step(lambda _: receipt(event, charged))}
     '''
 )
 
@@ -144,28 +147,29 @@ RETRYING = textwrap.dedent(
     '''
     """A step that fails its first two attempts: the SDK's retry strategy backs it off."""
     from aws_durable_execution_sdk_python import DurableContext, durable_execution
-    from aws_durable_execution_sdk_python.config import Duration, StepConfig
+    from aws_durable_execution_sdk_python.config import Duration, JitterStrategy, StepConfig
     from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 
     from ledger import count
 
-    attempts = []
-
-
-    def flaky(step_context):
-        count("flaky")
-        if step_context.attempt < 3:
-            raise RuntimeError(f"attempt {step_context.attempt} fails")
-        return step_context.attempt
-
-
     RETRY = create_retry_strategy(
-        RetryStrategyConfig(max_attempts=5, initial_delay=Duration.from_seconds(600))
+        RetryStrategyConfig(
+            max_attempts=5,
+            initial_delay=Duration.from_seconds(600),
+            max_delay=Duration.from_hours(1),
+            jitter_strategy=JitterStrategy.NONE,
+        )
     )
 
 
     @durable_execution
     def handler(event, context: DurableContext):
+        def flaky(step_context):
+            count(event, "flaky")
+            if step_context.attempt < 3:
+                raise RuntimeError(f"attempt {step_context.attempt} fails")
+            return step_context.attempt
+
         return {"succeeded_on": context.step(flaky, name="flaky", config=StepConfig(RETRY))}
     '''
 )
