@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
@@ -404,7 +403,8 @@ def test_a_stopped_execution_ends_as_stopped(cloud, lambda_, outputs):
 
 
 def test_an_unknown_execution_is_not_found(lambda_, outputs):
-    unknown = f"arn:aws:lambda:eu-west-1:123456789012:function:{outputs['OrdersName']}:1/durable-execution/nope/0"
+    function_arn = f"arn:aws:lambda:eu-west-1:123456789012:function:{outputs['OrdersName']}"
+    unknown = f"{function_arn}:1/durable-execution/nope/0"
 
     with pytest.raises(ClientError) as missing:
         lambda_.get_durable_execution(DurableExecutionArn=unknown)
