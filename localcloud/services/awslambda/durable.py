@@ -730,17 +730,14 @@ def send_durable_execution_callback_heartbeat(params: dict[str, Any]) -> dict[st
 
 
 #: The paths of the durable-execution operations (moto's Lambda routes none of them). An
-#: execution's ARN holds "/", which the SDKs send encoded.
-DURABLE_PATHS = {
-    r"{0}/(?P<api_version>[^/]+)/durable-executions/(?P<arn>[^/]+)$": "dispatch",
-    r"{0}/(?P<api_version>[^/]+)/durable-executions/(?P<arn>[^/]+)/"
-    r"(?P<operation>checkpoint|state|history|stop)$": "dispatch",
-    r"{0}/(?P<api_version>[^/]+)/durable-execution-callbacks/(?P<callback_id>[^/]+)/"
-    r"(?P<operation>succeed|fail|heartbeat)$": "dispatch",
-    r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[^/]+)/durable-executions$": (
-        "dispatch"
-    ),
-}
+#: execution's ARN and a callback's id may hold "/": the SDKs send it encoded, and moto's server
+#: matches the decoded path, so a pattern takes the rest of the path; which operation it is,
+#: moto tells from botocore's model, on the encoded path.
+DURABLE_PATHS = (
+    r"{0}/(?P<api_version>[^/]+)/durable-executions/(?P<arn>.+)$",
+    r"{0}/(?P<api_version>[^/]+)/durable-execution-callbacks/(?P<callback_id>.+)$",
+    r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[^/]+)/durable-executions$",
+)
 
 
 def _durable_paths_routed(original):
