@@ -80,7 +80,8 @@ logger = logging.getLogger("localcloud")
 
 #: Lambda's default for `DurableConfig.RetentionPeriodInDays`.
 DEFAULT_RETENTION_DAYS = 14
-#: How long a synchronous Invoke waits for its execution, in AWS's time: Lambda's 15 minutes.
+#: How long a synchronous Invoke waits for its execution: Lambda's 15 minutes. Not scaled: the
+#: handler's own running time is not, and a caller's read timeout usually ends it first.
 SYNCHRONOUS_WAIT_SECONDS = 900
 
 
@@ -491,9 +492,8 @@ class DurableExecutions:
                 if not self.run_due(fast_forward=True):
                     return False
             return True
-        seconds = SYNCHRONOUS_WAIT_SECONDS * self.engine.time_scale
         try:
-            return self.executor.wait_until_complete(arn, timeout=seconds)
+            return self.executor.wait_until_complete(arn, timeout=SYNCHRONOUS_WAIT_SECONDS)
         except Exception:
             return self.execution(arn).is_complete
 
