@@ -168,6 +168,11 @@ class Engine:
         self._background = threading.Thread(target=loop, name="localcloud-delivery", daemon=True)
         self._background.start()
 
+    @property
+    def delivering_in_background(self) -> bool:
+        """Whether delivery runs on its own (`localcloud up`), rather than when settled."""
+        return self._background is not None
+
     def hold_delivery(self) -> None:
         """Keep the background from delivering until `release_delivery()` (as many times as
         held); returns once no delivery round is running. `settle()` still delivers.
