@@ -20,7 +20,13 @@ from orchestration.settings import starter_settings
 #: What the engines answer when the token or callback an approval would resume is gone (its
 #: deadline passed, or the execution ended): the approval window is closed.
 _CLOSED_WINDOW_ERRORS = frozenset(
-    {"TaskTimedOut", "TaskDoesNotExist", "InvalidToken", "ResourceNotFoundException"}
+    {
+        "TaskTimedOut",
+        "TaskDoesNotExist",
+        "InvalidToken",
+        "CallbackTimeoutException",
+        "ResourceNotFoundException",
+    }
 )
 
 
