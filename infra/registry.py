@@ -240,6 +240,7 @@ PATTERNS: tuple[Pattern, ...] = (
             orchestration_contract.OUTPUT_EVENTS_DEAD_LETTER_QUEUE_URL,
             OUTPUT_ALARM_TOPIC_ARN,
         ),
+        http_apis=(HttpApi(url_output=orchestration_contract.OUTPUT_API_URL),),
     ),
 )
 

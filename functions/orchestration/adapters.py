@@ -226,10 +226,21 @@ class SagaTable:
         ).get("Item")
         return None if item is None else int(_plain(item)["available"])
 
-    def reserve(self, order_id: str, line: OrderLine) -> bool:
+    def reserve(self, order_id: str, line_number: int, line: OrderLine) -> bool:
         """Reserve `line`'s quantity: its reservation and the stock decrement in one
         transaction. False when the line was reserved before (a retry: nothing changes);
-        raises `OutOfStock` when the SKU has fewer units than the line asks for."""
+        raises `OutOfStock` when the SKU has fewer units than the line asks for.
+
+        The reads first spare a transaction bound to fail (it would cost twice the write units
+        of one that succeeds); the transaction's conditions are what guarantee both rules when
+        another writer gets in between.
+        """
+        key = reservation_key(order_id, line_number, line.sku)
+        if self._get(key) is not None:
+            return False
+        in_stock = self.available(line.sku) or 0
+        if in_stock < line.quantity:
+            raise OutOfStock(f"{line.sku}: {line.quantity} unit(s) asked for, {in_stock} in stock")
         try:
             self._client.transact_write_items(
                 TransactItems=[
@@ -238,8 +249,9 @@ class SagaTable:
                             "TableName": self.table_name,
                             "Item": _item(
                                 {
-                                    **reservation_key(order_id, line.sku),
+                                    **key,
                                     "sku": line.sku,
+                                    "line_number": line_number,
                                     "quantity": line.quantity,
                                     "status": RESERVED,
                                 }
@@ -273,12 +285,12 @@ class SagaTable:
             raise
         return True
 
-    def release(self, order_id: str, sku: str) -> bool:
+    def release(self, order_id: str, line_number: int, sku: str) -> bool:
         """Give a reservation's units back, mark it released and record the release on the
         order, in one transaction; False when there is nothing reserved to release."""
         reservation = self._client.get_item(
             TableName=self.table_name,
-            Key=_item(reservation_key(order_id, sku)),
+            Key=_item(reservation_key(order_id, line_number, sku)),
             ConsistentRead=True,
         ).get("Item")
         if reservation is None or _plain(reservation)["status"] != RESERVED:
@@ -290,7 +302,7 @@ class SagaTable:
                     {
                         "Update": {
                             "TableName": self.table_name,
-                            "Key": _item(reservation_key(order_id, sku)),
+                            "Key": _item(reservation_key(order_id, line_number, sku)),
                             "UpdateExpression": "SET #status = :released",
                             "ConditionExpression": "#status = :reserved",
                             "ExpressionAttributeNames": {"#status": "status"},
@@ -320,7 +332,7 @@ class SagaTable:
         return True
 
     def reservations(self, order_id: str) -> dict[str, str]:
-        """SKU -> reservation status of an order."""
+        """SKU -> reservation status of an order (of its last line of that SKU)."""
         items = self._client.query(
             TableName=self.table_name,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
@@ -363,6 +375,9 @@ class SagaTable:
     def refund(self, order_id: str) -> bool:
         """Refund a charged payment and record it on the order, in one transaction; False when
         nothing was charged or it was refunded already."""
+        payment = self.payment(order_id)
+        if payment is None or payment.get("status") != CHARGED:
+            return False
         try:
             self._client.transact_write_items(
                 TransactItems=[

@@ -16,13 +16,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orchestration import adapters, orders
+from orchestration import adapters, logic, orders
 from orchestration.errors import (
+    BodyTooLargeError,
     InvalidOrderError,
+    MalformedBodyError,
     NoPendingApprovalError,
     OrchestrationError,
     OrderConflictError,
     OrderNotFoundError,
+    UnsupportedMediaTypeError,
 )
 from orchestration.models import ApprovalDecision, ErrorBody, OrderView, PlaceOrder
 
@@ -40,7 +43,19 @@ ERROR_STATUS: dict[type[OrchestrationError], HTTPStatus] = {
     OrderConflictError: HTTPStatus.CONFLICT,
     OrderNotFoundError: HTTPStatus.NOT_FOUND,
     NoPendingApprovalError: HTTPStatus.CONFLICT,
+    UnsupportedMediaTypeError: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    MalformedBodyError: HTTPStatus.BAD_REQUEST,
+    BodyTooLargeError: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
 }
+#: Statuses of a request body the API does not read, on every route that takes one.
+_BODY_ERRORS = (
+    HTTPStatus.BAD_REQUEST,
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    HTTPStatus.UNPROCESSABLE_ENTITY,
+)
+#: Methods whose routes take a JSON body: its type and raw bytes are checked before routing.
+_BODY_METHODS = frozenset({"POST"})
 
 _ORDER_ID = Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The order's id")
 
@@ -51,13 +66,18 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 
 def _error(
-    status: HTTPStatus, message: str, errors: list[dict[str, Any]] | None = None
+    status: HTTPStatus,
+    message: str,
+    errors: list[dict[str, Any]] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     body = ErrorBody(message=message, errors=errors)
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=body.model_dump(mode="json", exclude_none=True),
+        headers=headers,
     )
 
 
@@ -106,7 +126,14 @@ def _validation_error(error: RequestValidationError) -> Response:
 
 @app.not_found
 def _not_found(_error_: NotFoundError) -> Response:
-    return _error(HTTPStatus.NOT_FOUND, "no such route")
+    allowed = logic.allowed_methods(app.current_event.path)
+    if not allowed:
+        return _error(HTTPStatus.NOT_FOUND, "no such route")
+    return _error(
+        HTTPStatus.METHOD_NOT_ALLOWED,
+        f"this path answers only {', '.join(allowed)}",
+        headers={"Allow": ", ".join(allowed)},
+    )
 
 
 @app.post(
@@ -120,7 +147,7 @@ def _not_found(_error_: NotFoundError) -> Response:
             "description": "The saga runs (or ran) for this order",
             "content": {content_types.APPLICATION_JSON: {"model": OrderView}},
         },
-        **_errors(HTTPStatus.CONFLICT, HTTPStatus.UNPROCESSABLE_ENTITY),
+        **_errors(HTTPStatus.CONFLICT, *_BODY_ERRORS),
     },
 )
 def place_order(request: PlaceOrder) -> Response[OrderView]:
@@ -142,7 +169,7 @@ def place_order(request: PlaceOrder) -> Response[OrderView]:
             "description": "The order",
             "content": {content_types.APPLICATION_JSON: {"model": OrderView}},
         },
-        **_errors(HTTPStatus.NOT_FOUND),
+        **_errors(HTTPStatus.NOT_FOUND, HTTPStatus.UNPROCESSABLE_ENTITY),
     },
 )
 def get_order(order_id: Annotated[str, _ORDER_ID]) -> OrderView:
@@ -160,7 +187,7 @@ def get_order(order_id: Annotated[str, _ORDER_ID]) -> OrderView:
             "description": "The decision reached the saga",
             "content": {content_types.APPLICATION_JSON: {"model": OrderView}},
         },
-        **_errors(HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT, HTTPStatus.UNPROCESSABLE_ENTITY),
+        **_errors(HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT, *_BODY_ERRORS),
     },
 )
 def decide(order_id: Annotated[str, _ORDER_ID], decision: ApprovalDecision) -> Response[OrderView]:
@@ -205,9 +232,39 @@ def get_openapi() -> dict[str, Any]:
     return openapi_document()
 
 
+def _raw_error(error: OrchestrationError) -> dict[str, Any]:
+    """An error in the HTTP API's response format, for a body refused before routing."""
+    return {
+        "statusCode": int(ERROR_STATUS[type(error)]),
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": ErrorBody(message=error.message).model_dump_json(exclude_none=True),
+        "isBase64Encoded": False,
+    }
+
+
+def _checked_body_event(event: dict[str, Any]) -> dict[str, Any]:
+    """`event` once its body's type and bytes passed, its content type in the canonical form
+    Powertools' parser looks for; raises `UnsupportedMediaTypeError`, `BodyTooLargeError` or
+    `MalformedBodyError`."""
+    sent = event.get("headers") or {}
+    content_type = next((v for name, v in sent.items() if name.lower() == "content-type"), None)
+    logic.check_json_content_type(content_type)
+    logic.check_raw_body(event.get("body"), is_base64_encoded=event.get("isBase64Encoded", False))
+    headers = {name: value for name, value in sent.items() if name.lower() != "content-type"}
+    return {**event, "headers": {**headers, "content-type": logic.JSON_MEDIA_TYPE}}
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    method = event.get("requestContext", {}).get("http", {}).get("method", "").upper()
+    # Only a route that reads a body has it checked; a method a path does not serve (405) or
+    # an unknown path (404) is not judged by a body it will not read.
+    if method in _BODY_METHODS and method in logic.allowed_methods(event.get("rawPath", "")):
+        try:
+            event = _checked_body_event(event)
+        except (UnsupportedMediaTypeError, BodyTooLargeError, MalformedBodyError) as error:
+            return _raw_error(error)
     try:
         return app.resolve(event, context)
     finally:

@@ -147,8 +147,9 @@ def order_key(order_id: str, sort_key: str = ORDER_SORT_KEY) -> dict[str, str]:
     return {"pk": f"ORDER#{order_id}", "sk": sort_key}
 
 
-def reservation_key(order_id: str, sku: str) -> dict[str, str]:
-    return {"pk": f"ORDER#{order_id}", "sk": f"RESERVATION#{sku}"}
+def reservation_key(order_id: str, line_number: int, sku: str) -> dict[str, str]:
+    """One line's reservation: by its position, so two lines of one SKU hold one each."""
+    return {"pk": f"ORDER#{order_id}", "sk": f"RESERVATION#{line_number:03d}#{sku}"}
 
 
 def stock_key(sku: str) -> dict[str, str]:

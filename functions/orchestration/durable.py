@@ -93,11 +93,11 @@ class Saga:
                 attempt += 1
 
     def reserve_stock(self, context: DurableContext) -> None:
-        def reserve(child: DurableContext, line: OrderLine, _index: int, _lines: Any) -> Any:
+        def reserve(child: DurableContext, line: OrderLine, number: int, _lines: Any) -> Any:
             return self.step(
                 child,
                 f"reserve {line.sku}",
-                lambda: participants.reserve_line(self.table, self.order.order_id, line),
+                lambda: participants.reserve_line(self.table, self.order.order_id, number, line),
             )
 
         # Every line runs to its end, failed or not: a map that stopped at the first failure

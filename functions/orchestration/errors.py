@@ -31,6 +31,21 @@ class OrderNotFoundError(OrchestrationError):
     """No order has this id (HTTP 404)."""
 
 
+class UnsupportedMediaTypeError(OrchestrationError):
+    """A request body that is not declared as JSON (HTTP 415)."""
+
+    def __init__(self) -> None:
+        super().__init__("send the body as JSON with Content-Type: application/json")
+
+
+class MalformedBodyError(OrchestrationError):
+    """A request body that cannot be read as JSON text (HTTP 400)."""
+
+
+class BodyTooLargeError(OrchestrationError):
+    """A request body over the API's limit (HTTP 413)."""
+
+
 class NoPendingApprovalError(OrchestrationError):
     """The order is not waiting for an approval: never asked, decided, or timed out (409)."""
 

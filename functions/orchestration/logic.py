@@ -3,9 +3,12 @@ and what an execution's error means for the order. No boto3."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import random
+import re
 from collections.abc import Iterator
 from enum import StrEnum
 
@@ -13,17 +16,68 @@ from shared.batches import Backoff
 from shared.validation import parse_request
 
 from orchestration.contract import (
+    ROUTES,
     SHIPPABLE_COUNTRIES,
     STATES_TIMEOUT,
     TRANSIENT_ERROR,
     FailureReason,
     SandboxCard,
 )
-from orchestration.errors import InvalidOrderError
+from orchestration.errors import (
+    BodyTooLargeError,
+    InvalidOrderError,
+    MalformedBodyError,
+    UnsupportedMediaTypeError,
+)
 from orchestration.models import Order, PlaceOrder, ShippingAddress
 
 #: Longest failure cause kept on the order (Step Functions allows 32,768 characters).
 MAX_CAUSE_LENGTH = 1000
+#: The largest request body the API reads: 25 lines and an address fit in a few KiB.
+MAX_BODY_BYTES = 32 * 1024
+#: The one media type a request body may have (RFC 8259: JSON text is UTF-8).
+JSON_MEDIA_TYPE = "application/json"
+
+_ROUTE_PATHS = {
+    path: re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$")
+    for path in dict.fromkeys(path for _, path in ROUTES)
+}
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods the API serves on `path` (sorted, for an `Allow` header); empty if none."""
+    for route_path, pattern in _ROUTE_PATHS.items():
+        if pattern.fullmatch(path):
+            return sorted(method for method, candidate in ROUTES if candidate == route_path)
+    return []
+
+
+def check_json_content_type(content_type: str | None) -> None:
+    """Accept only `application/json` (any letter case, any parameters); raises
+    `UnsupportedMediaTypeError` otherwise, a missing type included: it is not guessed at."""
+    if (content_type or "").split(";", 1)[0].strip().lower() != JSON_MEDIA_TYPE:
+        raise UnsupportedMediaTypeError
+
+
+def check_raw_body(body: str | None, *, is_base64_encoded: bool) -> None:
+    """Refuse a body over `MAX_BODY_BYTES` (`BodyTooLargeError`) or one that is not UTF-8 text
+    (`MalformedBodyError`), before any parsing."""
+    if not body:
+        return
+    if not is_base64_encoded:
+        size = len(body.encode("utf-8", errors="surrogatepass"))
+        if size > MAX_BODY_BYTES:
+            raise BodyTooLargeError(f"request body is {size} bytes; the limit is {MAX_BODY_BYTES}")
+        return
+    estimated = len(body) * 3 // 4
+    if estimated > MAX_BODY_BYTES:
+        raise BodyTooLargeError(f"request body is {estimated} bytes; the limit is {MAX_BODY_BYTES}")
+    try:
+        base64.b64decode(body, validate=True).decode("utf-8")
+    except binascii.Error:
+        raise MalformedBodyError("request body is marked base64-encoded but is not") from None
+    except UnicodeDecodeError:
+        raise MalformedBodyError("request body is not UTF-8 text") from None
 
 
 def parse_place_order(payload: object) -> PlaceOrder:

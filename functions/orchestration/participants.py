@@ -34,9 +34,11 @@ def validate(
     }
 
 
-def reserve_line(table: adapters.SagaTable, order_id: str, line: OrderLine) -> dict[str, Any]:
-    """Reserve one line's units; raises `OutOfStock`."""
-    newly = table.reserve(order_id, line)
+def reserve_line(
+    table: adapters.SagaTable, order_id: str, line_number: int, line: OrderLine
+) -> dict[str, Any]:
+    """Reserve the units of the order's line `line_number` (from 0); raises `OutOfStock`."""
+    newly = table.reserve(order_id, line_number, line)
     return {"sku": line.sku, "quantity": line.quantity, "reserved_now": newly}
 
 
@@ -46,7 +48,12 @@ def release_stock(table: adapters.SagaTable, order: Order) -> list[str]:
     Every line is tried: after a failed Map some lines were reserved and some were not, and
     releasing a line never reserved (or released already) changes nothing.
     """
-    return [line.sku for line in reversed(order.lines) if table.release(order.order_id, line.sku)]
+    lines = list(enumerate(order.lines))
+    return [
+        line.sku
+        for number, line in reversed(lines)
+        if table.release(order.order_id, number, line.sku)
+    ]
 
 
 def request_approval(

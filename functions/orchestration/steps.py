@@ -48,7 +48,9 @@ def run_step(event: dict[str, Any]) -> Any:
             )
         case Step.RESERVE_LINE:
             line = OrderLine.model_validate(_field(event, "line"))
-            return participants.reserve_line(table, _field(event, "order_id"), line)
+            return participants.reserve_line(
+                table, _field(event, "order_id"), int(_field(event, "line_number")), line
+            )
         case Step.RELEASE_STOCK:
             order = logic.parse_order(_field(event, "order"))
             return {"released": participants.release_stock(table, order)}

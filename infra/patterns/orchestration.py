@@ -299,6 +299,7 @@ class Orchestration(Construct):
             {
                 "step": Step.RESERVE_LINE.value,
                 "order_id": "{% $states.input.order_id %}",
+                "line_number": "{% $states.input.line_number %}",
                 "line": "{% $states.input.line %}",
             },
             outputs="{% $states.result.Payload %}",
@@ -324,6 +325,7 @@ class Orchestration(Construct):
             items=sfn.ProvideItems.jsonata("{% $order.lines %}"),
             item_selector={
                 "order_id": order_id,
+                "line_number": "{% $states.context.Map.Item.Index %}",
                 "line": "{% $states.context.Map.Item.Value %}",
             },
             max_concurrency=settings.max_concurrency,
@@ -473,6 +475,10 @@ class Orchestration(Construct):
             self.api.add_routes(
                 path=path, methods=[apigw.HttpMethod(method)], integration=integration
             )
+        # Another method on a path the API has reaches the function, which answers 405 with the
+        # path's `Allow` instead of API Gateway's 404; API Gateway prefers a method's own route.
+        for path in dict.fromkeys(path for _, path in ROUTES):
+            self.api.add_routes(path=path, methods=[apigw.HttpMethod.ANY], integration=integration)
         alarms.alarm_on(
             self,
             "ServerErrorsAlarm",

@@ -22,8 +22,8 @@ def test_a_retried_reservation_never_takes_the_stock_twice(saga, order):
     placed = _placed(saga, order("o-1"))
     line = placed.lines[0]
 
-    first = participants.reserve_line(saga.table, "o-1", line)
-    again = participants.reserve_line(saga.table, "o-1", line)
+    first = participants.reserve_line(saga.table, "o-1", 0, line)
+    again = participants.reserve_line(saga.table, "o-1", 0, line)
 
     assert (first["reserved_now"], again["reserved_now"]) == (True, False)
     assert saga.stock()["BOOK-1"] == STOCK["BOOK-1"] - line.quantity
@@ -35,7 +35,7 @@ def test_a_line_short_of_stock_reserves_nothing_and_says_so(saga, order):
     line = OrderLine(sku="PEN-7", quantity=STOCK["PEN-7"] + 1, unit_price_cents=300)
 
     with pytest.raises(OutOfStock, match="PEN-7: 6 unit"):
-        participants.reserve_line(saga.table, "o-1", line)
+        participants.reserve_line(saga.table, "o-1", 0, line)
 
     assert saga.stock()["PEN-7"] == STOCK["PEN-7"]
     assert saga.table.reservations("o-1") == {}
@@ -53,9 +53,9 @@ def test_a_partial_reservation_is_fully_undone_and_each_release_recorded_once(sa
             ],
         ),
     )
-    participants.reserve_line(saga.table, "o-1", placed.lines[0])
+    participants.reserve_line(saga.table, "o-1", 0, placed.lines[0])
     with pytest.raises(OutOfStock):
-        participants.reserve_line(saga.table, "o-1", placed.lines[1])
+        participants.reserve_line(saga.table, "o-1", 1, placed.lines[1])
 
     # WHEN the stock is released, then released again (a retried compensation)
     released = participants.release_stock(saga.table, placed)
@@ -70,10 +70,10 @@ def test_a_partial_reservation_is_fully_undone_and_each_release_recorded_once(sa
 
 def test_a_reservation_retried_after_its_release_does_not_take_the_stock_again(saga, order):
     placed = _placed(saga, order("o-1"))
-    participants.reserve_line(saga.table, "o-1", placed.lines[0])
+    participants.reserve_line(saga.table, "o-1", 0, placed.lines[0])
     participants.release_stock(saga.table, placed)
 
-    late = participants.reserve_line(saga.table, "o-1", placed.lines[0])
+    late = participants.reserve_line(saga.table, "o-1", 0, placed.lines[0])
 
     assert late["reserved_now"] is False
     assert saga.stock() == STOCK
@@ -142,3 +142,24 @@ def test_a_shipment_is_booked_once_and_refused_where_the_carrier_does_not_go(sag
     assert first == again == {"tracking_number": "TRK-o-1"}
     assert saga.table.shipment("o-1")["tracking_number"] == "TRK-o-1"
     assert saga.table.shipment("o-2") is None
+
+
+def test_two_lines_of_one_sku_each_hold_and_release_their_own_units(saga, order):
+    placed = _placed(
+        saga,
+        order(
+            "o-1",
+            lines=[
+                {"sku": "BOOK-1", "quantity": 3, "unit_price_cents": 1250},
+                {"sku": "BOOK-1", "quantity": 4, "unit_price_cents": 1000},
+            ],
+        ),
+    )
+
+    for number, line in enumerate(placed.lines):
+        participants.reserve_line(saga.table, "o-1", number, line)
+    assert saga.stock()["BOOK-1"] == STOCK["BOOK-1"] - 7
+
+    assert participants.release_stock(saga.table, placed) == ["BOOK-1", "BOOK-1"]
+    assert saga.stock() == STOCK
+    assert saga.table.order("o-1").compensations == ("release:BOOK-1", "release:BOOK-1")
