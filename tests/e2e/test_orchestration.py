@@ -303,10 +303,11 @@ def scenarios(cloud: LocalCloud, outputs: dict[str, str]) -> dict[tuple[Workflow
     for run in runs.values():
         order_id = run.order["order_id"]
         run.crashed_with = crashed.get(order_id)
-        answer = cloud.http("GET", f"{api}/orders/{order_id}")
-        assert answer.status == 200, answer.content
-        run.record = json.loads(answer.content)
+        run.record = _record(cloud, api, order_id)
+        # The state machine's approval deadline passes in real time, after the last settle:
+        # its execution may still be compensating, so the record is read once it has ended.
         _ended_execution(cloud, run)
+        run.record = _record(cloud, api, order_id)
         run.stock = {
             sku: int(
                 dynamodb.get_item(TableName=table, Key=_key(contract.stock_key(sku)))["Item"][
@@ -324,6 +325,12 @@ def scenarios(cloud: LocalCloud, outputs: dict[str, str]) -> dict[tuple[Workflow
             else {name: next(iter(value.values())) for name, value in payment.items()}
         )
     return runs
+
+
+def _record(cloud: LocalCloud, api: str, order_id: str) -> dict[str, Any]:
+    answer = cloud.http("GET", f"{api}/orders/{order_id}")
+    assert answer.status == 200, answer.content
+    return json.loads(answer.content)
 
 
 def _key(key: dict[str, str]) -> dict[str, dict[str, str]]:
