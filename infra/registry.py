@@ -26,7 +26,7 @@ OUTPUT_ALARM_TOPIC_ARN = "AlarmTopicArn"
 
 @dataclass(frozen=True)
 class HttpApi:
-    """An HTTP API a pattern's stack serves, and where it publishes its own OpenAPI document.
+    """An HTTP API a pattern's stack serves, and where its OpenAPI document comes from.
 
     Every registered API runs through the contract test (`tests/e2e/test_api_contracts.py`):
     deployed on localcloud, it must answer as its document says.
@@ -34,8 +34,24 @@ class HttpApi:
 
     #: The stack output holding the API's base URL.
     url_output: str
-    #: The path, under the base URL, where the API serves its OpenAPI document.
-    openapi_path: str = "/openapi.json"
+    #: The path, under the base URL, where the API serves its OpenAPI document; None for a
+    #: REST API whose document API Gateway exports from the deployed stage (`GetExport`).
+    openapi_path: str | None = "/openapi.json"
+    #: `module:function` that, given a cloud the stack is deployed on, returns a client's
+    #: credentials by the name of the security scheme they answer (an API key, a bearer
+    #: token); None for an API that asks for none.
+    credentials: str | None = None
+    #: Statuses a request valid by the document can still get for a reason of the domain (an
+    #: order of an item nobody sells: 422), beyond the ones a contract test accepts anyway
+    #: (2xx, 401, 403, 404, 409, 429).
+    domain_refusals: tuple[str, ...] = ()
+
+    def client_credentials(self, cloud: Any) -> dict[str, str]:
+        """The credentials `credentials` names, for the stack deployed on `cloud`."""
+        if self.credentials is None:
+            return {}
+        module_name, function_name = self.credentials.split(":")
+        return getattr(importlib.import_module(module_name), function_name)(cloud)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,6 +181,14 @@ PATTERNS: tuple[Pattern, ...] = (
             api_gateway_contract.OUTPUT_FEEDBACK_QUEUE_URL,
             api_gateway_contract.OUTPUT_FEEDBACK_DEAD_LETTER_QUEUE_URL,
             OUTPUT_ALARM_TOPIC_ARN,
+        ),
+        http_apis=(
+            HttpApi(
+                url_output=api_gateway_contract.OUTPUT_API_URL,
+                openapi_path=None,
+                credentials="demo.api_gateway:client_credentials",
+                domain_refusals=("422",),
+            ),
         ),
     ),
     Pattern(
