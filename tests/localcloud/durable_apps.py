@@ -191,6 +191,39 @@ FAILING = textwrap.dedent(
 )
 
 
+CALLING_A_PEER = textwrap.dedent(
+    '''
+    """Asks another function (PEER) for an answer, synchronously, from inside a step."""
+    import json
+    import os
+
+    import boto3
+    from aws_durable_execution_sdk_python import DurableContext, durable_execution
+
+    from ledger import count
+
+
+    @durable_execution
+    def handler(event, context: DurableContext):
+        def ask_peer(_):
+            count(event, "ask-peer")
+            answer = boto3.client("lambda").invoke(
+                FunctionName=os.environ["PEER"], Payload=json.dumps({"n": event["n"]})
+            )
+            return json.loads(answer["Payload"].read())
+
+        return context.step(ask_peer, name="ask-peer")
+    '''
+)
+
+DOUBLER = textwrap.dedent(
+    """
+    def handler(event, context):
+        return {"doubled": event["n"] * 2}
+    """
+)
+
+
 def durable_function(
     app: App,
     logical_id: str,

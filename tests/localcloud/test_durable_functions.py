@@ -17,7 +17,9 @@ from localcloud import LocalCloud
 from localcloud.testing import App, ref
 from tests.localcloud.durable_apps import (
     APPROVAL,
+    CALLING_A_PEER,
     CRASHING,
+    DOUBLER,
     FAILING,
     ORDERS,
     RETRYING,
@@ -56,6 +58,15 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     durable_function(app, "Crashing", CRASHING, environment=environment)
     durable_function(app, "Retrying", RETRYING, environment=environment)
     durable_function(app, "Failing", FAILING, environment=environment)
+    peer = app.function("Peer", DOUBLER)
+    durable_function(app, "Asking", CALLING_A_PEER, environment={**environment, "PEER": ref(peer)})
+    # A topic whose messages start executions of the Orders function, through its alias.
+    topic = app.topic("OrderEvents")
+    app.add(
+        "OrdersSubscription",
+        "AWS::SNS::Subscription",
+        {"Endpoint": ref("OrdersAliaslive"), "Protocol": "lambda", "TopicArn": ref(topic)},
+    )
     with LocalCloud(app.write(tmp_path_factory.mktemp("durable") / "cdk.out")) as running:
         running.deploy(app.stack_name)
         yield running
@@ -156,6 +167,28 @@ def test_latest_is_a_qualifier_too(lambda_, outputs):
     assert response["ResponseMetadata"]["HTTPHeaders"]["x-amz-executed-version"] == "$LATEST"
 
 
+def test_a_message_to_a_subscribed_alias_starts_an_execution(cloud, lambda_, outputs):
+    event = _event(order="o-7", amount=9)
+
+    cloud.client("sns").publish(TopicArn=outputs["OrderEventsArn"], Message=json.dumps(event))
+    cloud.settle()
+
+    # THEN SNS's event is an execution's input (which this handler does not understand)
+    succeeded = lambda_.list_durable_executions_by_function(FunctionName=outputs["OrdersName"])[
+        "DurableExecutions"
+    ]
+    inputs = [
+        json.loads(
+            lambda_.get_durable_execution(DurableExecutionArn=e["DurableExecutionArn"])[
+                "InputPayload"
+            ]
+        )
+        for e in succeeded
+    ]
+    messages = [i["Records"][0]["Sns"]["Message"] for i in inputs if "Records" in i]
+    assert messages == [json.dumps(event)]
+
+
 # -- checkpoints and replay ----------------------------------------------------------------
 
 
@@ -205,6 +238,17 @@ def test_a_crashed_invocation_is_retried_and_resumes_from_its_checkpoints(cloud,
         "Runtime.ExitError",
         None,
     ]
+
+
+def test_a_step_invoking_another_function_synchronously_gets_its_answer(cloud, lambda_, outputs):
+    # The SDK runs the user function on a thread of its own: the invoke it makes runs nested in
+    # the durable invocation, as a handler's own would, rather than waiting for it to end.
+    event = _event(n=21)
+
+    response = lambda_.invoke(FunctionName=outputs["AskingAliasArn"], Payload=json.dumps(event))
+
+    assert payload(response) == {"doubled": 42}
+    assert _runs(cloud, outputs, event, "ask-peer") == 1
 
 
 def test_a_failed_step_is_retried_after_its_backoff(cloud, lambda_, outputs):
