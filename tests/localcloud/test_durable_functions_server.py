@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from localcloud import cli
 from localcloud.server import LocalCloudServer
 from localcloud.testing import App, ref
 from tests.localcloud.durable_apps import APPROVAL, ORDERS, durable_function, payload
@@ -94,3 +95,18 @@ def test_a_callback_sent_to_the_endpoint_resumes_the_execution(server, outputs):
     with pytest.raises(ClientError) as stopped:
         lambda_.stop_durable_execution(DurableExecutionArn=f"{arn}-unknown")
     assert stopped.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_the_invoke_command_runs_a_durable_function_s_latest(server, outputs, tmp_path, capsys):
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"run": uuid.uuid4().hex, "order": "o-2", "amount": 8}))
+
+    status = cli.main(
+        ["invoke", "Orders", "--event", str(event), "--endpoint-url", server.endpoint_url]
+    )
+
+    printed = capsys.readouterr().out
+    assert status == 0
+    assert f"-- {outputs['OrdersName']}:$LATEST" in printed
+    assert f"function:{outputs['OrdersName']}:$LATEST/durable-execution/" in printed
+    assert '"charged": 8' in printed
