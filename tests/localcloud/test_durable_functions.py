@@ -60,12 +60,12 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     durable_function(app, "Failing", FAILING, environment=environment)
     peer = app.function("Peer", DOUBLER)
     durable_function(app, "Asking", CALLING_A_PEER, environment={**environment, "PEER": ref(peer)})
-    # A topic whose messages start executions of the Orders function, through its alias.
-    topic = app.topic("OrderEvents")
+    # A topic whose messages start executions of the Failing function, through its alias.
+    topic = app.topic("Declines")
     app.add(
-        "OrdersSubscription",
+        "DeclinesSubscription",
         "AWS::SNS::Subscription",
-        {"Endpoint": ref("OrdersAliaslive"), "Protocol": "lambda", "TopicArn": ref(topic)},
+        {"Endpoint": ref("FailingAliaslive"), "Protocol": "lambda", "TopicArn": ref(topic)},
     )
     with LocalCloud(app.write(tmp_path_factory.mktemp("durable") / "cdk.out")) as running:
         running.deploy(app.stack_name)
@@ -168,25 +168,26 @@ def test_latest_is_a_qualifier_too(lambda_, outputs):
 
 
 def test_a_message_to_a_subscribed_alias_starts_an_execution(cloud, lambda_, outputs):
-    event = _event(order="o-7", amount=9)
+    message = json.dumps(_event(reason="no funds"))
 
-    cloud.client("sns").publish(TopicArn=outputs["OrderEventsArn"], Message=json.dumps(event))
+    cloud.client("sns").publish(TopicArn=outputs["DeclinesArn"], Message=message)
     cloud.settle()
 
-    # THEN SNS's event is an execution's input (which this handler does not understand)
-    succeeded = lambda_.list_durable_executions_by_function(FunctionName=outputs["OrdersName"])[
+    # THEN SNS's event is an execution's input (this handler wants a reason, and fails)
+    executions = lambda_.list_durable_executions_by_function(FunctionName=outputs["FailingName"])[
         "DurableExecutions"
     ]
-    inputs = [
-        json.loads(
-            lambda_.get_durable_execution(DurableExecutionArn=e["DurableExecutionArn"])[
-                "InputPayload"
-            ]
-        )
-        for e in succeeded
+    described = [
+        lambda_.get_durable_execution(DurableExecutionArn=e["DurableExecutionArn"])
+        for e in executions
     ]
-    messages = [i["Records"][0]["Sns"]["Message"] for i in inputs if "Records" in i]
-    assert messages == [json.dumps(event)]
+    inputs = [json.loads(d["InputPayload"]) for d in described]
+    from_sns = [
+        (execution, input_["Records"][0]["Sns"]["Message"])
+        for execution, input_ in zip(described, inputs, strict=True)
+        if "Records" in input_
+    ]
+    assert [(execution["Status"], sent) for execution, sent in from_sns] == [("FAILED", message)]
 
 
 # -- checkpoints and replay ----------------------------------------------------------------

@@ -339,15 +339,24 @@ class _EngineInvoker:
             ].get_function(name, qualifier or None)
         except lambda_models.UnknownFunctionException as error:
             raise testing_errors.ResourceNotFoundException(str(error)) from error
-        # The SDK keeps its Lambda client for the process, where Lambda keeps it for an
-        # execution environment: made anew, it reaches this engine's endpoint and region.
-        LambdaClient._cached_boto_client = None
+        self._sdk_client_reaches_this_engine(function.region)
         invocation = self.engine.invoke(function, input.to_json_dict(), trigger="durable execution")
         if invocation.error is not None:
             raise _FunctionRuntimeError(
                 f"{invocation.error.get('errorType')}: {invocation.error.get('errorMessage')}"
             )
         return InvokeResponse.from_output(invocation.payload, invocation.request_id)
+
+    def _sdk_client_reaches_this_engine(self, region: str) -> None:
+        # The SDK keeps its Lambda client for the process, where Lambda keeps one per
+        # execution environment: one made for another engine (another endpoint or region) is
+        # dropped, and the handler makes its own.
+        cached = LambdaClient._cached_boto_client
+        if cached is None:
+            return
+        endpoint = self.engine.endpoint_url or f"https://lambda.{region}.amazonaws.com"
+        if (cached.meta.endpoint_url, cached.meta.region_name) != (endpoint, region):
+            LambdaClient._cached_boto_client = None
 
     def update_endpoint(self, endpoint_url: str, region_name: str) -> None:
         return None
