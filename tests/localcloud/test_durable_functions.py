@@ -27,6 +27,7 @@ from tests.localcloud.durable_apps import (
     events_of,
     payload,
 )
+from tests.localcloud.sfn_apps import run, state_machine
 
 WAIT_SECONDS = 600
 CALLBACK_TIMEOUT_SECONDS = 300
@@ -60,6 +61,23 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     durable_function(app, "Failing", FAILING, environment=environment)
     peer = app.function("Peer", DOUBLER)
     durable_function(app, "Asking", CALLING_A_PEER, environment={**environment, "PEER": ref(peer)})
+    # A state machine whose task runs the Orders function, through its alias.
+    state_machine(
+        app,
+        "Fulfilment",
+        {
+            "StartAt": "Order",
+            "States": {
+                "Order": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": ref("OrdersAliaslive"), "Payload.$": "$"},
+                    "OutputPath": "$.Payload",
+                    "End": True,
+                }
+            },
+        },
+    )
     # A topic whose messages start executions of the Failing function, through its alias.
     topic = app.topic("Declines")
     app.add(
@@ -188,6 +206,16 @@ def test_a_message_to_a_subscribed_alias_starts_an_execution(cloud, lambda_, out
         if "Records" in input_
     ]
     assert [(execution["Status"], sent) for execution, sent in from_sns] == [("FAILED", message)]
+
+
+def test_a_state_machine_task_runs_a_durable_execution_to_its_result(cloud, outputs):
+    event = _event(order="o-8", amount=11)
+
+    execution = run(cloud, outputs["FulfilmentArn"], event)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"])["charged"] == 11
+    assert _runs(cloud, outputs, event, "reserve") == 1
 
 
 # -- checkpoints and replay ----------------------------------------------------------------

@@ -485,15 +485,7 @@ def _invoke_lambda_through_engine(original):
     # moto's internal invokes (e.g. a Step Functions Task) call this; it returns
     # (payload, errored, logs).
     def _invoke_lambda(self, event=None):
-        engine = active_engine()
-        if durable.durable_config(self) is not None:
-            executions = engine.service(Functions).durable_executions()
-            payload = event if isinstance(event, str) else json.dumps(event)
-            started = executions.start(self, payload, None)
-            executions.wait(started.arn, drive=not engine.delivering_in_background)
-            answer, error = executions.outcome(started.arn)
-            return answer.decode(), error is not None, ""
-        invocation = engine.invoke(
+        invocation = active_engine().invoke(
             self, json.loads(event) if isinstance(event, str) else event, trigger="moto"
         )
         if invocation.error is not None:
