@@ -224,6 +224,30 @@ DOUBLER = textwrap.dedent(
 )
 
 
+BATCH_TOTAL = textwrap.dedent(
+    '''
+    """Adds up the amounts of an SQS batch, in a step."""
+    import json
+
+    from aws_durable_execution_sdk_python import DurableContext, durable_execution
+
+    from ledger import count
+
+
+    @durable_execution
+    def handler(event, context: DurableContext):
+        bodies = [json.loads(record["body"]) for record in event["Records"]]
+
+        def total(_):
+            for body in bodies:
+                count(body, "total")
+            return sum(body["amount"] for body in bodies)
+
+        return {"total": context.step(total, name="total")}
+    '''
+)
+
+
 def durable_function(
     app: App,
     logical_id: str,

@@ -14,9 +14,10 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from localcloud import LocalCloud
-from localcloud.testing import App, ref
+from localcloud.testing import App, get_att, ref
 from tests.localcloud.durable_apps import (
     APPROVAL,
+    BATCH_TOTAL,
     CALLING_A_PEER,
     CRASHING,
     DOUBLER,
@@ -77,6 +78,14 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
                 }
             },
         },
+    )
+    # A queue whose batches run executions of the Totals function, through its alias.
+    durable_function(app, "Totals", BATCH_TOTAL, environment=environment)
+    queue = app.queue("Amounts")
+    app.add(
+        "AmountsSource",
+        "AWS::Lambda::EventSourceMapping",
+        {"BatchSize": 10, "EventSourceArn": get_att(queue), "FunctionName": ref("TotalsAliaslive")},
     )
     # A topic whose messages start executions of the Failing function, through its alias.
     topic = app.topic("Declines")
@@ -216,6 +225,35 @@ def test_a_state_machine_task_runs_a_durable_execution_to_its_result(cloud, outp
     assert execution["status"] == "SUCCEEDED"
     assert json.loads(execution["output"])["charged"] == 11
     assert _runs(cloud, outputs, event, "reserve") == 1
+
+
+def test_a_queue_s_batch_runs_a_durable_execution_and_is_done_when_it_is(cloud, lambda_, outputs):
+    run_id = uuid.uuid4().hex
+    sqs = cloud.client("sqs")
+    for amount in (5, 6):
+        sqs.send_message(
+            QueueUrl=outputs["AmountsUrl"],
+            MessageBody=json.dumps({"run": run_id, "amount": amount}),
+        )
+
+    cloud.settle()
+
+    # THEN one execution added up the batch, and the batch left the queue
+    assert _runs(cloud, outputs, {"run": run_id}, "total") == 2
+    executions = lambda_.list_durable_executions_by_function(
+        FunctionName=outputs["TotalsName"], Statuses=["SUCCEEDED"]
+    )["DurableExecutions"]
+    results = [
+        json.loads(
+            lambda_.get_durable_execution(DurableExecutionArn=e["DurableExecutionArn"])["Result"]
+        )
+        for e in executions
+    ]
+    assert results == [{"total": 11}]
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=outputs["AmountsUrl"], AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
 
 
 # -- checkpoints and replay ----------------------------------------------------------------

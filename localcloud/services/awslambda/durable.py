@@ -32,6 +32,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -73,6 +74,7 @@ from moto.core.responses import ActionResult
 from localcloud.core.clock import Clock
 from localcloud.core.engine import active_engine
 from localcloud.core.hooks import Hook
+from localcloud.core.runner import Invocation
 from localcloud.core.service import Core
 from localcloud.rules import durable_executions as rules
 
@@ -80,6 +82,13 @@ logger = logging.getLogger("localcloud")
 
 #: Lambda's default for `DurableConfig.RetentionPeriodInDays`.
 DEFAULT_RETENTION_DAYS = 14
+#: What a synchronous invoke answers when its execution is still running at the end of its wait.
+STILL_RUNNING = {
+    "errorType": "Sandbox.Timedout",
+    "errorMessage": "the durable execution is still running",
+}
+# How often a caller running an execution's timers on scaled real time looks for due ones.
+_DRIVING_INTERVAL_SECONDS = 0.01
 #: How long a synchronous Invoke waits for its execution: Lambda's 15 minutes. Not scaled: the
 #: handler's own running time is not, and a caller's read timeout usually ends it first.
 SYNCHRONOUS_WAIT_SECONDS = 900
@@ -493,18 +502,42 @@ class DurableExecutions:
         """Wait for an execution to end, as a synchronous Invoke does; False when it cannot
         end without something else happening first (a callback) or Lambda's wait is over.
 
-        `drive`: nothing delivers in the background, so the caller runs the execution's
-        timers itself, taking each wait as elapsed.
+        `drive`: the caller runs the execution's timers itself, because nothing else would
+        while it waits: in-process, where nothing delivers in the background (each wait is
+        then taken as elapsed), or on the delivery thread itself (an event source's poller).
         """
-        if drive:
-            while not self.execution(arn).is_complete:
-                if not self.run_due(fast_forward=True):
-                    return False
-            return True
-        try:
-            return self.executor.wait_until_complete(arn, timeout=SYNCHRONOUS_WAIT_SECONDS)
-        except Exception:
-            return self.execution(arn).is_complete
+        if not drive:
+            try:
+                return self.executor.wait_until_complete(arn, timeout=SYNCHRONOUS_WAIT_SECONDS)
+            except Exception:
+                return self.execution(arn).is_complete
+        background = self.engine.delivering_in_background
+        deadline = time.monotonic() + SYNCHRONOUS_WAIT_SECONDS
+        while not self.execution(arn).is_complete:
+            if self.run_due(fast_forward=not background):
+                continue
+            if not background or time.monotonic() > deadline:
+                return False
+            time.sleep(_DRIVING_INTERVAL_SECONDS)
+        return True
+
+    def run_to_end(self, function: Any, event: Any, *, trigger: str) -> Invocation:
+        """One synchronous invoke of a durable function by localcloud itself (an event
+        source's poller, on the delivery thread): its execution's result, as an invocation."""
+        started = self.start(function, json.dumps(event), None)
+        if self.wait(started.arn, drive=True):
+            answer, error = self.outcome(started.arn)
+        else:
+            answer, error = b"null", dict(STILL_RUNNING)
+        return Invocation(
+            function=function.function_name,
+            trigger=trigger,
+            cold_start=False,
+            duration_ms=0.0,
+            payload=None if error else json.loads(answer),
+            error=error,
+            request_id=started.arn.rsplit("/", 1)[1],
+        )
 
     def outcome(self, arn: str) -> tuple[bytes, dict[str, Any] | None]:
         """An ended execution's answer to a synchronous Invoke: its result, or its error in

@@ -124,6 +124,10 @@ class Functions(Service):
 
     def _subscription(self, mapping: Any, function: Any) -> Subscription:
         def consume(event: dict[str, Any], trigger: str) -> Invocation:
+            if durable.durable_config(function) is not None:
+                # Lambda invokes a durable function synchronously with each batch: the batch
+                # is done when its execution is.
+                return self.durable_executions().run_to_end(function, event, trigger=trigger)
             return self.engine.invoke(function, event, trigger=trigger)
 
         return Subscription(
@@ -436,9 +440,7 @@ def _invoke_durable(engine, function, function_name, qualifier, body, headers, r
         # execution runs on.
         _sdk_call.gave_up = True
         response_headers["x-amz-function-error"] = "Unhandled"
-        return json.dumps(
-            {"errorType": "Sandbox.Timedout", "errorMessage": "the execution is still running"}
-        ).encode()
+        return json.dumps(durable.STILL_RUNNING).encode()
     answer, error = executions.outcome(started.arn)
     if error is not None:
         response_headers["x-amz-function-error"] = "Unhandled"
