@@ -229,10 +229,6 @@ class _DurableTimers:
     def create_event(self) -> _CompletionEvent:
         return _CompletionEvent()
 
-    def pending(self) -> int:
-        with self._lock:
-            return sum(1 for timer in self._timers if not timer.future.cancelled())
-
     def run_due(self, *, fast_forward: bool) -> int:
         """Run the timers due now (with `fast_forward`, up to the horizon); a round runs only
         the timers set before it, so one that sets another leaves it to the next round."""
