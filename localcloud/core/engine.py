@@ -170,8 +170,9 @@ class Engine:
 
     @property
     def delivering_in_background(self) -> bool:
-        """Whether delivery runs on its own (`localcloud up`), rather than when settled."""
-        return self._background is not None
+        """Whether delivery runs on its own (`localcloud up`), rather than when settled; False
+        once it is asked to stop."""
+        return self._background is not None and not self._stopping.is_set()
 
     def hold_delivery(self) -> None:
         """Keep the background from delivering until `release_delivery()` (as many times as

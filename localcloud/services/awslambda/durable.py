@@ -512,7 +512,8 @@ class DurableExecutions:
         while not self.execution(arn).is_complete:
             if self.run_due(fast_forward=not background):
                 continue
-            if not background or time.monotonic() > deadline:
+            # In the background, the wait ends with Lambda's, or when localcloud stops.
+            if not self.engine.delivering_in_background or time.monotonic() > deadline:
                 return False
             time.sleep(_DRIVING_INTERVAL_SECONDS)
         return True
