@@ -6,8 +6,10 @@ each test runs its own executions, told apart by the `run` in their input.
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
+import zipfile
 from collections.abc import Iterator
 
 import pytest
@@ -546,3 +548,47 @@ def test_an_execution_name_starts_one_execution_for_the_same_input(cloud, lambda
     with pytest.raises(ClientError) as conflict:
         _start(lambda_, outputs["OrdersAliasArn"], _event(), DurableExecutionName=name)
     assert conflict.value.response["Error"]["Code"] == "DurableExecutionAlreadyStartedException"
+
+
+# -- the Lambda API --------------------------------------------------------------------------
+
+DOUBLING = """
+from aws_durable_execution_sdk_python import durable_execution
+
+
+@durable_execution
+def handler(event, context):
+    return {"n": context.step(lambda _: event["n"] * 2, name="double")}
+"""
+
+
+def test_create_function_s_durable_config_makes_a_durable_function(cloud, lambda_):
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("doubling.py", DOUBLING)
+    role = cloud.client("iam").create_role(
+        RoleName=f"doubling-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
+    name = f"doubling-{uuid.uuid4().hex[:8]}"
+    lambda_.create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Role=role,
+        Handler="doubling.handler",
+        Code={"ZipFile": code.getvalue()},
+        DurableConfig={"ExecutionTimeout": 900},
+    )
+    lambda_.update_function_configuration(
+        FunctionName=name, DurableConfig={"ExecutionTimeout": 600, "RetentionPeriodInDays": 3}
+    )
+
+    response = lambda_.invoke(FunctionName=name, Qualifier="$LATEST", Payload='{"n": 4}')
+
+    assert payload(response) == {"n": 8}
+    assert lambda_.get_function_configuration(FunctionName=name)["DurableConfig"] == {
+        "ExecutionTimeout": 600,
+        "RetentionPeriodInDays": 3,
+    }
+    with pytest.raises(ClientError) as unqualified:
+        lambda_.invoke(FunctionName=name, Payload='{"n": 4}')
+    assert unqualified.value.response["Error"]["Code"] == "InvalidParameterValueException"

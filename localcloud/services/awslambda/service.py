@@ -448,6 +448,18 @@ def _invoke_durable(engine, function, function_name, qualifier, body, headers, r
     return answer
 
 
+def _invoke_takes_its_qualifier(original):
+    # moto's Invoke reads its `Qualifier` query parameter under a lowercase name, so a version
+    # or an alias given that way (rather than in the function's name) was ignored.
+    def invoke(self):
+        qualifier = self.querystring.get("Qualifier")
+        if qualifier and "qualifier" not in self.querystring:
+            self.querystring["qualifier"] = qualifier
+        return original(self)
+
+    return invoke
+
+
 def _sdk_calls_keep_their_read_timeout(original):
     # moto (in-process) and the local calls of `localcloud up` answer an SDK call on the
     # caller's own thread, with no socket: botocore's read timeout never fires. A synchronous
@@ -704,6 +716,13 @@ Functions.HOOKS = (
         why="Invoke runs the function's real code, sync or async",
         parameters=("self", "function_name", "qualifier", "body", "headers", "response_headers"),
         replaces=True,
+    ),
+    Hook(
+        lambda_responses.LambdaResponse,
+        "invoke",
+        _invoke_takes_its_qualifier,
+        why="Invoke's Qualifier parameter names the version or alias to run",
+        parameters=("self",),
     ),
     Hook(
         botocore_endpoint.Endpoint,
