@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from localcloud import cli
 from localcloud.server import LocalCloudServer
 from localcloud.testing import App, ref
-from tests.localcloud.durable_apps import APPROVAL, ORDERS, durable_function, payload
+from tests.localcloud.durable_apps import APPROVAL, ORDERS, durable_function
 from tests.localcloud.servers import REGION, client, deploy_over_endpoint
 
 
@@ -51,16 +51,6 @@ def _until(condition, seconds: float = 10.0):
         assert time.monotonic() < deadline, "the execution did not get there in time"
         time.sleep(0.02)
     return answer
-
-
-def test_a_synchronous_invoke_waits_for_the_execution_across_its_wait(server, outputs):
-    event = {"run": uuid.uuid4().hex, "order": "o-1", "amount": 4}
-
-    response = client(server, "lambda").invoke(
-        FunctionName=outputs["OrdersAliasArn"], Payload=json.dumps(event)
-    )
-
-    assert payload(response) == {"order": "o-1", "reservation": "reservation-o-1", "charged": 4}
 
 
 def test_a_callback_sent_to_the_endpoint_resumes_the_execution(server, outputs):
@@ -98,6 +88,8 @@ def test_a_callback_sent_to_the_endpoint_resumes_the_execution(server, outputs):
 
 
 def test_the_invoke_command_runs_a_durable_function_s_latest(server, outputs, tmp_path, capsys):
+    # A synchronous invoke over the endpoint: its execution runs across its wait, on the
+    # server's scaled clock.
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"run": uuid.uuid4().hex, "order": "o-2", "amount": 8}))
 
