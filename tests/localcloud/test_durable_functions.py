@@ -495,6 +495,29 @@ def test_executions_are_listed_and_described_by_function(cloud, lambda_, outputs
     assert succeeded == []
 
 
+def test_executions_are_listed_newest_first_and_page_by_page(cloud, lambda_, outputs):
+    started_after = cloud.engine.service("lambda").durable_executions().clock.now()
+    oldest = _start(lambda_, outputs["FailingAliasArn"], _event(reason="first"))
+    cloud.engine.clock.advance(1)
+    newest = _start(lambda_, outputs["FailingAliasArn"], _event(reason="second"))
+
+    def listed(**options) -> dict:
+        return lambda_.list_durable_executions_by_function(
+            FunctionName=outputs["FailingName"], StartedAfter=started_after, **options
+        )
+
+    first_page = listed(MaxItems=1)
+    assert [e["DurableExecutionArn"] for e in listed()["DurableExecutions"]] == [newest, oldest]
+    assert [e["DurableExecutionArn"] for e in listed(ReverseOrder=True)["DurableExecutions"]] == [
+        oldest,
+        newest,
+    ]
+    assert [e["DurableExecutionArn"] for e in first_page["DurableExecutions"]] == [newest]
+    second_page = listed(MaxItems=1, Marker=first_page["NextMarker"])
+    assert [e["DurableExecutionArn"] for e in second_page["DurableExecutions"]] == [oldest]
+    assert "NextMarker" not in second_page
+
+
 def test_a_stopped_execution_ends_as_stopped(cloud, lambda_, outputs):
     arn = _start(lambda_, outputs["ApprovalAliasArn"], _event())
     cloud.settle()

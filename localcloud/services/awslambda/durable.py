@@ -81,6 +81,8 @@ from localcloud.rules import durable_executions as rules
 
 logger = logging.getLogger("localcloud")
 
+#: How many executions `ListDurableExecutionsByFunction` answers by default.
+LIST_PAGE_SIZE = 100
 #: Lambda's default for `DurableConfig.RetentionPeriodInDays`.
 DEFAULT_RETENTION_DAYS = 14
 #: What a synchronous invoke answers when its execution is still running at the end of its wait.
@@ -602,10 +604,11 @@ class DurableExecutions:
     def list_by_function(self, function: Any, params: dict[str, Any]) -> dict[str, Any]:
         statuses = params.get("Statuses") or []
         summaries = []
+        # Newest first; `ReverseOrder` lists the oldest first.
         for execution in sorted(
             self.store.list_all(),
             key=lambda execution: execution.get_operation_execution_started().start_timestamp,
-            reverse=bool(params.get("ReverseOrder")),
+            reverse=not params.get("ReverseOrder"),
         ):
             start = execution.start_input
             if start.function_name != function.function_name:
@@ -619,9 +622,9 @@ class DurableExecutions:
                 continue
             operation = execution.get_operation_execution_started()
             started_after, started_before = params.get("StartedAfter"), params.get("StartedBefore")
-            if started_after and operation.start_timestamp < started_after:
+            if started_after and operation.start_timestamp < _utc(started_after):
                 continue
-            if started_before and operation.start_timestamp > started_before:
+            if started_before and operation.start_timestamp > _utc(started_before):
                 continue
             summary = {
                 "DurableExecutionArn": execution.durable_execution_arn,
@@ -634,7 +637,7 @@ class DurableExecutions:
                 summary["EndTimestamp"] = operation.end_timestamp
             summaries.append(summary)
         offset = int(params.get("Marker") or 0)
-        limit = int(params.get("MaxItems") or 50)
+        limit = int(params.get("MaxItems") or LIST_PAGE_SIZE)
         page = summaries[offset : offset + limit]
         answer: dict[str, Any] = {"DurableExecutions": page}
         if offset + limit < len(summaries):
@@ -688,6 +691,11 @@ class DurableExecutions:
             raise ResourceNotFoundError(str(error)) from error
         except testing_errors.InvalidParameterValueException as error:
             raise InvalidParameterValueError(str(error)) from error
+
+
+def _utc(moment: datetime.datetime) -> datetime.datetime:
+    """A timestamp from a request (moto parses it without a zone: it is UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
 def durable_config(function: Any) -> dict[str, Any] | None:
