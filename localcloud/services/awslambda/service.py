@@ -45,7 +45,9 @@ from localcloud.core.event_sources import Subscription
 from localcloud.core.hooks import Hook
 from localcloud.core.runner import Invocation
 from localcloud.core.service import DeliveryError, Message, Service
-from localcloud.rules import lambda_delivery
+from localcloud.rules import durable_executions, lambda_delivery
+from localcloud.services.awslambda import durable
+from localcloud.services.awslambda.durable import DurableExecutions
 
 logger = logging.getLogger("localcloud")
 # Carries an Invoke's request id from the backend to moto's response, which then answers with
@@ -76,9 +78,26 @@ class Functions(Service):
     NAME = "lambda"
     DELIVERS = ("lambda",)
 
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self._durable: DurableExecutions | None = None
+        self._durable_lock = threading.Lock()
+
+    def durable_executions(self) -> DurableExecutions:
+        """The engine's durable executions (made on first use: most apps have none)."""
+        with self._durable_lock:
+            if self._durable is None:
+                self._durable = DurableExecutions(self.engine)
+            return self._durable
+
+    def stop(self) -> None:
+        if self._durable is not None:
+            self._durable.stop()
+
     def pump(self, *, fast_forward: bool) -> int:
-        """One polling round of every enabled event source mapping, by its source's service."""
-        done = 0
+        """Durable executions' due work, then one polling round of every enabled event source
+        mapping, by its source's service."""
+        done = self._durable.run_due(fast_forward=fast_forward) if self._durable else 0
         for mapping in self.event_source_mappings():
             source = self.engine.event_source(mapping.event_source_arn)
             if source is None:
@@ -105,6 +124,10 @@ class Functions(Service):
 
     def _subscription(self, mapping: Any, function: Any) -> Subscription:
         def consume(event: dict[str, Any], trigger: str) -> Invocation:
+            if durable.durable_config(function) is not None:
+                # Lambda invokes a durable function synchronously with each batch: the batch
+                # is done when its execution is.
+                return self.durable_executions().run_to_end(function, event, trigger=trigger)
             return self.engine.invoke(function, event, trigger=trigger)
 
         return Subscription(
@@ -118,7 +141,11 @@ class Functions(Service):
         )
 
     def invoke_async(self, function: Any, event: Any, *, trigger: str) -> str:
-        """Queue an asynchronous (Event) invocation; returns its request id."""
+        """Queue an asynchronous (Event) invocation; returns its request id. A durable function
+        starts a durable execution instead (Lambda's queue hands the event to it at once)."""
+        if durable.durable_config(function) is not None:
+            started = self.durable_executions().start(function, json.dumps(event), None)
+            return started.arn.rsplit("/", 1)[1]
         request_id = lambda_delivery.new_request_id()
         self._queue(_AsyncEvent(function.function_arn, event, trigger, request_id), delay=0.0)
         return request_id
@@ -320,6 +347,17 @@ def _keep_settings(function: Any, properties: dict[str, Any]) -> None:
         "TargetArn"
     )
     function.logging_config = properties.get("LoggingConfig") or {}
+    function.localcloud_durable_config = _declared_durable_config(properties)
+
+
+def _declared_durable_config(properties: dict[str, Any]) -> dict[str, Any] | None:
+    """`DurableConfig` as Lambda reports it (retention defaults to 14 days), or None."""
+    declared = properties.get("DurableConfig")
+    if not declared:
+        return None
+    config = {key: value for key, value in declared.items() if value is not None}
+    config.setdefault("RetentionPeriodInDays", durable.DEFAULT_RETENTION_DAYS)
+    return config
 
 
 def _logging_config(function: Any) -> dict[str, Any]:
@@ -343,8 +381,12 @@ def _invoke_through_engine(original):
     def invoke(self, function_name, qualifier, body, headers, response_headers):
         engine = active_engine()
         function = self.get_function(function_name, qualifier)
-        event = json.loads(body) if body else {}
         invocation_type = _header(headers, "x-amz-invocation-type") or "RequestResponse"
+        if durable.durable_config(function) is not None:
+            return _invoke_durable(
+                engine, function, function_name, qualifier, body, headers, response_headers
+            )
+        event = json.loads(body) if body else {}
         if invocation_type == "Event":
             request_id = engine.invoke_async(function, event, trigger="Invoke (Event)")
             response_headers[_INVOCATION_REQUEST_ID] = request_id
@@ -371,6 +413,49 @@ def _invoke_through_engine(original):
             response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
         response_headers["Content-Length"] = str(len(payload.encode()))
         return payload.encode()
+
+    return invoke
+
+
+def _invoke_durable(engine, function, function_name, qualifier, body, headers, response_headers):
+    """An Invoke of a durable function starts (or, by name, finds) a durable execution; a
+    synchronous one answers with its result once it ends."""
+    if durable_executions.requires_qualifier(function_name, qualifier):
+        raise durable.InvalidParameterValueError(
+            "You cannot invoke a durable function using an unqualified ARN."
+        )
+    invocation_type = _header(headers, "x-amz-invocation-type") or "RequestResponse"
+    if invocation_type == "DryRun":
+        return b""
+    payload = body.decode() if isinstance(body, bytes) else (body or "")
+    executions = engine.service(Functions).durable_executions()
+    started = executions.start(function, payload, _header(headers, "x-amz-durable-execution-name"))
+    response_headers["x-amz-durable-execution-arn"] = started.arn
+    response_headers["x-amz-executed-version"] = started.version
+    if invocation_type == "Event":
+        return b""
+    if not executions.wait(started.arn, drive=not engine.delivering_in_background):
+        # It waits for a callback no one can send while the caller waits (in-process), or
+        # past Lambda's wait: the caller stops waiting, as at its read timeout, and the
+        # execution runs on.
+        _sdk_call.gave_up = True
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps(durable.STILL_RUNNING).encode()
+    answer, error = executions.outcome(started.arn)
+    if error is not None:
+        response_headers["x-amz-function-error"] = "Unhandled"
+    response_headers["Content-Length"] = str(len(answer))
+    return answer
+
+
+def _invoke_takes_its_qualifier(original):
+    # moto's Invoke reads its `Qualifier` query parameter under a lowercase name, so a version
+    # or an alias given that way (rather than in the function's name) was ignored.
+    def invoke(self):
+        qualifier = self.querystring.get("Qualifier")
+        if qualifier and "qualifier" not in self.querystring:
+            self.querystring["qualifier"] = qualifier
+        return original(self)
 
     return invoke
 
@@ -448,6 +533,7 @@ def _function_keeps_dead_letter_target(original):
         original(self, account_id, spec, region, version)
         self.localcloud_dead_letter_arn = (spec.get("DeadLetterConfig") or {}).get("TargetArn")
         self.logging_config = spec.get("LoggingConfig") or {}
+        self.localcloud_durable_config = _declared_durable_config(spec)
 
     return __init__
 
@@ -461,6 +547,8 @@ def _updated_configuration_kept(original):
             self.ephemeral_storage = config_updates["EphemeralStorage"].get("Size", 512)
         if "DeadLetterConfig" in config_updates:
             self.localcloud_dead_letter_arn = config_updates["DeadLetterConfig"].get("TargetArn")
+        if "DurableConfig" in config_updates:
+            self.localcloud_durable_config = _declared_durable_config(config_updates)
         if "LoggingConfig" in config_updates:
             self.logging_config = {
                 **(getattr(self, "logging_config", None) or {}),
@@ -472,10 +560,14 @@ def _updated_configuration_kept(original):
 
 
 def _configuration_reports_every_setting(original):
-    # moto's configuration has no LoggingConfig and no DeadLetterConfig; Lambda reports both.
+    # moto's configuration has no LoggingConfig, DeadLetterConfig or DurableConfig; Lambda
+    # reports each.
     def get_configuration(self, on_create=False):
         config = original(self, on_create)
         config["LoggingConfig"] = _logging_config(self)
+        durable_config = durable.durable_config(self)
+        if durable_config:
+            config["DurableConfig"] = dict(durable_config)
         dead_letter = getattr(self, "localcloud_dead_letter_arn", None)
         if dead_letter:
             config["DeadLetterConfig"] = {"TargetArn": dead_letter}
@@ -502,10 +594,121 @@ def _public_layers_accepted(original):
     return _get_layers_data
 
 
-Functions.MODELS = (FunctionEventInvokeConfig,)
+def _version_knows_its_arn(version: Any, properties: dict[str, Any]) -> None:
+    function = lambda_models.lambda_backends[version.localcloud_account][
+        version.localcloud_region
+    ].get_function(properties["FunctionName"])
+    version.localcloud_arn = f"{function.function_arn}:{version.version}"
+
+
+def _published_version_remembers_where(original):
+    # moto's version model keeps only its number; its ARN (its `Ref`) needs the function's.
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        version = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        version.localcloud_account, version.localcloud_region = account_id, region_name
+        _version_knows_its_arn(version, cloudformation_json.get("Properties") or {})
+        return version
+
+    return classmethod(create_from_cloudformation_json)
+
+
+def _version_reference_is_its_arn(_missing):
+    return property(lambda self: self.localcloud_arn)
+
+
+def _version_attributes(_missing):
+    def get_cfn_attribute(self, attribute_name):
+        if attribute_name == "Version":
+            return str(self.version)
+        if attribute_name == "FunctionArn":
+            return self.localcloud_arn
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        raise UnformattedGetAttTemplateException()
+
+    return get_cfn_attribute
+
+
+class FunctionAlias(OwnedResource):
+    """`AWS::Lambda::Alias`, which moto's CloudFormation skips: a name for one version (how a
+    durable function is invoked). `Ref` is its ARN."""
+
+    resource_type = "AWS::Lambda::Alias"
+    attributes = ("AliasArn",)
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **_
+    ) -> FunctionAlias:
+        props = cloudformation_json["Properties"]
+        backend = lambda_models.lambda_backends[account_id][region_name]
+        function = backend.get_function(props["FunctionName"])
+        alias = backend.create_alias(
+            name=props["Name"],
+            function_name=function.function_name,
+            function_version=str(props["FunctionVersion"]),
+            description=props.get("Description", ""),
+            routing_config=props.get("RoutingConfig"),
+        )
+        return cls(alias.arn, props, region_name, account_id)
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name == "AliasArn":
+            return self.physical_id
+        return super().get_cfn_attribute(attribute_name)
+
+    def update_in_place(self, properties: dict[str, Any]) -> bool:
+        if properties["Name"] != self.properties["Name"]:
+            return False
+        backend = lambda_models.lambda_backends[self.account][self.region]
+        function_name = self.physical_id.split(":")[6]
+        backend.update_alias(
+            properties["Name"],
+            function_name,
+            str(properties["FunctionVersion"]),
+            properties.get("Description", ""),
+            properties.get("RoutingConfig"),
+        )
+        return True
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = lambda_models.lambda_backends[account_id][region_name]
+        try:
+            backend.delete_alias(self.properties["Name"], self.physical_id.split(":")[6])
+        except Exception:
+            return  # the function went first: its aliases went with it
+
+
+Functions.MODELS = (FunctionEventInvokeConfig, FunctionAlias)
 
 
 Functions.HOOKS = (
+    *durable.HOOKS,
+    Hook(
+        lambda_models.LambdaVersion,
+        "create_from_cloudformation_json",
+        _published_version_remembers_where,
+        why="A version from the template knows its ARN, which moto's model drops",
+        parameters=CREATE_FROM_TEMPLATE,
+    ),
+    Hook(
+        lambda_models.LambdaVersion,
+        "physical_resource_id",
+        _version_reference_is_its_arn,
+        why="`Ref` to a version is its ARN (moto's model has none)",
+        parameters=None,
+        adds=True,
+    ),
+    Hook(
+        lambda_models.LambdaVersion,
+        "get_cfn_attribute",
+        _version_attributes,
+        why="`Fn::GetAtt` of a version: Version and FunctionArn (moto's model has none)",
+        parameters=None,
+        adds=True,
+    ),
     Hook(
         lambda_models.LambdaBackend,
         "invoke",
@@ -513,6 +716,13 @@ Functions.HOOKS = (
         why="Invoke runs the function's real code, sync or async",
         parameters=("self", "function_name", "qualifier", "body", "headers", "response_headers"),
         replaces=True,
+    ),
+    Hook(
+        lambda_responses.LambdaResponse,
+        "invoke",
+        _invoke_takes_its_qualifier,
+        why="Invoke's Qualifier parameter names the version or alias to run",
+        parameters=("self",),
     ),
     Hook(
         botocore_endpoint.Endpoint,
