@@ -1,5 +1,6 @@
 """Benchmark of localcloud: invoke overhead, SQS and Kinesis delivery, Step Functions overhead
-per state, REST API requests through an authorizer, demo and e2e wall times.
+per state, REST API requests through an authorizer, the order saga on Step Functions and on a
+durable function, demo and e2e wall times.
 
 It prints figures and asserts nothing about time; the only checks are that the work it timed
 was done (every invoke succeeded, every message and record was processed once, every
@@ -9,8 +10,9 @@ execution succeeded, every request answered 200). From the repository root:
     .venv/bin/python -m bench.localcloud_bench [--messages N] [--records N] [--calls N]
         [--requests N] [--states N] [--demo] [--e2e] [--load [--orders N] [--depths N,N]]
 
-The Kinesis, Step Functions and REST API measures also run alone, with their own options:
-`python -m bench.streams_bench`, `bench.stepfunctions_bench`, `bench.restapi_bench`.
+The Kinesis, Step Functions, REST API and saga measures also run alone, with their own
+options: `python -m bench.streams_bench`, `bench.stepfunctions_bench`, `bench.restapi_bench`,
+`bench.orchestration_bench`.
 
 Receiving and deleting no longer walk the whole queue (`localcloud.sqs_index`), so settling a
 backlog takes time in proportion to its size; `--load` prints delivery at several depths.
@@ -32,7 +34,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import load_bench, restapi_bench, stepfunctions_bench, streams_bench
+from bench import (
+    load_bench,
+    orchestration_bench,
+    restapi_bench,
+    stepfunctions_bench,
+    streams_bench,
+)
 from bench.counter_app import (
     STACK,
     write_counter_assembly,
@@ -264,6 +272,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--executions", type=int, default=20, help="executions of each chain")
     parser.add_argument("--requests", type=int, default=2000, help="REST API requests per route")
     parser.add_argument("--calls", type=int, default=2000, help="invokes to time, each way")
+    parser.add_argument(
+        "--sagas",
+        type=int,
+        default=20,
+        help="order sagas per workflow (Step Functions, durable function); 0 skips them",
+    )
     parser.add_argument("--demo", action="store_true", help="also time `make demo`")
     parser.add_argument("--e2e", action="store_true", help="also time the end-to-end tests")
     parser.add_argument(
@@ -286,6 +300,9 @@ def main(argv: list[str] | None = None) -> None:
     bench_kinesis_delivery(figures, args.records, args.shards)
     bench_step_functions(figures, args.states, args.executions)
     bench_rest_api(figures, args.requests)
+    if args.sagas:
+        print("\nThe order saga on each workflow")
+        figures.rows += orchestration_bench.rows(orchestration_bench.run(args.sagas))
     if args.demo:
         bench_command(figures, "make demo", ["make", "demo"])
     if args.e2e:

@@ -227,6 +227,39 @@ class ApiGatewayConfig:
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class OrchestrationConfig:
+    """How the Orchestration sagas run (context `orchestration`, a JSON object). Keys:
+    `approval_threshold_cents` (50000: orders over this total wait for an approval, 0 to
+    10^9), `approval_timeout_seconds` (86400: an approval not given by then rejects the order,
+    60 to 604800), `max_concurrency` (5: lines reserved at once by each saga's map, 1 to 40),
+    `retry_max_attempts` (4: attempts of a step failing transiently, retries included, 1 to
+    10; backoff from 1 s, doubling, full jitter)."""
+
+    approval_threshold_cents: int = 50_000
+    approval_timeout_seconds: int = 86_400
+    max_concurrency: int = 5
+    retry_max_attempts: int = 4
+
+    _LIMITS: ClassVar[dict[str, tuple[int, int]]] = {
+        "approval_threshold_cents": (0, 10**9),
+        "approval_timeout_seconds": (60, 7 * 86_400),
+        "max_concurrency": (1, 40),
+        "retry_max_attempts": (1, 10),
+    }
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in self._LIMITS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ConfigError(f"orchestration.{name} must be {low} to {high}, got {value!r}")
+
+    @classmethod
+    def from_context(cls, raw: Any) -> OrchestrationConfig:
+        settings = _context_object("orchestration", raw, set(cls._LIMITS))
+        return cls(**settings)
+
+
 def _context_object(key: str, raw: Any, known: set[str]) -> dict[str, Any]:
     """A pattern's settings: context `key` as a JSON object (a string from `-c`, an object from
     cdk.json) with only `known` keys; nothing set gives {} (every default)."""
@@ -264,6 +297,7 @@ class AppConfig:
     stream_processing: StreamProcessingConfig = StreamProcessingConfig()
     peer_to_peer: PeerToPeerConfig = PeerToPeerConfig()
     api_gateway: ApiGatewayConfig = field(default_factory=ApiGatewayConfig)
+    orchestration: OrchestrationConfig = OrchestrationConfig()
 
     @property
     def is_production(self) -> bool:
@@ -306,6 +340,7 @@ class AppConfig:
             stream_processing=StreamProcessingConfig.from_context(context.get("stream_processing")),
             peer_to_peer=PeerToPeerConfig.from_context(context.get("peer_to_peer")),
             api_gateway=ApiGatewayConfig.from_context(context.get("api_gateway")),
+            orchestration=OrchestrationConfig.from_context(context.get("orchestration")),
         )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from api_gateway import contract as api_gateway_contract
 from batching import contract as batching_contract
+from orchestration import contract as orchestration_contract
 from peer_to_peer import contract as peer_to_peer_contract
 from pub_sub import contract as pub_sub_contract
 from request_response import contract as request_response_contract
@@ -247,7 +248,23 @@ PATTERNS: tuple[Pattern, ...] = (
         name="orchestration",
         title="Orchestration",
         stack_name="Orchestration",
-        summary="Step Functions saga: Retry, Catch + compensation, Choice, Parallel, Map",
+        summary="one order saga two ways, side by side: a Step Functions state machine in "
+        "JSONata with variables (Map, Choice, Parallel, Retry, Catch, task token) and a Lambda "
+        "durable function (steps, map, waits, callback); retries with jitter, compensation in "
+        "reverse, approvals with a deadline, started idempotently from an API and from events",
+        stack="infra.stacks:OrchestrationStack",
+        scenario="demo.orchestration",
+        outputs=(
+            orchestration_contract.OUTPUT_API_URL,
+            orchestration_contract.OUTPUT_TABLE_NAME,
+            orchestration_contract.OUTPUT_STATE_MACHINE_ARN,
+            orchestration_contract.OUTPUT_DURABLE_FUNCTION_NAME,
+            orchestration_contract.OUTPUT_STEPS_FUNCTION_NAME,
+            orchestration_contract.OUTPUT_EVENT_BUS_NAME,
+            orchestration_contract.OUTPUT_EVENTS_DEAD_LETTER_QUEUE_URL,
+            OUTPUT_ALARM_TOPIC_ARN,
+        ),
+        http_apis=(HttpApi(url_output=orchestration_contract.OUTPUT_API_URL),),
     ),
 )
 

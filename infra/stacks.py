@@ -16,10 +16,12 @@ from infra.config import AppConfig
 from infra.constructs import AlarmTopic
 from infra.patterns.api_gateway import ApiGateway
 from infra.patterns.batching import Batching
+from infra.patterns.orchestration import Orchestration
 from infra.patterns.peer_to_peer import PeerToPeer
 from infra.patterns.pub_sub import PubSub
 from infra.patterns.request_response import RequestResponse
 from infra.patterns.stream_processing import StreamProcessing
+from orchestration import contract as orchestration_contract
 from peer_to_peer import contract as peer_to_peer_contract
 from pub_sub import contract as pub_sub_contract
 from request_response import contract as request_response_contract
@@ -231,3 +233,35 @@ class ApiGatewayStack(PatternStack):
                 key.key_id, f"API key of the {tier.value} usage plan (its value is in API Gateway)"
             )
         return outputs
+
+
+class OrchestrationStack(PatternStack):
+    """`cdk deploy Orchestration`: one order saga on Step Functions and on a durable function."""
+
+    pattern_name = "orchestration"
+
+    def build(self, *, config: AppConfig, alarms: AlarmTopic) -> dict[str, Output]:
+        self.pattern = Orchestration(self, "Orchestration", config=config, alarms=alarms)
+        pattern = self.pattern
+        return {
+            orchestration_contract.OUTPUT_API_URL: Output(pattern.url, "Invoke URL of the API"),
+            orchestration_contract.OUTPUT_TABLE_NAME: Output(
+                pattern.table.table_name, "Orders, their steps' records, and stock per SKU"
+            ),
+            orchestration_contract.OUTPUT_STATE_MACHINE_ARN: Output(
+                pattern.state_machine.state_machine_arn, "The saga on Step Functions"
+            ),
+            orchestration_contract.OUTPUT_DURABLE_FUNCTION_NAME: Output(
+                pattern.durable.function.function_name, "The saga as a Lambda durable function"
+            ),
+            orchestration_contract.OUTPUT_STEPS_FUNCTION_NAME: Output(
+                pattern.steps.function.function_name, "Runs the state machine's steps"
+            ),
+            orchestration_contract.OUTPUT_EVENT_BUS_NAME: Output(
+                pattern.bus.event_bus_name, "Put OrderPlaced events here to place orders"
+            ),
+            orchestration_contract.OUTPUT_EVENTS_DEAD_LETTER_QUEUE_URL: Output(
+                pattern.events_dead_letter_queue.queue_url,
+                "OrderPlaced events that could not be delivered or placed, with the error",
+            ),
+        }

@@ -127,6 +127,15 @@ def _api_gateway_facts(outcome: Any) -> dict[str, Any]:
     }
 
 
+def _orchestration_facts(outcome: Any) -> dict[str, Any]:
+    return {
+        "statuses": outcome.statuses,
+        "compensations": outcome.compensations,
+        "stock": outcome.stock,
+        "executions": outcome.executions,
+    }
+
+
 FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "request_response": _request_response_facts,
     "pub_sub": _pub_sub_facts,
@@ -134,8 +143,33 @@ FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "stream_processing": _stream_processing_facts,
     "peer_to_peer": _peer_to_peer_facts,
     "api_gateway": _api_gateway_facts,
+    "orchestration": _orchestration_facts,
+}
+_ORCHESTRATION_STATUSES = {
+    "completed": "COMPLETED",
+    "short of stock": "FAILED (OutOfStock)",
+    "approved": "COMPLETED",
 }
 EXPECTED_FACTS: dict[str, dict[str, Any]] = {
+    "orchestration": {
+        # The same outcome on both workflows.
+        "statuses": {
+            f"{workflow} {label}": status
+            for workflow in ("step-functions", "durable-function")
+            for label, status in _ORCHESTRATION_STATUSES.items()
+        },
+        # The short order's first line was reserved, then released; nothing was charged.
+        "compensations": {
+            f"{workflow} {label}": ["release"] if label == "short of stock" else []
+            for workflow in ("step-functions", "durable-function")
+            for label in _ORCHESTRATION_STATUSES
+        },
+        # 5 units of each SKU: 2 for the completed order and 2 for the approved one; none of
+        # the scarce one was taken.
+        "stock": {"step-functions": [1, 5], "durable-function": [1, 5]},
+        # Three orders each, every one placed twice: one execution per order.
+        "executions": {"step-functions": 3, "durable-function": 3},
+    },
     "api_gateway": {
         "statuses": {
             "No token": 401,
@@ -254,6 +288,11 @@ EXPECTED_SUMMARY = {
     # The authorizer once per token (two tokens), the catalog, three orders calls and the
     # feedback consumer; the refused requests and the burst invoke nothing.
     "api_gateway": ["7", "5", "0"],
+    # Per workflow, 4 placements and an approval through the API, 2 events; GETs of the 6
+    # orders. The steps function: 6 steps for the completed order, 5 for the short one
+    # (validate, two lines, release, record), 7 for the approved one; the durable function:
+    # one invocation each, and one more for the approved order once its callback came.
+    "orchestration": ["42", "6", "0"],
 }
 
 

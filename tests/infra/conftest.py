@@ -26,3 +26,8 @@ def batching(dev_assembly: CloudAssembly) -> Template:
 @pytest.fixture(scope="session")
 def api_gateway_template(dev_assembly: CloudAssembly) -> Template:
     return dev_assembly.template("ApiGateway")
+
+
+@pytest.fixture(scope="session")
+def orchestration(dev_assembly: CloudAssembly) -> Template:
+    return dev_assembly.template("Orchestration")

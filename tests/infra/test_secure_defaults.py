@@ -13,8 +13,23 @@ from infra.constructs import POWERTOOLS_VERSION
 from tests.synth import CloudAssembly, resources_of_type
 
 STACK_NAMES = [pattern.stack_name for pattern in registry.deployable()]
-#: The only actions allowed on a "*" resource: X-Ray has no resource-level permissions.
-ACTIONS_WITHOUT_RESOURCES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+#: The only actions allowed on a "*" resource: X-Ray has no resource-level permissions, nor
+#: has the log delivery a state machine's execution logs need (Step Functions' documented
+#: policy for logging to CloudWatch Logs), which CDK grants to a machine's role.
+ACTIONS_WITHOUT_RESOURCES = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+}
 #: Actions without resource-level permissions that a condition must then narrow: Cloud Map's
 #: DiscoverInstances, to one namespace and the services a caller calls.
 CONDITIONED_ACTIONS_WITHOUT_RESOURCES = {
@@ -119,8 +134,10 @@ def test_every_log_group_has_explicit_retention(template: dict):
 
 
 def _dead_letter_queue_ids(template: dict) -> set[str]:
-    """Logical ids of the queues some other queue's redrive policy targets, and of the queues
-    an event source mapping sends what it gives up on (its on-failure destination)."""
+    """Logical ids of the queues some other queue's redrive policy targets, of the queues an
+    event source mapping or an asynchronous invocation sends what it gives up on (its
+    on-failure destination), and of the queues an EventBridge target sends what it could not
+    deliver to."""
     redrive_targets = {
         queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
         for queue in resources_of_type(template, "AWS::SQS::Queue").values()
@@ -136,7 +153,28 @@ def _dead_letter_queue_ids(template: dict) -> set[str]:
             .get("Destination")
         )
     }
-    return redrive_targets | on_failure_destinations
+    async_failure_destinations = {
+        destination["Fn::GetAtt"][0]
+        for config in resources_of_type(template, "AWS::Lambda::EventInvokeConfig").values()
+        if (
+            destination := config["Properties"]
+            .get("DestinationConfig", {})
+            .get("OnFailure", {})
+            .get("Destination")
+        )
+    }
+    rule_dead_letter_queues = {
+        target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+        for rule in resources_of_type(template, "AWS::Events::Rule").values()
+        for target in rule["Properties"].get("Targets", [])
+        if "DeadLetterConfig" in target
+    }
+    return (
+        redrive_targets
+        | on_failure_destinations
+        | async_failure_destinations
+        | rule_dead_letter_queues
+    )
 
 
 def test_every_queue_is_encrypted_and_has_a_dlq_or_is_one(template: dict):

@@ -202,3 +202,33 @@ def test_the_api_gateway_reads_its_issuer_keys_and_origins_from_its_context_key(
 def test_an_api_gateway_setting_that_is_not_one_is_refused_saying_why(raw, message: str):
     with pytest.raises(ConfigError, match=message):
         AppConfig.from_context({"api_gateway": json.dumps(raw)})
+
+
+def test_the_orchestration_context_sets_the_sagas_and_refuses_what_they_could_not_use():
+    from infra.config import OrchestrationConfig
+
+    assert AppConfig.from_context({}).orchestration == OrchestrationConfig()
+    chosen = AppConfig.from_context(
+        {"orchestration": {"approval_threshold_cents": 0, "max_concurrency": 10}}
+    ).orchestration
+    assert (
+        chosen.approval_threshold_cents,
+        chosen.approval_timeout_seconds,
+        chosen.max_concurrency,
+        chosen.retry_max_attempts,
+    ) == (0, 86_400, 10, 4)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ('{"approval_timeout_seconds": 10}', r"approval_timeout_seconds must be 60 to 604800"),
+        ('{"max_concurrency": 0}', r"max_concurrency must be 1 to 40"),
+        ('{"retry_max_attempts": true}', r"retry_max_attempts must be 1 to 10, got True"),
+        ('{"approval_threshold_cents": "5"}', r"approval_threshold_cents must be 0 to"),
+        ('{"threshold": 5}', r"unknown keys \['threshold'\]"),
+    ],
+)
+def test_an_orchestration_setting_that_is_not_one_is_refused_saying_why(raw, message: str):
+    with pytest.raises(ConfigError, match=message):
+        AppConfig.from_context({"orchestration": raw})
