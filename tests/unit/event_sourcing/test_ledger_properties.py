@@ -88,7 +88,7 @@ def test_events_snapshot_plus_events_and_projection_agree(specs, interval, deliv
 
     # AND the projection reaches it whatever the stream does: each event delivered in order,
     # plus extra deliveries of arbitrary events (redeliveries, or events arriving early)
-    stream = [event for event in events]
+    stream = list(events)
     for position, pick in enumerate(deliveries):
         if events:
             stream.insert(min(position * 2, len(stream)), events[pick % len(events)])
