@@ -25,15 +25,13 @@ LEDGER_PROFILE = settings(
 )
 
 _amounts = st.integers(min_value=1, max_value=1_000)
-command_specs = st.lists(
-    st.one_of(
-        st.tuples(st.just("open"), st.integers(min_value=0, max_value=1_000)),
-        st.tuples(st.just("deposit"), _amounts),
-        st.tuples(st.just("withdraw"), _amounts),
-        st.tuples(st.just("close"), st.just(0)),
-    ),
-    max_size=40,
+command_spec = st.one_of(
+    st.tuples(st.just("open"), st.integers(min_value=0, max_value=1_000)),
+    st.tuples(st.just("deposit"), _amounts),
+    st.tuples(st.just("withdraw"), _amounts),
+    st.tuples(st.just("close"), st.just(0)),
 )
+command_specs = st.lists(command_spec, max_size=40)
 
 
 def build(kind: str, amount: int, n: int):
