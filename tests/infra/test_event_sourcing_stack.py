@@ -126,11 +126,14 @@ def test_the_api_appends_to_the_store_and_never_touches_the_read_models(
     dev_assembly: CloudAssembly,
 ):
     resources = _resources(dev_assembly)
-    rendered = json.dumps(_policy_statements(resources, "EventSourcingApiFunction"))
-    assert EVENTS_TABLE in rendered and SNAPSHOTS_TABLE in rendered
-    assert PROJECTION_TABLE not in rendered and REBUILD_TABLE not in rendered
-    rebuilder = json.dumps(_policy_statements(resources, "EventSourcingRebuilderFunction"))
-    assert REBUILD_TABLE in rebuilder and PROJECTION_TABLE not in rebuilder
+    api = json.dumps(_policy_statements(resources, "EventSourcingApiRole"))
+    assert EVENTS_TABLE in api
+    assert SNAPSHOTS_TABLE in api
+    assert PROJECTION_TABLE not in api
+    assert REBUILD_TABLE not in api
+    rebuilder = json.dumps(_policy_statements(resources, "EventSourcingRebuilderRole"))
+    assert REBUILD_TABLE in rebuilder
+    assert PROJECTION_TABLE not in rebuilder
 
 
 def test_the_snapshot_interval_reaches_the_api_from_the_context(dev_assembly: CloudAssembly):
