@@ -3,6 +3,8 @@ appended atomically), state and history out (from snapshots plus events)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from datetime import UTC, datetime
@@ -59,8 +61,6 @@ DEFAULT_PAGE_SIZE = 25
 JSON_MEDIA_TYPE = "application/json"
 #: A command is a few hundred bytes; anything much larger is not one.
 MAX_BODY_BYTES = 8 * 1024
-#: What `as_of` takes: an ISO 8601 time with its offset (`Z` or `+02:00`).
-_AS_OF_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
 
 #: Domain error -> HTTP status: the one place the API decides what each failure means.
 ERROR_STATUS: dict[type[LedgerError], HTTPStatus] = {
@@ -298,8 +298,8 @@ def _account_body(loaded: Loaded) -> AccountBody:
     "/accounts/<id>",
     summary="An account's state, now or as of a version or a time",
     description="Loaded from the latest snapshot at or before the point asked for, plus the "
-    "events after it (`snapshot_version`, `events_read`). `version` and `as_of` are "
-    "exclusive; with neither, the current state.",
+    "events after it (`snapshot_version`, `events_read`). With both `version` and `as_of`, "
+    "the earlier of the two; with neither, the current state.",
     responses={
         200: _json_response("The account's state", AccountBody),
         **_error_responses(HTTPStatus.NOT_FOUND, HTTPStatus.UNPROCESSABLE_ENTITY),
@@ -311,29 +311,24 @@ def get_account(
         int | None, Query(ge=1, le=2**53, description="The state right after this version")
     ] = None,
     as_of: Annotated[
-        str | None,
-        Query(pattern=_AS_OF_PATTERN, description="The state at this time (ISO 8601 with offset)"),
+        datetime | None,
+        Query(description="The state at this time (ISO 8601; without an offset, UTC)"),
     ] = None,
 ) -> AccountBody:
     at_time = None
     if as_of is not None:
-        if version is not None:
-            return _error_response(  # type: ignore[return-value]
-                HTTPStatus.UNPROCESSABLE_ENTITY, "give `version` or `as_of`, not both"
-            )
         try:
-            moment = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
-        except ValueError:
-            return _error_response(  # type: ignore[return-value]
-                HTTPStatus.UNPROCESSABLE_ENTITY, f"as_of {as_of!r} is not a valid time"
-            )
-        at_time = logic.timestamp(moment)
+            at_time = logic.timestamp(as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC))
+        except OverflowError:
+            # Within a day of year 1 or 9999, where the offset leaves the calendar: before
+            # every event, or after all of them.
+            at_time = "" if as_of.year == 1 else None
     loaded = _store().load(id, at_version=version, at_time=at_time)
     if loaded.account.status is Status.NEW:
         detail = f" at or before version {version}" if version else ""
         detail = f" at or before {as_of}" if as_of else detail
         raise AccountNotFoundError(id, detail=detail)
-    if version is not None and loaded.account.version < version:
+    if as_of is None and version is not None and loaded.account.version < version:
         raise AccountNotFoundError(
             id, detail=f" at version {version} (it is at {loaded.account.version})"
         )
@@ -409,9 +404,15 @@ def _checked_body(event: dict[str, Any]) -> dict[str, Any] | None:
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             f"request body is {size} bytes; the limit is {MAX_BODY_BYTES} bytes",
         )
+    if event.get("isBase64Encoded") and body:
+        # API Gateway base64-encodes a body that is not valid UTF-8 text: not JSON, then.
+        try:
+            body = base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return _raw_error(HTTPStatus.BAD_REQUEST, "request body is not UTF-8 text")
     headers = {k: v for k, v in sent.items() if k.lower() != "content-type"}
     headers["content-type"] = JSON_MEDIA_TYPE
-    return {**event, "headers": headers}
+    return {**event, "headers": headers, "body": body, "isBase64Encoded": False}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -184,7 +184,8 @@ def decide(account: Account, command: Command) -> list[NewEvent]:
 
 def timestamp(moment: datetime) -> str:
     """`moment` as the store writes times: UTC, microseconds, `Z`; these sort as text."""
-    return moment.astimezone(UTC).strftime(_TIMESTAMP_FORMAT)
+    # isoformat pads the year to four digits, which strftime's %Y does not everywhere.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def parse_timestamp(text: str) -> datetime:

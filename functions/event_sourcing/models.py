@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 COMMAND_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -141,7 +141,21 @@ class AppendPlan:
 
 # --- The API's models ---------------------------------------------------------------------
 
-Cents = Annotated[int, Field(ge=1, le=AMOUNT_MAX_CENTS, examples=[2500])]
+
+def _whole_float_as_int(value: Any) -> Any:
+    # JSON Schema counts 25.0 as an integer and JSON parsers hand it over as a float, which
+    # strict mode would refuse; only floats with no fraction become int ("25", 2.5 still fail).
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+_WHOLE_FLOAT = BeforeValidator(_whole_float_as_int)
+#: Integers as JSON Schema defines them: `3` or `3.0`, never `3.5`, `"3"` or `true`. The
+#: bounds sit inside, on the integer, so the document states them as minimum and maximum.
+Cents = Annotated[int, Field(ge=1, le=AMOUNT_MAX_CENTS), _WHOLE_FLOAT]
+Version = Annotated[int, Field(ge=0, le=2**53), _WHOLE_FLOAT]
+InitialCents = Annotated[int, Field(ge=0, le=AMOUNT_MAX_CENTS), _WHOLE_FLOAT]
 
 
 class _CommandBase(BaseModel):
@@ -154,9 +168,8 @@ class _CommandBase(BaseModel):
         "with it changes nothing and answers as the first time",
         examples=["cmd-0001"],
     )
-    expected_version: int | None = Field(
+    expected_version: Version | None = Field(
         default=None,
-        ge=0,
         description="The account version the client decided on; 409 if it moved on. Without "
         "it, the version the server read (a command racing another still gets 409)",
     )
@@ -166,7 +179,7 @@ class OpenAccount(_CommandBase):
     type: Literal["open"]
     owner: str = Field(min_length=1, max_length=OWNER_MAX_LENGTH, examples=["Ada Lovelace"])
     currency: str = Field(default="EUR", pattern=CURRENCY_PATTERN)
-    initial_deposit_cents: int = Field(default=0, ge=0, le=AMOUNT_MAX_CENTS)
+    initial_deposit_cents: InitialCents = 0
 
 
 class Deposit(_CommandBase):

@@ -141,6 +141,7 @@ def call(ledger: Ledger, lambda_context: Any) -> Call:
         body: Any = None,
         query: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        base64_body: bool = False,
     ) -> HttpResult:
         sample = "open_account.json" if method == "POST" else "get_events.json"
         event = load_event("event_sourcing", sample)
@@ -157,6 +158,7 @@ def call(ledger: Ledger, lambda_context: Any) -> Call:
         else:
             event["body"] = body if isinstance(body, str) else json.dumps(body)
             event["headers"]["content-type"] = "application/json"
+            event["isBase64Encoded"] = base64_body
         event["headers"].update(headers or {})
         response = api.handler(event, lambda_context)
         raw = response.get("body")

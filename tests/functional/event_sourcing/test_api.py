@@ -177,3 +177,17 @@ def test_a_method_a_path_does_not_serve_is_405_with_allow(call: Call):
 
     assert refused.status == 405
     assert refused.headers["allow"] == "GET"
+
+
+def test_a_body_that_is_not_utf8_text_is_400(call: Call, ledger: Ledger):
+    # API Gateway hands such a body over base64-encoded
+    refused = call(
+        "POST",
+        "/accounts/acc-1/commands",
+        body="NP//SA==",
+        headers={"content-type": "application/json"},
+        base64_body=True,
+    )
+
+    assert refused.status == 400
+    assert refused.body["message"] == "request body is not UTF-8 text"
