@@ -6,7 +6,8 @@ It prints figures and asserts nothing about time; the only checks are that the w
 was done: every load gave the same state, and the rebuild projected every account. From the
 repository root:
 
-    PYTHONPATH=functions .venv/bin/python -m bench.event_sourcing_bench [--events N] [--interval N] [--accounts N]
+    PYTHONPATH=functions .venv/bin/python -m bench.event_sourcing_bench [--events N]
+        [--interval N] [--accounts N] [--runs N]
 
 The figures are moto's in one process (with localcloud's DynamoDB hooks): on DynamoDB each
 Query page is a round trip of a few milliseconds, so the items read (and pages) are what
