@@ -62,8 +62,9 @@ format: install ## Apply ruff's fixes and formatting
 openapi: install ## Regenerate docs/request_response/openapi.json from the API's code
 	$(PY) scripts/export_openapi.py
 
-bench: $(VENV)/.installed ## Time localcloud: invoke, SQS and Kinesis delivery, Step Functions, REST API, the order saga on both workflows (BENCH_ARGS=--help)
+bench: $(VENV)/.installed ## Time localcloud: invoke, SQS and Kinesis delivery, Step Functions, REST API, the order saga on both workflows (BENCH_ARGS=--help); the event store
 	$(PY) -m bench.localcloud_bench $(BENCH_ARGS)
+	PYTHONPATH=functions:. $(PY) -m bench.event_sourcing_bench
 
 MOTO_DRIFT_VENV := .venv-moto-drift
 

@@ -16,6 +16,7 @@ from typing import Any
 from api_gateway import contract as api_gateway_contract
 from batching import contract as batching_contract
 from orchestration import contract as orchestration_contract
+from event_sourcing import contract as event_sourcing_contract
 from peer_to_peer import contract as peer_to_peer_contract
 from pub_sub import contract as pub_sub_contract
 from request_response import contract as request_response_contract
@@ -196,7 +197,27 @@ PATTERNS: tuple[Pattern, ...] = (
         name="event_sourcing",
         title="Event sourcing",
         stack_name="EventSourcing",
-        summary="DynamoDB event store, streams -> projections, snapshots",
+        summary="account ledger: commands through an HTTP API appended as events with "
+        "TransactWriteItems and optimistic concurrency (409 with the current version), "
+        "idempotent command ids, snapshots every N events, state as of a version or a time, "
+        "upcasting of old event schemas; DynamoDB Streams -> projector (in order, idempotent) "
+        "and a rebuild by replay; a transactional outbox through an EventBridge Pipe to a bus",
+        stack="infra.stacks:EventSourcingStack",
+        scenario="demo.event_sourcing",
+        outputs=(
+            event_sourcing_contract.OUTPUT_API_URL,
+            event_sourcing_contract.OUTPUT_EVENTS_TABLE_NAME,
+            event_sourcing_contract.OUTPUT_SNAPSHOTS_TABLE_NAME,
+            event_sourcing_contract.OUTPUT_PROJECTION_TABLE_NAME,
+            event_sourcing_contract.OUTPUT_REBUILD_TABLE_NAME,
+            event_sourcing_contract.OUTPUT_REBUILDER_FUNCTION_NAME,
+            event_sourcing_contract.OUTPUT_EVENT_BUS_NAME,
+            event_sourcing_contract.OUTPUT_INTEGRATION_EVENTS_QUEUE_URL,
+            event_sourcing_contract.OUTPUT_PROJECTOR_ON_FAILURE_QUEUE_URL,
+            event_sourcing_contract.OUTPUT_OUTBOX_DEAD_LETTER_QUEUE_URL,
+            OUTPUT_ALARM_TOPIC_ARN,
+        ),
+        http_apis=(HttpApi(url_output=event_sourcing_contract.OUTPUT_API_URL),),
     ),
     Pattern(
         name="etl",

@@ -136,6 +136,17 @@ def _orchestration_facts(outcome: Any) -> dict[str, Any]:
     }
 
 
+def _event_sourcing_facts(outcome: Any) -> dict[str, Any]:
+    return {
+        "statuses": outcome.statuses,
+        "state": outcome.state,
+        "events stored": outcome.events_stored,
+        "integration events": outcome.integration_events,
+        "projection equals the state": outcome.projection_equals_state,
+        "rebuild equals the projection": outcome.rebuild_equals_projection,
+    }
+
+
 FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "request_response": _request_response_facts,
     "pub_sub": _pub_sub_facts,
@@ -144,6 +155,7 @@ FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "peer_to_peer": _peer_to_peer_facts,
     "api_gateway": _api_gateway_facts,
     "orchestration": _orchestration_facts,
+    "event_sourcing": _event_sourcing_facts,
 }
 _ORCHESTRATION_STATUSES = {
     "completed": "COMPLETED",
@@ -151,6 +163,28 @@ _ORCHESTRATION_STATUSES = {
     "approved": "COMPLETED",
 }
 EXPECTED_FACTS: dict[str, dict[str, Any]] = {
+    "event_sourcing": {
+        "statuses": {
+            "open with 100.00": 200,
+            "withdraw 25.00": 200,
+            # answered with the first withdrawal's result: nothing appended
+            "the same withdrawal again (a retry)": 200,
+            "withdraw 500.00 (more than the balance)": 409,
+            "deposit against version 1 (stale)": 409,
+            "a command that is not one": 422,
+            "current state (snapshot + events)": 200,
+            "state as of version 2": 200,
+            "history, first page of 3": 200,
+            "an account with no events": 404,
+        },
+        # 2 events for the opening, 1 withdrawal, 30 deposits; the latest snapshot at 25
+        # (the default interval), so the load read the 8 events after it.
+        "state": {"version": 33, "balance_cents": 10500, "snapshot_version": 25, "events_read": 8},
+        "events stored": 33,
+        "integration events": 33,
+        "projection equals the state": True,
+        "rebuild equals the projection": True,
+    },
     "orchestration": {
         # The same outcome on both workflows.
         "statuses": {
@@ -293,6 +327,10 @@ EXPECTED_SUMMARY = {
     # (validate, two lines, release, record), 7 for the approved one; the durable function:
     # one invocation each, and one more for the approved order once its callback came.
     "orchestration": ["42", "6", "0"],
+    # 40 API calls (the unknown account's included), the projector once (one batch of the 33
+    # events), the publisher once per pipe batch of 10, the rebuilder once. Processed: the
+    # events stored.
+    "event_sourcing": ["46", "33", "0"],
 }
 
 

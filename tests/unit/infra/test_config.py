@@ -232,3 +232,23 @@ def test_the_orchestration_context_sets_the_sagas_and_refuses_what_they_could_no
 def test_an_orchestration_setting_that_is_not_one_is_refused_saying_why(raw, message: str):
     with pytest.raises(ConfigError, match=message):
         AppConfig.from_context({"orchestration": raw})
+def test_event_sourcing_context_sets_the_snapshot_interval_and_retries_within_limits():
+    from infra.config import EventSourcingConfig
+
+    assert AppConfig.from_context({}).event_sourcing == EventSourcingConfig()
+    chosen = AppConfig.from_context(
+        {"event_sourcing": '{"snapshot_interval": 100, "outbox_retry_attempts": 10}'}
+    ).event_sourcing
+    assert (
+        chosen.snapshot_interval,
+        chosen.projector_retry_attempts,
+        chosen.outbox_retry_attempts,
+    ) == (100, 3, 10)
+    for bad, message in (
+        ('{"snapshot_interval": 0}', "snapshot_interval must be 1 to 1000, got 0"),
+        ('{"snapshot_interval": "10"}', "snapshot_interval must be 1 to 1000, got '10'"),
+        ('{"outbox_retry_attempts": 186}', "outbox_retry_attempts must be 0 to 185"),
+        ('{"snapshots": 5}', r"unknown keys \['snapshots'\]"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            AppConfig.from_context({"event_sourcing": bad})
