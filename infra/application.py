@@ -21,6 +21,7 @@ CONFIG_CONTEXT_KEYS = (
     "stream_processing",
     "peer_to_peer",
     "api_gateway",
+    "etl",
 )
 CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
 

@@ -98,7 +98,9 @@ class Boto3S3File(AbstractBufferedFile):
         if start >= end:
             return b""
         bucket, key = _split(self.path)
-        response = self.fs.client.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}")
+        response = self.fs.client.get_object(
+            Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}"
+        )
         return response["Body"].read()
 
     def _initiate_upload(self) -> None:

@@ -53,12 +53,12 @@ _COUNTRIES: dict[str, tuple[str, ...]] = {
     "JP": ("JPN", "JAPAN"),
 }
 COUNTRY_CODES: dict[str, str] = {
-    spelling: code
-    for code, spellings in _COUNTRIES.items()
-    for spelling in (code, *spellings)
+    spelling: code for code, spellings in _COUNTRIES.items() for spelling in (code, *spellings)
 }
 #: ISO 4217 codes the business sells in.
-CURRENCIES = frozenset({"EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "CAD", "JPY"})
+CURRENCIES = frozenset(
+    {"EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "CAD", "JPY"}
+)
 #: The order statuses of the table, and each source's code for them (case-insensitive): the
 #: warehouse export writes two-letter codes, the web shop words of its own.
 ORDER_STATUSES = ("placed", "paid", "shipped", "delivered", "cancelled", "returned")
@@ -168,9 +168,7 @@ def utc_from_text(field: str, value: str) -> datetime.datetime:
             QuarantineReason.INVALID, f"{field}: not an ISO 8601 time: {value!r}"
         ) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise RowRejectedError(
-            QuarantineReason.INVALID, f"{field}: {value!r} has no UTC offset"
-        )
+        raise RowRejectedError(QuarantineReason.INVALID, f"{field}: {value!r} has no UTC offset")
     return _in_range(field, moment.astimezone(datetime.UTC), value)
 
 
@@ -236,9 +234,9 @@ def _not_utf8(text: str) -> bool:
 
 
 def _raw(text: str) -> str:
-    return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="backslashreplace")[
-        :MAX_RAW_LENGTH
-    ]
+    return text.encode("utf-8", errors="surrogateescape").decode(
+        "utf-8", errors="backslashreplace"
+    )[:MAX_RAW_LENGTH]
 
 
 def _encoding_rejection(text: str) -> RowRejectedError:
@@ -355,9 +353,7 @@ def _read_json_lines(key: str, body: bytes) -> FileResult:
             try:
                 record = json.loads(text)
             except ValueError as error:
-                raise RowRejectedError(
-                    QuarantineReason.MALFORMED, f"not JSON: {error}"
-                ) from None
+                raise RowRejectedError(QuarantineReason.MALFORMED, f"not JSON: {error}") from None
             orders.append(order_from_shop(record, key=key, line=line))
         except RowRejectedError as rejected:
             quarantined.append(

@@ -145,3 +145,43 @@ class Merge:
 
     winners: list[Order]
     superseded: list[QuarantinedRow]
+
+
+# --- the steps' input, as the state machine sends it ----------------------------------------
+
+RunId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+
+
+class TransformRequest(BaseModel):
+    """One item of the Distributed Map: the run and one landed file's key."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: RunId
+    key: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class FileSummary(BaseModel):
+    """What the transform of one file reports (the Map's result for that file)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source_key: str
+    #: Where its valid rows were staged (None when it had none).
+    staged_key: str | None
+    #: Where its quarantined rows were written (None when it had none).
+    quarantine_key: str | None
+    rows_in: Annotated[int, Field(ge=0)]
+    rows_valid: Annotated[int, Field(ge=0)]
+    rows_quarantined: Annotated[int, Field(ge=0)]
+    #: The file was gone when read: another run took it after this run listed it.
+    taken_by_another_run: bool = False
+
+
+class LoadRequest(BaseModel):
+    """The load step's input: the run and every file's summary from the Map."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: RunId
+    files: Annotated[list[FileSummary], Field(max_length=100_000)]

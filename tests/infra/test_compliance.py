@@ -36,6 +36,20 @@ ACKNOWLEDGED_RULES = {
     # account-wide CloudWatch role, which a pattern's stack must not replace
     "AwsSolutions-APIG6",
     "AwsSolutions-COG4",  # the API gateway's methods use a JWT Lambda authorizer, not Cognito
+    # the ETL's functions reach the data bucket's objects by purpose, one prefix each
+    *(
+        f"AwsSolutions-IAM5[Resource::<EtlDataBucketAC3F5967.Arn>/{prefix}/*]"
+        for prefix in ("archive", "landing", "quarantine", "staging", "warehouse")
+    ),
+    # the ETL state machine invokes its two functions (`<arn>:*`: versions and aliases)
+    "AwsSolutions-IAM5[Resource::<EtlLoadFunction4D2C1D7E.Arn>:*]",
+    "AwsSolutions-IAM5[Resource::<EtlTransformFunctionC8D79041.Arn>:*]",
+    # the Distributed Map describes and stops its own map runs' child executions
+    *(
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+        'execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"EtlRunsCD504ADE"}]}]}' + suffix + "]"
+        for suffix in (":*", "/*:*")
+    ),
 }
 
 
@@ -145,6 +159,7 @@ def test_synth_writes_one_template_per_stack(dev_assembly: CloudAssembly):
             "StreamProcessing",
             "PeerToPeer",
             "ApiGateway",
+            "Etl",
         }
     )
     # Environment-agnostic stacks with no lookups: synth needs no AWS account or call.

@@ -13,8 +13,22 @@ from infra.constructs import POWERTOOLS_VERSION
 from tests.synth import CloudAssembly, resources_of_type
 
 STACK_NAMES = [pattern.stack_name for pattern in registry.deployable()]
-#: The only actions allowed on a "*" resource: X-Ray has no resource-level permissions.
-ACTIONS_WITHOUT_RESOURCES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+#: The only actions allowed on a "*" resource: X-Ray's, and the CloudWatch Logs log-delivery
+#: actions a state machine's logging needs, have no resource-level permissions.
+ACTIONS_WITHOUT_RESOURCES = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+}
 #: Actions without resource-level permissions that a condition must then narrow: Cloud Map's
 #: DiscoverInstances, to one namespace and the services a caller calls.
 CONDITIONED_ACTIONS_WITHOUT_RESOURCES = {
@@ -50,8 +64,12 @@ def test_every_function_runs_python_313_on_arm64_with_tracing_and_json_logs(temp
 
 def test_every_function_uses_the_public_powertools_layer_of_the_pinned_release(template: dict):
     parameters = template["Parameters"]
+    own_layers = resources_of_type(template, "AWS::Lambda::LayerVersion")
     for logical_id, function in resources_of_type(template, "AWS::Lambda::Function").items():
-        (layer,) = function["Properties"]["Layers"]
+        # Powertools' layer first; after it, only layers the stack builds itself (the ETL's
+        # pyiceberg and pyarrow), never another public one.
+        layer, *others = function["Properties"]["Layers"]
+        assert all(other["Ref"] in own_layers for other in others), logical_id
         parameter = parameters[layer["Ref"]]
         assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>", logical_id
         assert parameter["Default"] == (
@@ -119,8 +137,9 @@ def test_every_log_group_has_explicit_retention(template: dict):
 
 
 def _dead_letter_queue_ids(template: dict) -> set[str]:
-    """Logical ids of the queues some other queue's redrive policy targets, and of the queues
-    an event source mapping sends what it gives up on (its on-failure destination)."""
+    """Logical ids of the queues some other queue's redrive policy targets, of the queues an
+    event source mapping sends what it gives up on (its on-failure destination), and of the
+    queues EventBridge rule targets dead-letter into."""
     redrive_targets = {
         queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
         for queue in resources_of_type(template, "AWS::SQS::Queue").values()
@@ -136,7 +155,13 @@ def _dead_letter_queue_ids(template: dict) -> set[str]:
             .get("Destination")
         )
     }
-    return redrive_targets | on_failure_destinations
+    rule_target_dead_letter_queues = {
+        target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+        for rule in resources_of_type(template, "AWS::Events::Rule").values()
+        for target in rule["Properties"].get("Targets", [])
+        if "DeadLetterConfig" in target
+    }
+    return redrive_targets | on_failure_destinations | rule_target_dead_letter_queues
 
 
 def test_every_queue_is_encrypted_and_has_a_dlq_or_is_one(template: dict):
