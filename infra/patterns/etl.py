@@ -343,8 +343,10 @@ class Etl(Construct):
             self,
             "RunFailed",
             state_name="Run failed",
-            error="{% $states.input.Error %}",
-            cause="{% $states.input.Cause %}",
+            # The caught error and its cause, under the run's own error name (a Fail state
+            # may not raise the `States.` errors it catches).
+            error="EtlRunFailed",
+            cause="{% $states.input.Error & ': ' & $states.input.Cause %}",
         )
         transform_each.add_catch(failed, errors=["States.ALL"])
         load.add_catch(failed, errors=["States.ALL"])

@@ -502,10 +502,25 @@ def _public_layers_accepted(original):
     return _get_layers_data
 
 
+def _layer_version_referenced_by_arn(_absent):
+    # A template's `Ref` to an AWS::Lambda::LayerVersion is the version's ARN, which a
+    # function's `Layers` lists; moto's model has no physical id, so the reference resolved
+    # to the model object itself and the function's creation failed.
+    return property(lambda self: self.arn)
+
+
 Functions.MODELS = (FunctionEventInvokeConfig,)
 
 
 Functions.HOOKS = (
+    Hook(
+        lambda_models.LayerVersion,
+        "physical_resource_id",
+        _layer_version_referenced_by_arn,
+        why="Ref to a layer version in a template is its ARN",
+        parameters=None,
+        adds=True,
+    ),
     Hook(
         lambda_models.LambdaBackend,
         "invoke",

@@ -59,6 +59,9 @@ from moto.stepfunctions.parser.asl.component.common.retry.max_attempts_decl impo
 from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
 from moto.stepfunctions.parser.asl.component.common.retry.retrier_outcome import RetrierOutcome
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
+    resource_eval_s3,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_callback,
@@ -637,6 +640,23 @@ def _lambda_client_reused(original):
     return boto_client_for
 
 
+def _item_reader_lists_every_page(_original):
+    # A Distributed Map's S3 ItemReader (listObjectsV2) iterates over every object under the
+    # prefix, none at all included: moto read one page (1,000 keys) and failed an empty
+    # prefix with KeyError('Contents') where Step Functions runs the Map over no items.
+    def _handle_list_objects_v2(env, resource_runtime_part, state_credentials) -> None:
+        s3 = resource_eval_s3.ResourceEvalS3._get_s3_client(
+            resource_runtime_part=resource_runtime_part, state_credentials=state_credentials
+        )
+        parameters = env.stack.pop()
+        contents: list[dict[str, Any]] = []
+        for page in s3.get_paginator("list_objects_v2").paginate(**parameters):
+            contents += page.get("Contents", [])
+        env.stack.append(contents)
+
+    return staticmethod(_handle_list_objects_v2)
+
+
 def _execution_logs_written(original):
     # moto starts every execution without a logging session: the machine's log group stayed
     # empty whatever its LoggingConfiguration said (see `execution_logs`).
@@ -668,6 +688,14 @@ def _server_port_of_engine(original):
 
 
 StepFunctions.HOOKS = (
+    Hook(
+        resource_eval_s3.ResourceEvalS3,
+        "_handle_list_objects_v2",
+        _item_reader_lists_every_page,
+        why="A Distributed Map's S3 ItemReader reads every page, and an empty prefix is no items",
+        parameters=("env", "resource_runtime_part", "state_credentials"),
+        replaces=True,
+    ),
     Hook(
         parser_execution.Execution,
         "__init__",
