@@ -24,6 +24,9 @@ $(VENV)/.installed: pyproject.toml .python-version
 	$(PY) -m pip install --quiet --upgrade 'pip>=25.1'
 	$(PY) -m pip install --quiet --group dev
 	$(PY) -m pip install --quiet --no-deps --editable .
+	@# The ETL's layer (pyiceberg, pyarrow as arm64 wheels), built once per set of pins and kept
+	@# in .cache/layers, so no synth (the suite synthesizes often) downloads it.
+	$(PY) -m infra.constructs.dependency_layer etl-layer
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
