@@ -13,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
+
 from etl.contract import (
     ARCHIVE_PREFIX,
     ENV_DATA_BUCKET_NAME,
@@ -29,7 +30,6 @@ from etl.contract import (
     TRANSFORM_SERVICE_NAME,
     WAREHOUSE_PREFIX,
 )
-
 from infra.config import AppConfig, EtlConfig
 from infra.constructs import AlarmTopic, DeadLetterQueue, PythonFunction, StageLogGroup
 from infra.constructs.bucket import SecureBucket

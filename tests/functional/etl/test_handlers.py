@@ -135,7 +135,8 @@ def test_a_run_loads_both_sources_into_the_iceberg_table_one_row_per_order(
         f"s3://{etl.bucket}/warehouse/orders/metadata/"
     )
     data_files = etl.keys("warehouse/orders/data/")
-    assert data_files and all(key.endswith(".parquet") for key in data_files)
+    assert data_files
+    assert all(key.endswith(".parquet") for key in data_files)
     assert any("order_date=2026-12-01/" in key for key in data_files)
     # AND the superseded row is in quarantine with its reason, the landed files archived
     superseded = [
