@@ -211,6 +211,18 @@ class OrdersTable:
             raise CommitConflictError(f"{self.identifier}: {error}") from error
         return UpsertCounts(inserted=result.rows_inserted, updated=result.rows_updated)
 
+    def updated_at(self, order_ids: Sequence[str]) -> dict[str, datetime.datetime]:
+        """When each of `order_ids` the table holds was last updated."""
+        from pyiceberg.expressions import In
+
+        if not order_ids:
+            return {}
+        scan = self.load().scan(
+            row_filter=In(NATURAL_KEY, set(order_ids)),
+            selected_fields=(NATURAL_KEY, "updated_at"),
+        )
+        return {row[NATURAL_KEY]: row["updated_at"] for row in scan.to_arrow().to_pylist()}
+
     def rows(self) -> list[dict[str, Any]]:
         """Every row, ordered by the natural key (for readers and checks, not for the load)."""
         rows = self.load().scan().to_arrow().to_pylist()

@@ -49,22 +49,23 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 raise InvalidRunInputError(f"staged rows {summary.staged_key} are missing")
             staged += [Order.model_validate(row) for row in logic.from_json_lines(body)]
     merged = logic.merge(staged)
-    superseded_key = None
-    if merged.superseded:
-        superseded_key = logic.quarantine_key(request.run_id, SUPERSEDED_QUARANTINE_NAME)
-        bucket.write(
-            superseded_key, logic.to_json_lines(q.to_json_dict() for q in merged.superseded)
-        )
-
     table = adapters.orders_table(
         settings.glue_database_name, settings.table_name, settings.warehouse_location
     )
-    counts = table.upsert(merged.winners)
+    fresh, stale = logic.drop_stale(
+        merged.winners, table.updated_at([order.order_id for order in merged.winners])
+    )
+    superseded = [*merged.superseded, *stale]
+    superseded_key = None
+    if superseded:
+        superseded_key = logic.quarantine_key(request.run_id, SUPERSEDED_QUARANTINE_NAME)
+        bucket.write(superseded_key, logic.to_json_lines(q.to_json_dict() for q in superseded))
+    counts = table.upsert(fresh)
 
     rows_in = sum(summary.rows_in for summary in request.files)
-    rows_quarantined = sum(s.rows_quarantined for s in request.files) + len(merged.superseded)
+    rows_quarantined = sum(s.rows_quarantined for s in request.files) + len(superseded)
     logic.check_accounting(
-        rows_in=rows_in, rows_loaded=len(merged.winners), rows_quarantined=rows_quarantined
+        rows_in=rows_in, rows_loaded=len(fresh), rows_quarantined=rows_quarantined
     )
     # Archived last: a run that fails before this point leaves its files landed, so the next
     # run (or this one's retry) reads them again, and the merge makes that harmless.
@@ -73,14 +74,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         for summary in request.files
         if not summary.taken_by_another_run
     )
-    metrics.add_metric(name="RowsLoaded", unit=MetricUnit.Count, value=len(merged.winners))
+    metrics.add_metric(name="RowsLoaded", unit=MetricUnit.Count, value=len(fresh))
     metrics.add_metric(name="RowsQuarantined", unit=MetricUnit.Count, value=rows_quarantined)
     summary = {
         "run_id": request.run_id,
         "files": len(request.files),
         "files_archived": archived,
         "rows_in": rows_in,
-        "rows_loaded": len(merged.winners),
+        "rows_loaded": len(fresh),
         "rows_quarantined": rows_quarantined,
         "rows_inserted": counts.inserted,
         "rows_updated": counts.updated,

@@ -429,6 +429,34 @@ def merge(orders: Iterable[Order]) -> Merge:
     return Merge(winners=sorted(winners.values(), key=lambda o: o.order_id), superseded=superseded)
 
 
+def drop_stale(
+    winners: Iterable[Order], in_table: Mapping[str, datetime.datetime]
+) -> tuple[list[Order], list[QuarantinedRow]]:
+    """The rows the table should take, and those older than the table's row of their order (a
+    late or replayed file must not undo a later update); an equal time is the same row again,
+    which the merge leaves as it is."""
+    fresh: list[Order] = []
+    stale: list[QuarantinedRow] = []
+    for order in winners:
+        current = in_table.get(order.order_id)
+        if current is not None and order.updated_at < current:
+            stale.append(
+                QuarantinedRow(
+                    source_key=order.source_key,
+                    line=order.source_line,
+                    kind=QuarantineReason.SUPERSEDED,
+                    reason=(
+                        f"order {order.order_id} is in the table with a later update "
+                        f"({current.isoformat()})"
+                    ),
+                    raw=json.dumps(order.to_json_dict(), sort_keys=True),
+                )
+            )
+        else:
+            fresh.append(order)
+    return fresh, stale
+
+
 def landing_key(key: str) -> str:
     """`key` checked to be one the state machine lists (under the landing prefix)."""
     if not key.startswith(LANDING_PREFIX) or key == LANDING_PREFIX:

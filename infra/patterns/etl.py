@@ -290,8 +290,14 @@ class Etl(Construct):
             self,
             "StartRun",
             state_name="Start run",
-            comment="The run's id (the execution's name) names its staging and quarantine",
-            assign={"runId": "{% $states.context.Execution.Name %}"},
+            comment="The run's id (the execution's name) names its staging and quarantine; a "
+            "run started by a landed file reads that file, a scheduled run the whole landing "
+            "prefix (what earlier runs left)",
+            assign={
+                "runId": "{% $states.context.Execution.Name %}",
+                "prefix": "{% $exists($states.input.detail.object.key) "
+                f"? $states.input.detail.object.key : '{LANDING_PREFIX}' %}}",
+            },
         )
         transform_file = tasks.LambdaInvoke.jsonata(
             self,
@@ -316,7 +322,7 @@ class Etl(Construct):
             "TransformEachFile",
             state_name="Transform each landed file",
             comment="Extract: every object under the landing prefix, one child execution each",
-            item_reader=sfn.S3ObjectsItemReader(bucket=self.bucket, prefix=LANDING_PREFIX),
+            item_reader=sfn.S3ObjectsItemReader(bucket=self.bucket, prefix="{% $prefix %}"),
             item_selector={"key": "{% $states.context.Map.Item.Value.Key %}"},
             max_concurrency=settings.max_concurrency,
             map_execution_type=sfn.StateMachineType.STANDARD,

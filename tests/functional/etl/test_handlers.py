@@ -198,3 +198,24 @@ def test_a_run_with_no_files_loads_nothing(etl: EtlResources, lambda_context):
 def test_load_refuses_input_the_state_machine_does_not_send(etl: EtlResources, lambda_context):
     with pytest.raises(InvalidRunInputError, match="invalid load request: files"):
         load.handler({"run_id": "run-0"}, lambda_context)
+
+
+def test_a_late_file_with_an_older_update_does_not_undo_the_table_s_later_one(
+    etl: EtlResources, lambda_context
+):
+    # GIVEN the feed's later update of S-2001 is in the table
+    _run(etl, "run-1", [etl.land_sample("shop_feed.jsonl")], lambda_context)
+
+    # WHEN the warehouse export, with an older update of S-2001, lands afterwards
+    account = _run(etl, "run-2", [etl.land_sample("warehouse_export.csv")], lambda_context)
+
+    # THEN its S-2001 row is quarantined as superseded and the table keeps the later one
+    assert (account["rows_in"], account["rows_loaded"], account["rows_quarantined"]) == (5, 4, 1)
+    (row,) = [
+        json.loads(line) for line in etl.read("quarantine/run-2/superseded.jsonl").splitlines()
+    ]
+    assert row["reason"] == (
+        "order S-2001 is in the table with a later update (2026-11-30T14:30:00+00:00)"
+    )
+    rows = {row["order_id"]: row for row in _table_rows(etl)}
+    assert rows["S-2001"]["source_format"] == "jsonl"
