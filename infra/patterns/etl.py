@@ -304,8 +304,10 @@ class Etl(Construct):
             "TransformFile",
             state_name="Transform file",
             lambda_function=self.transform.function,
+            # The item as the Map's ItemSelector built it: a child execution of a Distributed Map
+            # cannot read its parent's variables, so the run id travels in each item.
             payload=sfn.TaskInput.from_object(
-                {"run_id": "{% $runId %}", "key": "{% $states.input.key %}"}
+                {"run_id": "{% $states.input.run_id %}", "key": "{% $states.input.key %}"}
             ),
             outputs="{% $states.result.Payload %}",
             retry_on_service_exceptions=False,
@@ -323,7 +325,10 @@ class Etl(Construct):
             state_name="Transform each landed file",
             comment="Extract: every object under the landing prefix, one child execution each",
             item_reader=sfn.S3ObjectsItemReader(bucket=self.bucket, prefix="{% $prefix %}"),
-            item_selector={"key": "{% $states.context.Map.Item.Value.Key %}"},
+            item_selector={
+                "run_id": "{% $runId %}",
+                "key": "{% $states.context.Map.Item.Value.Key %}",
+            },
             max_concurrency=settings.max_concurrency,
             map_execution_type=sfn.StateMachineType.STANDARD,
             assign={"files": "{% $states.result %}"},
