@@ -127,6 +127,22 @@ def _api_gateway_facts(outcome: Any) -> dict[str, Any]:
     }
 
 
+def _etl_facts(outcome: Any) -> dict[str, Any]:
+    return {
+        "rows in": outcome.rows_in,
+        "rows loaded": outcome.rows_loaded,
+        "rows quarantined": outcome.rows_quarantined,
+        "every row loaded or quarantined": outcome.rows_in
+        == outcome.rows_loaded + outcome.rows_quarantined,
+        "quarantined by kind": outcome.quarantine_kinds,
+        "rows in the table": outcome.table_rows,
+        "rows in the table after a replay": outcome.table_rows_after_replay,
+        "rows the replay changed": outcome.replay_changes,
+        "every replayed row accounted for": outcome.replay_rows_in == outcome.replay_accounted,
+        "runs": outcome.run_statuses,
+    }
+
+
 FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "request_response": _request_response_facts,
     "pub_sub": _pub_sub_facts,
@@ -134,8 +150,24 @@ FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "stream_processing": _stream_processing_facts,
     "peer_to_peer": _peer_to_peer_facts,
     "api_gateway": _api_gateway_facts,
+    "etl": _etl_facts,
 }
 EXPECTED_FACTS: dict[str, dict[str, Any]] = {
+    "etl": {
+        # 5 + 16 CSV rows, 3 + 8 feed lines (blank lines are not rows).
+        "rows in": 32,
+        # 9 orders, S-2001 twice: the export's, then the feed's later update of it.
+        "rows loaded": 10,
+        "rows quarantined": 15 + 7,
+        "every row loaded or quarantined": True,
+        "quarantined by kind": {"encoding": 2, "invalid": 16, "malformed": 4},
+        "rows in the table": 9,
+        "rows in the table after a replay": 9,
+        # The export's older S-2001 is quarantined as superseded; the rest is already there.
+        "rows the replay changed": 0,
+        "every replayed row accounted for": True,
+        "runs": ["SUCCEEDED"] * 8,
+    },
     "api_gateway": {
         "statuses": {
             "No token": 401,
@@ -254,6 +286,8 @@ EXPECTED_SUMMARY = {
     # The authorizer once per token (two tokens), the catalog, three orders calls and the
     # feedback consumer; the refused requests and the burst invoke nothing.
     "api_gateway": ["7", "5", "0"],
+    # A transform per file and a load per run: four runs, then four for the replay.
+    "etl": ["16", "9", "22"],
 }
 
 
