@@ -65,7 +65,7 @@ format: install ## Apply ruff's fixes and formatting
 openapi: install ## Regenerate docs/request_response/openapi.json from the API's code
 	$(PY) scripts/export_openapi.py
 
-bench: $(VENV)/.installed ## Time localcloud: invoke, SQS and Kinesis delivery, Step Functions, REST API (BENCH_ARGS=--help)
+bench: $(VENV)/.installed ## Time localcloud (invoke, SQS and Kinesis delivery, Step Functions, REST API) and the ETL figures (BENCH_ARGS=--help)
 	$(PY) -m bench.localcloud_bench $(BENCH_ARGS)
 
 MOTO_DRIFT_VENV := .venv-moto-drift

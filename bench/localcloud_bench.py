@@ -1,5 +1,6 @@
 """Benchmark of localcloud: invoke overhead, SQS and Kinesis delivery, Step Functions overhead
-per state, REST API requests through an authorizer, demo and e2e wall times.
+per state, REST API requests through an authorizer, the ETL's transform, Parquet and layer
+figures (`bench.etl_bench`), demo and e2e wall times.
 
 It prints figures and asserts nothing about time; the only checks are that the work it timed
 was done (every invoke succeeded, every message and record was processed once, every
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import load_bench, restapi_bench, stepfunctions_bench, streams_bench
+from bench import etl_bench, load_bench, restapi_bench, stepfunctions_bench, streams_bench
 from bench.counter_app import (
     STACK,
     write_counter_assembly,
@@ -264,6 +265,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--executions", type=int, default=20, help="executions of each chain")
     parser.add_argument("--requests", type=int, default=2000, help="REST API requests per route")
     parser.add_argument("--calls", type=int, default=2000, help="invokes to time, each way")
+    parser.add_argument("--etl-rows", type=int, default=20_000, help="ETL rows per source")
     parser.add_argument("--demo", action="store_true", help="also time `make demo`")
     parser.add_argument("--e2e", action="store_true", help="also time the end-to-end tests")
     parser.add_argument(
@@ -286,6 +288,7 @@ def main(argv: list[str] | None = None) -> None:
     bench_kinesis_delivery(figures, args.records, args.shards)
     bench_step_functions(figures, args.states, args.executions)
     bench_rest_api(figures, args.requests)
+    figures.rows.extend(etl_bench.measure(args.etl_rows))
     if args.demo:
         bench_command(figures, "make demo", ["make", "demo"])
     if args.e2e:
