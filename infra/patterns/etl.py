@@ -114,6 +114,8 @@ class Etl(Construct):
                 description="ETL pattern: the orders table (Apache Iceberg)",
             ),
         )
+        # The catalog entry of the table's data: kept with the bucket in prod.
+        self.database.apply_removal_policy(config.removal_policy)
         self.table_name = ORDERS_TABLE
         warehouse = f"s3://{self.bucket.bucket_name}/{WAREHOUSE_PREFIX}"
 
