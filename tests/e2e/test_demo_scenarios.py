@@ -330,8 +330,9 @@ def test_demo_command_deploys_a_patterns_stack_runs_its_scenario_and_prints_the_
 def test_demo_command_rejects_a_pattern_it_has_no_scenario_for(capsys: pytest.CaptureFixture[str]):
     from demo.__main__ import main
 
+    # A misspelt pattern: no registered pattern is called that, so none has its scenario.
     with pytest.raises(SystemExit) as exit_info:
-        main(["etl"])
+        main(["pubsub"])
 
     assert exit_info.value.code == 2
-    assert "no scenario for etl" in capsys.readouterr().err
+    assert "no scenario for pubsub" in capsys.readouterr().err
