@@ -258,3 +258,26 @@ def test_the_load_writes_the_warehouse_and_only_its_glue_table(dev_assembly: Clo
         part if isinstance(part, str) else "" for part in glue["Resource"][2]["Fn::Join"][1]
     )
     assert table_arn.endswith(":table/etl_lake/orders")
+
+
+def test_the_landing_rule_takes_s3_s_object_created_event_for_landed_files_only(
+    dev_assembly: CloudAssembly,
+):
+    from localcloud.rules.event_patterns import pattern_matches
+    from tests.samples import load_event
+
+    (rule,) = [
+        r
+        for r in resources_of_type(dev_assembly.templates["Etl"], "AWS::Events::Rule").values()
+        if "EventPattern" in r["Properties"]
+    ]
+    pattern = json.loads(json.dumps(rule["Properties"]["EventPattern"]))
+    event = load_event("etl", "s3_object_created.json")
+    # the bucket's generated name stands where the template refers to the bucket
+    pattern["detail"]["bucket"]["name"] = [event["detail"]["bucket"]["name"]]
+
+    assert pattern_matches(pattern, event)
+    archived = {**event, "detail": {**event["detail"], "object": {"key": "archive/run/a.csv"}}}
+    assert not pattern_matches(pattern, archived)
+    assert not pattern_matches(pattern, {**event, "detail-type": "Object Deleted"})
+    assert not pattern_matches(pattern, load_event("etl", "scheduled_event.json"))

@@ -219,3 +219,21 @@ def test_a_late_file_with_an_older_update_does_not_undo_the_table_s_later_one(
     )
     rows = {row["order_id"]: row for row in _table_rows(etl)}
     assert rows["S-2001"]["source_format"] == "jsonl"
+
+
+def test_the_sample_load_input_is_what_load_takes(etl: EtlResources, lambda_context):
+    # GIVEN the sample's staged file, as a transform of its run wrote it
+    event = load_event("etl", "load_run.json")
+    (summary,) = event["files"]
+    staged = _transform(
+        etl, event["run_id"], etl.land_sample("warehouse_export.csv"), lambda_context
+    )
+    boto3.client("s3").copy_object(
+        Bucket=etl.bucket,
+        Key=summary["staged_key"],
+        CopySource={"Bucket": etl.bucket, "Key": staged["staged_key"]},
+    )
+
+    account = load.handler(event, lambda_context)
+
+    assert (account["rows_in"], account["rows_loaded"], account["rows_quarantined"]) == (5, 5, 0)
