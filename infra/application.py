@@ -23,6 +23,7 @@ CONFIG_CONTEXT_KEYS = (
     "api_gateway",
     "orchestration",
     "event_sourcing",
+    "etl",
 )
 CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
 

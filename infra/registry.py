@@ -17,6 +17,7 @@ from api_gateway import contract as api_gateway_contract
 from batching import contract as batching_contract
 from orchestration import contract as orchestration_contract
 from event_sourcing import contract as event_sourcing_contract
+from etl import contract as etl_contract
 from peer_to_peer import contract as peer_to_peer_contract
 from pub_sub import contract as pub_sub_contract
 from request_response import contract as request_response_contract
@@ -223,7 +224,23 @@ PATTERNS: tuple[Pattern, ...] = (
         name="etl",
         title="ETL",
         stack_name="Etl",
-        summary="sources -> transform -> Parquet in S3, registered in Glue",
+        summary="CSV exports and a JSON Lines feed landed in S3 -> Step Functions (JSONata): a "
+        "Distributed Map transforms each file into one typed schema (UTC times, normalized "
+        "units and codes), bad rows quarantined with their reason -> merged on the natural key "
+        "into an Apache Iceberg table in the Glue Data Catalog (pyiceberg, Parquet); started by "
+        "S3 events through EventBridge and on a schedule, replays change nothing",
+        stack="infra.stacks:EtlStack",
+        scenario="demo.etl",
+        outputs=(
+            etl_contract.OUTPUT_DATA_BUCKET_NAME,
+            etl_contract.OUTPUT_STATE_MACHINE_ARN,
+            etl_contract.OUTPUT_GLUE_DATABASE_NAME,
+            etl_contract.OUTPUT_TABLE_NAME,
+            etl_contract.OUTPUT_TRANSFORM_FUNCTION_NAME,
+            etl_contract.OUTPUT_LOAD_FUNCTION_NAME,
+            etl_contract.OUTPUT_TRIGGER_DEAD_LETTER_QUEUE_URL,
+            OUTPUT_ALARM_TOPIC_ARN,
+        ),
     ),
     Pattern(
         name="batching",

@@ -147,6 +147,22 @@ def _event_sourcing_facts(outcome: Any) -> dict[str, Any]:
     }
 
 
+def _etl_facts(outcome: Any) -> dict[str, Any]:
+    return {
+        "rows in": outcome.rows_in,
+        "rows loaded": outcome.rows_loaded,
+        "rows quarantined": outcome.rows_quarantined,
+        "every row loaded or quarantined": outcome.rows_in
+        == outcome.rows_loaded + outcome.rows_quarantined,
+        "quarantined by kind": outcome.quarantine_kinds,
+        "rows in the table": outcome.table_rows,
+        "rows in the table after a replay": outcome.table_rows_after_replay,
+        "rows the replay changed": outcome.replay_changes,
+        "every replayed row accounted for": outcome.replay_rows_in == outcome.replay_accounted,
+        "runs": outcome.run_statuses,
+    }
+
+
 FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "request_response": _request_response_facts,
     "pub_sub": _pub_sub_facts,
@@ -156,6 +172,7 @@ FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "api_gateway": _api_gateway_facts,
     "orchestration": _orchestration_facts,
     "event_sourcing": _event_sourcing_facts,
+    "etl": _etl_facts,
 }
 _ORCHESTRATION_STATUSES = {
     "completed": "COMPLETED",
@@ -163,6 +180,21 @@ _ORCHESTRATION_STATUSES = {
     "approved": "COMPLETED",
 }
 EXPECTED_FACTS: dict[str, dict[str, Any]] = {
+    "etl": {
+        # 5 + 16 CSV rows, 3 + 8 feed lines (blank lines are not rows).
+        "rows in": 32,
+        # 9 orders, S-2001 twice: the export's, then the feed's later update of it.
+        "rows loaded": 10,
+        "rows quarantined": 15 + 7,
+        "every row loaded or quarantined": True,
+        "quarantined by kind": {"encoding": 2, "invalid": 16, "malformed": 4},
+        "rows in the table": 9,
+        "rows in the table after a replay": 9,
+        # The export's older S-2001 is quarantined as superseded; the rest is already there.
+        "rows the replay changed": 0,
+        "every replayed row accounted for": True,
+        "runs": ["SUCCEEDED"] * 8,
+    },
     "event_sourcing": {
         "statuses": {
             "open with 100.00": 200,
@@ -331,6 +363,8 @@ EXPECTED_SUMMARY = {
     # events), the publisher once per pipe batch of 10, the rebuilder once. Processed: the
     # events stored.
     "event_sourcing": ["46", "33", "0"],
+    # A transform per file and a load per run: four runs, then four for the replay.
+    "etl": ["16", "9", "22"],
 }
 
 
@@ -373,8 +407,9 @@ def test_demo_command_deploys_a_patterns_stack_runs_its_scenario_and_prints_the_
 def test_demo_command_rejects_a_pattern_it_has_no_scenario_for(capsys: pytest.CaptureFixture[str]):
     from demo.__main__ import main
 
+    # A misspelt pattern: no registered pattern is called that, so none has its scenario.
     with pytest.raises(SystemExit) as exit_info:
-        main(["etl"])
+        main(["pubsub"])
 
     assert exit_info.value.code == 2
-    assert "no scenario for etl" in capsys.readouterr().err
+    assert "no scenario for pubsub" in capsys.readouterr().err

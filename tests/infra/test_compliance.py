@@ -42,6 +42,20 @@ ACKNOWLEDGED_RULES = {
     # reach the durable function, on the function and its versions (`<arn>:*`)
     "AwsSolutions-IAM5[Resource::<OrchestrationStepsFunction11D2A163.Arn>:*]",
     "AwsSolutions-IAM5[Resource::<OrchestrationDurableFunction7BFC4116.Arn>:*]",
+    # the ETL's functions reach the data bucket's objects by purpose, one prefix each
+    *(
+        f"AwsSolutions-IAM5[Resource::<EtlDataBucketAC3F5967.Arn>/{prefix}/*]"
+        for prefix in ("archive", "landing", "quarantine", "staging", "warehouse")
+    ),
+    # the ETL state machine invokes its two functions (`<arn>:*`: versions and aliases)
+    "AwsSolutions-IAM5[Resource::<EtlLoadFunction4D2C1D7E.Arn>:*]",
+    "AwsSolutions-IAM5[Resource::<EtlTransformFunctionC8D79041.Arn>:*]",
+    # the Distributed Map describes and stops its own map runs' child executions
+    *(
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+        'execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"EtlRunsCD504ADE"}]}]}' + suffix + "]"
+        for suffix in (":*", "/*:*")
+    ),
 }
 
 
@@ -153,6 +167,7 @@ def test_synth_writes_one_template_per_stack(dev_assembly: CloudAssembly):
             "ApiGateway",
             "Orchestration",
             "EventSourcing",
+            "Etl",
         }
     )
     # Environment-agnostic stacks with no lookups: synth needs no AWS account or call.

@@ -65,8 +65,12 @@ def test_every_function_runs_python_313_on_arm64_with_tracing_and_json_logs(temp
 
 def test_every_function_uses_the_public_powertools_layer_of_the_pinned_release(template: dict):
     parameters = template["Parameters"]
+    own_layers = resources_of_type(template, "AWS::Lambda::LayerVersion")
     for logical_id, function in resources_of_type(template, "AWS::Lambda::Function").items():
-        (layer,) = function["Properties"]["Layers"]
+        # Powertools' layer, and besides it only layers the stack builds itself (the ETL's
+        # pyiceberg and pyarrow), never another public one.
+        layers = function["Properties"]["Layers"]
+        (layer,) = [layer for layer in layers if layer["Ref"] not in own_layers]
         parameter = parameters[layer["Ref"]]
         assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>", logical_id
         assert parameter["Default"] == (

@@ -681,6 +681,13 @@ class FunctionAlias(OwnedResource):
             return  # the function went first: its aliases went with it
 
 
+def _layer_version_referenced_by_arn(_absent):
+    # A template's `Ref` to an AWS::Lambda::LayerVersion is the version's ARN, which a
+    # function's `Layers` lists; moto's model has no physical id, so the reference resolved
+    # to the model object itself and the function's creation failed.
+    return property(lambda self: self.arn)
+
+
 Functions.MODELS = (FunctionEventInvokeConfig, FunctionAlias)
 
 
@@ -706,6 +713,14 @@ Functions.HOOKS = (
         "get_cfn_attribute",
         _version_attributes,
         why="`Fn::GetAtt` of a version: Version and FunctionArn (moto's model has none)",
+        parameters=None,
+        adds=True,
+    ),
+    Hook(
+        lambda_models.LayerVersion,
+        "physical_resource_id",
+        _layer_version_referenced_by_arn,
+        why="Ref to a layer version in a template is its ARN",
         parameters=None,
         adds=True,
     ),
