@@ -15,9 +15,9 @@ from typing import Any
 
 from api_gateway import contract as api_gateway_contract
 from batching import contract as batching_contract
-from orchestration import contract as orchestration_contract
-from event_sourcing import contract as event_sourcing_contract
 from etl import contract as etl_contract
+from event_sourcing import contract as event_sourcing_contract
+from orchestration import contract as orchestration_contract
 from peer_to_peer import contract as peer_to_peer_contract
 from pub_sub import contract as pub_sub_contract
 from request_response import contract as request_response_contract

@@ -11,16 +11,16 @@ from constructs import Construct
 
 from api_gateway import contract as api_gateway_contract
 from batching import contract as batching_contract
-from event_sourcing import contract as event_sourcing_contract
 from etl import contract as etl_contract
+from event_sourcing import contract as event_sourcing_contract
 from infra import registry
 from infra.config import AppConfig
 from infra.constructs import AlarmTopic
 from infra.patterns.api_gateway import ApiGateway
 from infra.patterns.batching import Batching
-from infra.patterns.orchestration import Orchestration
-from infra.patterns.event_sourcing import EventSourcing
 from infra.patterns.etl import Etl
+from infra.patterns.event_sourcing import EventSourcing
+from infra.patterns.orchestration import Orchestration
 from infra.patterns.peer_to_peer import PeerToPeer
 from infra.patterns.pub_sub import PubSub
 from infra.patterns.request_response import RequestResponse
