@@ -14,7 +14,13 @@ from tests.synth import CloudAssembly, resources_of_type
 
 STACK_NAMES = [pattern.stack_name for pattern in registry.deployable()]
 #: The only actions allowed on a "*" resource: X-Ray has no resource-level permissions.
-ACTIONS_WITHOUT_RESOURCES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+#: Actions that have no resource-level permissions: X-Ray's, and DynamoDB's ListStreams, which a
+#: table-stream reader needs (its GetRecords and GetShardIterator are on the one stream).
+ACTIONS_WITHOUT_RESOURCES = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "dynamodb:ListStreams",
+}
 #: Actions without resource-level permissions that a condition must then narrow: Cloud Map's
 #: DiscoverInstances, to one namespace and the services a caller calls.
 CONDITIONED_ACTIONS_WITHOUT_RESOURCES = {
@@ -119,8 +125,9 @@ def test_every_log_group_has_explicit_retention(template: dict):
 
 
 def _dead_letter_queue_ids(template: dict) -> set[str]:
-    """Logical ids of the queues some other queue's redrive policy targets, and of the queues
-    an event source mapping sends what it gives up on (its on-failure destination)."""
+    """Logical ids of the queues some other queue's redrive policy targets, of the queues an
+    event source mapping sends what it gives up on (its on-failure destination), and of the
+    dead-letter queues of EventBridge Pipes' stream sources."""
     redrive_targets = {
         queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
         for queue in resources_of_type(template, "AWS::SQS::Queue").values()
@@ -136,7 +143,13 @@ def _dead_letter_queue_ids(template: dict) -> set[str]:
             .get("Destination")
         )
     }
-    return redrive_targets | on_failure_destinations
+    pipe_dead_letter_queues = {
+        arn["Fn::GetAtt"][0]
+        for pipe in resources_of_type(template, "AWS::Pipes::Pipe").values()
+        for source in pipe["Properties"].get("SourceParameters", {}).values()
+        if isinstance(source, dict) and (arn := source.get("DeadLetterConfig", {}).get("Arn"))
+    }
+    return redrive_targets | on_failure_destinations | pipe_dead_letter_queues
 
 
 def test_every_queue_is_encrypted_and_has_a_dlq_or_is_one(template: dict):
