@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 import pytest
 
+from event_sourcing import adapters
+from event_sourcing.models import StoredEvent
 from tests.functional.event_sourcing.conftest import SNAPSHOT_INTERVAL, Call, Ledger, command
 
 
@@ -191,3 +194,56 @@ def test_a_body_that_is_not_utf8_text_is_400(call: Call, ledger: Ledger):
 
     assert refused.status == 400
     assert refused.body["message"] == "request body is not UTF-8 text"
+
+
+def test_events_stored_in_schema_1_are_read_upcast_and_new_ones_follow_them(
+    call: Call, ledger: Ledger
+):
+    # GIVEN an account written by the ledger's first release: AccountOpened without a
+    # currency, MoneyDeposited as a decimal string of units
+    for item in (
+        {"pk": "old-1", "sk": 0, "kind": "head", "version": 2},
+        *(
+            adapters.event_item(event)
+            for event in (
+                _v1("old-1", 1, "AccountOpened", {"owner": "Grace"}),
+                _v1("old-1", 2, "MoneyDeposited", {"amount": "12.50"}),
+            )
+        ),
+    ):
+        boto3.client("dynamodb").put_item(
+            TableName=ledger.events_table, Item=adapters.to_attributes(item)
+        )
+
+    # WHEN it is read, and a command decided against it
+    state = call("GET", "/accounts/old-1").body
+    withdrawn = command("old-1", call, type="withdraw", command_id="w-old", amount_cents=250)
+    history = call("GET", "/accounts/old-1/events").body["events"]
+
+    # THEN the old events read as the current schema, and the new event follows them
+    assert (state["currency"], state["balance_cents"], state["version"]) == ("EUR", 1250, 2)
+    assert withdrawn.status == 200
+    assert withdrawn.body["version"] == 3
+    assert [(e["type"], e["schema_version"], e["data"]) for e in history] == [
+        ("AccountOpened", 2, {"owner": "Grace", "currency": "EUR"}),
+        ("MoneyDeposited", 2, {"amount_cents": 1250}),
+        ("MoneyWithdrawn", 1, {"amount_cents": 250}),
+    ]
+    # AND the stored items are untouched: events are never rewritten
+    assert {item["sk"]: item["schema_version"] for item in ledger.items("event")} == {
+        1: 1,
+        2: 1,
+        3: 1,
+    }
+
+
+def _v1(account_id: str, version: int, type_: str, data: dict) -> StoredEvent:
+    return StoredEvent(
+        account_id=account_id,
+        version=version,
+        type=type_,
+        schema_version=1,
+        data=data,
+        recorded_at=f"2024-01-0{version}T00:00:00.000000Z",
+        command_id=f"legacy-{version}",
+    )
