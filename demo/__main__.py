@@ -46,6 +46,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no scenario for {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
 
     logging.getLogger("moto").setLevel(logging.ERROR)
+    # A saga's business failure (an order short of stock) is logged with its traceback by
+    # moto's state machine interpreter and by the durable execution SDK; the scenario's trace
+    # tells it, and each function's own logs keep it.
+    for name in (
+        "moto.stepfunctions",
+        "aws_durable_execution_sdk_python",
+        "aws_durable_execution_sdk_python_testing",
+    ):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     warnings.simplefilter("ignore")
     summary = []
     with LocalCloudServer(port=args.port, region=REGION, background=False) as server:

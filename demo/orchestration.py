@@ -83,14 +83,23 @@ def run(cloud: Cloud) -> Outcome:
     dynamodb = cloud.client("dynamodb")
     table = outputs[OUTPUT_TABLE_NAME]
 
+    # Sagas run while orders are placed, and their functions' output is captured as they run:
+    # what happened is printed once they are settled, so no line of the story gets mixed in.
+    story: list[str] = []
+
     def post(path: str, body: Any) -> dict:
         response = cloud.http(
             "POST", api + path, body=json.dumps(body), headers={"content-type": "application/json"}
         )
-        trace.line(
-            f"POST {path} -> {response.status} {trace.short(response.content.decode(), 110)}"
+        story.append(
+            f"POST {path} -> {response.status} {trace.short(response.content.decode(), 100)}"
         )
         return json.loads(response.content)
+
+    def tell() -> None:
+        for text in story:
+            trace.line(text)
+        story.clear()
 
     orders: dict[str, dict] = {}
     skus: list[str] = []
@@ -117,7 +126,7 @@ def run(cloud: Cloud) -> Outcome:
 
     trace.step("Place each order through the API, and the short one also as an event (twice)")
     for label, order in orders.items():
-        trace.line(label)
+        story.append(label)
         if "short" not in label:
             post("/orders", order)
             post("/orders", order)  # a client's retry: the same saga
@@ -133,14 +142,16 @@ def run(cloud: Cloud) -> Outcome:
                     }
                 ]
             )
-        trace.line("put OrderPlaced on the bus, twice")
+        story.append("put OrderPlaced on the bus, twice")
     cloud.settle()
+    tell()
 
     trace.step("The large orders wait for an approver, who approves them")
     for label, order in orders.items():
         if "approved" in label:
             post(f"/orders/{order['order_id']}/approval", {"approved": True, "comment": "ok"})
     cloud.settle()
+    tell()
 
     trace.step("Each order as the API shows it")
     statuses: dict[str, str] = {}

@@ -59,8 +59,9 @@ class FailureReason(StrEnum):
     PARTICIPANT_UNAVAILABLE = "ParticipantUnavailable"
 
 
-#: The error a participant raises for a failure worth retrying (a provider briefly unavailable,
-#: a response lost after the work was done); every other error is the business's answer.
+#: The error a participant raises for a failure it knows is worth retrying (a provider briefly
+#: unavailable, a response lost after the work was done). Both sagas retry every error but a
+#: business failure (`FailureReason`), this one included.
 TRANSIENT_ERROR = "TransientStepError"
 #: Step Functions' error when a task outlives its timeout: the approval's deadline.
 STATES_TIMEOUT = "States.Timeout"

@@ -50,7 +50,7 @@ tracer = Tracer()
 T = TypeVar("T")
 
 #: The SDK's default retries every error six times, business failures included; here a step
-#: runs once per attempt and `Saga.step` decides: only `TransientStepError` is retried.
+#: runs once per attempt and `Saga.step` decides: every failure but a business one is retried.
 ONE_ATTEMPT = StepConfig(retry_strategy=RetryPresets.none())
 
 
@@ -69,8 +69,9 @@ class Saga:
         self.table = adapters.saga_table(settings.table_name)
 
     def step(self, context: DurableContext, name: str, action: Callable[[], T]) -> T:
-        """Run `action` as a checkpointed step; a transient failure is retried after a
-        durable wait (full jitter), and a business failure is raised as its `SagaFailure`.
+        """Run `action` as a checkpointed step; a failure that is not a business one is retried
+        after a durable wait (full jitter), and a business failure is raised as its
+        `SagaFailure`.
 
         Each delay is a wait operation: nothing runs (or is billed) while it lasts, and the
         execution's history shows each attempt and each wait.

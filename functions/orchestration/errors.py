@@ -3,7 +3,8 @@
 A participant's business failure is an exception named exactly as its `FailureReason`: Lambda
 reports the class name as the error type, which is what a Step Functions Catch matches and what
 the durable function's step failure carries, so the name is the contract (no message is ever
-matched). `TransientStepError` is the one failure either saga retries.
+matched). Both sagas retry every other failure, `TransientStepError` (a participant's own
+"try again") among them.
 """
 
 from __future__ import annotations

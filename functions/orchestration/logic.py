@@ -177,8 +177,12 @@ def failure_cause(cause: str | None) -> str:
 
 
 def is_transient(error_type: str | None) -> bool:
-    """Whether an error (by its type name, qualified or not) is worth retrying."""
-    return (error_type or "").rsplit(".", 1)[-1] == TRANSIENT_ERROR
+    """Whether an error (by its type name, qualified or not) is worth retrying: anything but a
+    business failure. A participant says `TransientStepError` when it knows; an error it did
+    not expect (a throttled or failed call past the SDK's own retries, a crash) is more often
+    passing than not, and every step is safe to run again."""
+    short = (error_type or "").rsplit(".", 1)[-1]
+    return short == TRANSIENT_ERROR or short not in {reason.value for reason in FailureReason}
 
 
 def retry_delays(backoff: Backoff, seed: str) -> Iterator[int]:

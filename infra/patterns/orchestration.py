@@ -41,7 +41,7 @@ from orchestration.contract import (
     ROUTES,
     STEPS_HANDLER,
     STEPS_SERVICE_NAME,
-    TRANSIENT_ERROR,
+    FailureReason,
     Step,
 )
 
@@ -50,8 +50,8 @@ PATTERN = "orchestration"
 RETRY_BASE = Duration.seconds(1)
 #: How long a saga may run beyond its approval's deadline (the steps themselves take seconds).
 EXECUTION_HEADROOM = Duration.hours(1)
-#: Step Functions' error for a Lambda invocation that ended without an answer (crash, timeout).
-LAMBDA_CRASHED = "Lambda.Unknown"
+#: The errors a participant answers with for a business failure (its exception's class name).
+BUSINESS_FAILURES = [reason.value for reason in FailureReason]
 #: Compensations must finish: they are retried on any error, longer than forward steps.
 COMPENSATION_MAX_ATTEMPTS = 6
 
@@ -263,11 +263,13 @@ class Orchestration(Construct):
         failure = {"failure": "{% $states.errorOutput %}"}
 
         def retry_transient(state: sfn.TaskStateBase) -> None:
-            # A step's own transient failure, and the steps function dying mid-step (a crash or
-            # a timeout, which Step Functions names Lambda.Unknown): every step is safe to run
-            # again, so both are retried; a business failure never is.
+            # A business failure is the participant's answer: never retried (the first retrier
+            # that names an error decides). Anything else is: a step's own transient failure,
+            # the steps function dying mid-step (Lambda.Unknown), an error it did not expect;
+            # every step is safe to run again.
+            state.add_retry(errors=BUSINESS_FAILURES, max_attempts=0)
             state.add_retry(
-                errors=[TRANSIENT_ERROR, LAMBDA_CRASHED],
+                errors=["States.ALL"],
                 interval=RETRY_BASE,
                 backoff_rate=2,
                 max_attempts=settings.retry_max_attempts - 1,

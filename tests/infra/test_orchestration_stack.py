@@ -89,7 +89,7 @@ def test_a_line_s_failure_is_its_iteration_s_answer_so_every_line_ends_before_a_
     assert line["States"]["LineNotReserved"]["Output"]["failed"] is True
 
 
-def test_only_transient_failures_and_crashes_are_retried_with_full_jitter(
+def test_every_failure_but_a_business_one_is_retried_with_full_jitter(
     dev_assembly: CloudAssembly,
 ):
     states = _definition(dev_assembly.templates[STACK])["States"]
@@ -100,18 +100,21 @@ def test_only_transient_failures_and_crashes_are_retried_with_full_jitter(
     ]
 
     for state in forward:
-        ours = [rule for rule in state["Retry"] if contract.TRANSIENT_ERROR in rule["ErrorEquals"]]
-        assert ours == [
+        # After Lambda's own service errors: a business failure is never retried (the first
+        # retrier naming it decides), anything else is, with backoff and full jitter.
+        assert state["Retry"][1:] == [
             {
-                "ErrorEquals": [contract.TRANSIENT_ERROR, "Lambda.Unknown"],
+                "ErrorEquals": [reason.value for reason in contract.FailureReason],
+                "MaxAttempts": 0,
+            },
+            {
+                "ErrorEquals": ["States.ALL"],
                 "IntervalSeconds": 1,
                 "MaxAttempts": 3,  # orchestration.retry_max_attempts' default, 4, in all
                 "BackoffRate": 2,
                 "JitterStrategy": "FULL",
-            }
+            },
         ]
-        # A business failure is never retried.
-        assert all("States.ALL" not in rule["ErrorEquals"] for rule in state["Retry"])
 
 
 def test_every_failure_after_a_reservation_is_compensated_in_reverse_then_fails(

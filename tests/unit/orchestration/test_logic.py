@@ -120,7 +120,9 @@ def test_each_business_failure_is_named_as_its_reason_so_a_catch_can_match_it():
     assert set(errors.FAILURES) == set(FailureReason)
     assert errors.TransientStepError.__name__ == TRANSIENT_ERROR
     assert logic.is_transient(f"orchestration.errors.{TRANSIENT_ERROR}")
+    assert logic.is_transient("RuntimeError")  # not a business answer: worth a retry
     assert not logic.is_transient("orchestration.errors.OutOfStock")
+    assert not logic.is_transient("orchestration.errors.ParticipantUnavailable")
 
 
 def test_retry_delays_are_whole_seconds_with_full_jitter_and_the_same_on_every_replay():
