@@ -24,6 +24,9 @@ $(VENV)/.installed: pyproject.toml .python-version
 	$(PY) -m pip install --quiet --upgrade 'pip>=25.1'
 	$(PY) -m pip install --quiet --group dev
 	$(PY) -m pip install --quiet --no-deps --editable .
+	@# The ETL's layer (pyiceberg, pyarrow as arm64 wheels), built once per set of pins and kept
+	@# in .cache/layers, so no synth (the suite synthesizes often) downloads it.
+	$(PY) -m infra.constructs.dependency_layer etl-layer
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -62,8 +65,9 @@ format: install ## Apply ruff's fixes and formatting
 openapi: install ## Regenerate docs/request_response/openapi.json from the API's code
 	$(PY) scripts/export_openapi.py
 
-bench: $(VENV)/.installed ## Time localcloud: invoke, SQS and Kinesis delivery, Step Functions, REST API, the order saga on both workflows (BENCH_ARGS=--help)
+bench: $(VENV)/.installed ## Time localcloud (invoke, SQS and Kinesis delivery, Step Functions, REST API, the order saga on both workflows), the event store and the ETL figures (BENCH_ARGS=--help)
 	$(PY) -m bench.localcloud_bench $(BENCH_ARGS)
+	PYTHONPATH=functions:. $(PY) -m bench.event_sourcing_bench
 
 MOTO_DRIFT_VENV := .venv-moto-drift
 

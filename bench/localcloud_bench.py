@@ -1,6 +1,7 @@
 """Benchmark of localcloud: invoke overhead, SQS and Kinesis delivery, Step Functions overhead
 per state, REST API requests through an authorizer, the order saga on Step Functions and on a
-durable function, demo and e2e wall times.
+durable function, the ETL's transform, Parquet and layer figures (`bench.etl_bench`), demo and
+e2e wall times.
 
 It prints figures and asserts nothing about time; the only checks are that the work it timed
 was done (every invoke succeeded, every message and record was processed once, every
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    etl_bench,
     load_bench,
     orchestration_bench,
     restapi_bench,
@@ -278,6 +280,7 @@ def main(argv: list[str] | None = None) -> None:
         default=20,
         help="order sagas per workflow (Step Functions, durable function); 0 skips them",
     )
+    parser.add_argument("--etl-rows", type=int, default=20_000, help="ETL rows per source")
     parser.add_argument("--demo", action="store_true", help="also time `make demo`")
     parser.add_argument("--e2e", action="store_true", help="also time the end-to-end tests")
     parser.add_argument(
@@ -303,6 +306,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.sagas:
         print("\nThe order saga on each workflow")
         figures.rows += orchestration_bench.rows(orchestration_bench.run(args.sagas))
+    figures.rows.extend(etl_bench.measure(args.etl_rows))
     if args.demo:
         bench_command(figures, "make demo", ["make", "demo"])
     if args.e2e:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from api_gateway.contract import (
+    API_KEY_SECURITY_SCHEME,
+    AUTHORIZER_NAME,
     IDEMPOTENCY_KEY_HEADER,
     OUTPUT_API_URL,
     OUTPUT_FEEDBACK_DEAD_LETTER_QUEUE_URL,
@@ -43,6 +45,35 @@ class Outcome:
     in_dead_letter_queues: int
 
 
+def trust_new_issuer(cloud: Cloud, outputs: dict[str, str]) -> TokenIssuer:
+    """A token issuer whose public key set the deployed API now trusts."""
+    issuer = TokenIssuer()
+    cloud.client("ssm").put_parameter(
+        Name=outputs[OUTPUT_JWKS_PARAMETER_NAME],
+        Value=json.dumps(issuer.key_set()),
+        Overwrite=True,
+    )
+    return issuer
+
+
+def api_key_value(cloud: Cloud, outputs: dict[str, str], tier: Tier) -> str:
+    """The value of the deployed API's key of `tier` (API Gateway generated it)."""
+    return cloud.client("apigateway").get_api_key(
+        apiKey=outputs[output_api_key_id(tier)], includeValue=True
+    )["value"]
+
+
+def client_credentials(cloud: Cloud) -> dict[str, str]:
+    """A client of every route: the premium key and a bearer token granting every scope, by
+    the names of the security schemes in the API's exported OpenAPI document."""
+    outputs = cloud.outputs(STACK)
+    issuer = trust_new_issuer(cloud, outputs)
+    return {
+        API_KEY_SECURITY_SCHEME: api_key_value(cloud, outputs, Tier.PREMIUM),
+        AUTHORIZER_NAME: issuer.bearer("contract-client", [scope.value for scope in Scope]),
+    }
+
+
 def run(cloud: Cloud) -> Outcome:
     """Drive the deployed ApiGateway stack through the URL and names its outputs give."""
     trace.heading("API gateway: REST API -> catalog and orders services, feedback -> SQS")
@@ -52,15 +83,8 @@ def run(cloud: Cloud) -> Outcome:
     url = outputs[OUTPUT_API_URL]
 
     trace.step("A token issuer for this run: its public key set goes in the stack's parameter")
-    issuer = TokenIssuer()
-    cloud.client("ssm").put_parameter(
-        Name=outputs[OUTPUT_JWKS_PARAMETER_NAME],
-        Value=json.dumps(issuer.key_set()),
-        Overwrite=True,
-    )
-    api_key = cloud.client("apigateway").get_api_key(
-        apiKey=outputs[output_api_key_id(Tier.BASIC)], includeValue=True
-    )["value"]
+    issuer = trust_new_issuer(cloud, outputs)
+    api_key = api_key_value(cloud, outputs, Tier.BASIC)
     everything = issuer.bearer(f"customer-{run_tag}", [scope.value for scope in Scope])
     statuses: dict[str, int] = {}
 

@@ -22,6 +22,8 @@ CONFIG_CONTEXT_KEYS = (
     "peer_to_peer",
     "api_gateway",
     "orchestration",
+    "event_sourcing",
+    "etl",
 )
 CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
 

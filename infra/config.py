@@ -173,6 +173,38 @@ class PeerToPeerConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EventSourcingConfig:
+    """How the Event sourcing ledger keeps its store (context `event_sourcing`, a JSON object).
+    Keys: `snapshot_interval` (25: a snapshot is written once the last one is this many events
+    behind, so a load reads at most this many events past its snapshot; 1 to 1000),
+    `projector_retry_attempts` (3: retries of a failed stream batch before it goes to the
+    projector's on-failure queue, 0 to 10000), `outbox_retry_attempts` (3: the same for the
+    outbox pipe and its dead-letter queue, 0 to 185)."""
+
+    snapshot_interval: int = 25
+    projector_retry_attempts: int = 3
+    outbox_retry_attempts: int = 3
+
+    _LIMITS: ClassVar[dict[str, tuple[int, int]]] = {
+        "snapshot_interval": (1, 1000),
+        "projector_retry_attempts": (0, 10_000),
+        # EventBridge Pipes' own limit for stream sources.
+        "outbox_retry_attempts": (0, 185),
+    }
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in self._LIMITS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ConfigError(f"event_sourcing.{name} must be {low} to {high}, got {value!r}")
+
+    @classmethod
+    def from_context(cls, raw: Any) -> EventSourcingConfig:
+        settings = _context_object("event_sourcing", raw, set(cls._LIMITS))
+        return cls(**settings)
+
+
+@dataclass(frozen=True, kw_only=True)
 class ApiGatewayConfig:
     """Who the API gateway trusts and serves (context `api_gateway`, a JSON object). Keys:
     `issuer` (the token issuer's HTTPS URL, `iss`), `audience` (this API's identifier, `aud`),
@@ -260,6 +292,43 @@ class OrchestrationConfig:
         return cls(**settings)
 
 
+@dataclass(frozen=True, kw_only=True)
+class EtlConfig:
+    """When the ETL runs and how wide (context `etl`, a JSON object). Keys: `schedule` (an
+    EventBridge `rate(...)` or `cron(...)` expression, `rate(1 hour)`: a run also starts on
+    every file landed), `max_concurrency` (10: files transformed at once by the Distributed
+    Map, 1 to 10000), `retention_days` (30: how long staged rows, quarantined rows and
+    archived source files are kept, 1 to 3650)."""
+
+    schedule: str = "rate(1 hour)"
+    max_concurrency: int = 10
+    retention_days: int = 30
+
+    _SCHEDULE: ClassVar[re.Pattern[str]] = re.compile(
+        r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^()]+\))$"
+    )
+    _LIMITS: ClassVar[dict[str, tuple[int, int]]] = {
+        "max_concurrency": (1, 10_000),
+        "retention_days": (1, 3650),
+    }
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.schedule, str) or not self._SCHEDULE.match(self.schedule):
+            raise ConfigError(
+                "etl.schedule must be an EventBridge rate(...) or cron(...) expression, "
+                f"got {self.schedule!r}"
+            )
+        for name, (low, high) in self._LIMITS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ConfigError(f"etl.{name} must be {low} to {high}, got {value!r}")
+
+    @classmethod
+    def from_context(cls, raw: Any) -> EtlConfig:
+        settings = _context_object("etl", raw, {"schedule", *cls._LIMITS})
+        return cls(**settings)
+
+
 def _context_object(key: str, raw: Any, known: set[str]) -> dict[str, Any]:
     """A pattern's settings: context `key` as a JSON object (a string from `-c`, an object from
     cdk.json) with only `known` keys; nothing set gives {} (every default)."""
@@ -298,6 +367,8 @@ class AppConfig:
     peer_to_peer: PeerToPeerConfig = PeerToPeerConfig()
     api_gateway: ApiGatewayConfig = field(default_factory=ApiGatewayConfig)
     orchestration: OrchestrationConfig = OrchestrationConfig()
+    event_sourcing: EventSourcingConfig = EventSourcingConfig()
+    etl: EtlConfig = EtlConfig()
 
     @property
     def is_production(self) -> bool:
@@ -341,6 +412,8 @@ class AppConfig:
             peer_to_peer=PeerToPeerConfig.from_context(context.get("peer_to_peer")),
             api_gateway=ApiGatewayConfig.from_context(context.get("api_gateway")),
             orchestration=OrchestrationConfig.from_context(context.get("orchestration")),
+            event_sourcing=EventSourcingConfig.from_context(context.get("event_sourcing")),
+            etl=EtlConfig.from_context(context.get("etl")),
         )
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from api_gateway import contract as api_gateway_contract
 from batching import contract as batching_contract
+from etl import contract as etl_contract
+from event_sourcing import contract as event_sourcing_contract
 from orchestration import contract as orchestration_contract
 from peer_to_peer import contract as peer_to_peer_contract
 from pub_sub import contract as pub_sub_contract
@@ -27,7 +29,7 @@ OUTPUT_ALARM_TOPIC_ARN = "AlarmTopicArn"
 
 @dataclass(frozen=True)
 class HttpApi:
-    """An HTTP API a pattern's stack serves, and where it publishes its own OpenAPI document.
+    """An HTTP API a pattern's stack serves, and where its OpenAPI document comes from.
 
     Every registered API runs through the contract test (`tests/e2e/test_api_contracts.py`):
     deployed on localcloud, it must answer as its document says.
@@ -35,8 +37,24 @@ class HttpApi:
 
     #: The stack output holding the API's base URL.
     url_output: str
-    #: The path, under the base URL, where the API serves its OpenAPI document.
-    openapi_path: str = "/openapi.json"
+    #: The path, under the base URL, where the API serves its OpenAPI document; None for a
+    #: REST API whose document API Gateway exports from the deployed stage (`GetExport`).
+    openapi_path: str | None = "/openapi.json"
+    #: `module:function` that, given a cloud the stack is deployed on, returns a client's
+    #: credentials by the name of the security scheme they answer (an API key, a bearer
+    #: token); None for an API that asks for none.
+    credentials: str | None = None
+    #: Statuses a request valid by the document can still get for a reason of the domain (an
+    #: order of an item nobody sells: 422), beyond the ones a contract test accepts anyway
+    #: (2xx, 401, 403, 404, 409, 429).
+    domain_refusals: tuple[str, ...] = ()
+
+    def client_credentials(self, cloud: Any) -> dict[str, str]:
+        """The credentials `credentials` names, for the stack deployed on `cloud`."""
+        if self.credentials is None:
+            return {}
+        module_name, function_name = self.credentials.split(":")
+        return getattr(importlib.import_module(module_name), function_name)(cloud)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,18 +185,62 @@ PATTERNS: tuple[Pattern, ...] = (
             api_gateway_contract.OUTPUT_FEEDBACK_DEAD_LETTER_QUEUE_URL,
             OUTPUT_ALARM_TOPIC_ARN,
         ),
+        http_apis=(
+            HttpApi(
+                url_output=api_gateway_contract.OUTPUT_API_URL,
+                openapi_path=None,
+                credentials="demo.api_gateway:client_credentials",
+                domain_refusals=("422",),
+            ),
+        ),
     ),
     Pattern(
         name="event_sourcing",
         title="Event sourcing",
         stack_name="EventSourcing",
-        summary="DynamoDB event store, streams -> projections, snapshots",
+        summary="account ledger: commands through an HTTP API appended as events with "
+        "TransactWriteItems and optimistic concurrency (409 with the current version), "
+        "idempotent command ids, snapshots every N events, state as of a version or a time, "
+        "upcasting of old event schemas; DynamoDB Streams -> projector (in order, idempotent) "
+        "and a rebuild by replay; a transactional outbox through an EventBridge Pipe to a bus",
+        stack="infra.stacks:EventSourcingStack",
+        scenario="demo.event_sourcing",
+        outputs=(
+            event_sourcing_contract.OUTPUT_API_URL,
+            event_sourcing_contract.OUTPUT_EVENTS_TABLE_NAME,
+            event_sourcing_contract.OUTPUT_SNAPSHOTS_TABLE_NAME,
+            event_sourcing_contract.OUTPUT_PROJECTION_TABLE_NAME,
+            event_sourcing_contract.OUTPUT_REBUILD_TABLE_NAME,
+            event_sourcing_contract.OUTPUT_REBUILDER_FUNCTION_NAME,
+            event_sourcing_contract.OUTPUT_EVENT_BUS_NAME,
+            event_sourcing_contract.OUTPUT_INTEGRATION_EVENTS_QUEUE_URL,
+            event_sourcing_contract.OUTPUT_PROJECTOR_ON_FAILURE_QUEUE_URL,
+            event_sourcing_contract.OUTPUT_OUTBOX_DEAD_LETTER_QUEUE_URL,
+            OUTPUT_ALARM_TOPIC_ARN,
+        ),
+        http_apis=(HttpApi(url_output=event_sourcing_contract.OUTPUT_API_URL),),
     ),
     Pattern(
         name="etl",
         title="ETL",
         stack_name="Etl",
-        summary="sources -> transform -> Parquet in S3, registered in Glue",
+        summary="CSV exports and a JSON Lines feed landed in S3 -> Step Functions (JSONata): a "
+        "Distributed Map transforms each file into one typed schema (UTC times, normalized "
+        "units and codes), bad rows quarantined with their reason -> merged on the natural key "
+        "into an Apache Iceberg table in the Glue Data Catalog (pyiceberg, Parquet); started by "
+        "S3 events through EventBridge and on a schedule, replays change nothing",
+        stack="infra.stacks:EtlStack",
+        scenario="demo.etl",
+        outputs=(
+            etl_contract.OUTPUT_DATA_BUCKET_NAME,
+            etl_contract.OUTPUT_STATE_MACHINE_ARN,
+            etl_contract.OUTPUT_GLUE_DATABASE_NAME,
+            etl_contract.OUTPUT_TABLE_NAME,
+            etl_contract.OUTPUT_TRANSFORM_FUNCTION_NAME,
+            etl_contract.OUTPUT_LOAD_FUNCTION_NAME,
+            etl_contract.OUTPUT_TRIGGER_DEAD_LETTER_QUEUE_URL,
+            OUTPUT_ALARM_TOPIC_ARN,
+        ),
     ),
     Pattern(
         name="batching",

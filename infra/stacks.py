@@ -11,11 +11,15 @@ from constructs import Construct
 
 from api_gateway import contract as api_gateway_contract
 from batching import contract as batching_contract
+from etl import contract as etl_contract
+from event_sourcing import contract as event_sourcing_contract
 from infra import registry
 from infra.config import AppConfig
 from infra.constructs import AlarmTopic
 from infra.patterns.api_gateway import ApiGateway
 from infra.patterns.batching import Batching
+from infra.patterns.etl import Etl
+from infra.patterns.event_sourcing import EventSourcing
 from infra.patterns.orchestration import Orchestration
 from infra.patterns.peer_to_peer import PeerToPeer
 from infra.patterns.pub_sub import PubSub
@@ -263,5 +267,76 @@ class OrchestrationStack(PatternStack):
             orchestration_contract.OUTPUT_EVENTS_DEAD_LETTER_QUEUE_URL: Output(
                 pattern.events_dead_letter_queue.queue_url,
                 "OrderPlaced events that could not be delivered or placed, with the error",
+            ),
+        }
+
+
+class EventSourcingStack(PatternStack):
+    """`cdk deploy EventSourcing`: HTTP API -> event store -> projections and an outbox."""
+
+    pattern_name = "event_sourcing"
+
+    def build(self, *, config: AppConfig, alarms: AlarmTopic) -> dict[str, Output]:
+        self.pattern = EventSourcing(self, "EventSourcing", config=config, alarms=alarms)
+        pattern = self.pattern
+        return {
+            event_sourcing_contract.OUTPUT_API_URL: Output(pattern.url, "Invoke URL of the API"),
+            event_sourcing_contract.OUTPUT_EVENTS_TABLE_NAME: Output(
+                pattern.events_table.table_name, "The event store"
+            ),
+            event_sourcing_contract.OUTPUT_SNAPSHOTS_TABLE_NAME: Output(
+                pattern.snapshots_table.table_name
+            ),
+            event_sourcing_contract.OUTPUT_PROJECTION_TABLE_NAME: Output(
+                pattern.projection_table.table_name, "The accounts read model"
+            ),
+            event_sourcing_contract.OUTPUT_REBUILD_TABLE_NAME: Output(
+                pattern.rebuild_table.table_name, "Where the rebuilder replays the store"
+            ),
+            event_sourcing_contract.OUTPUT_REBUILDER_FUNCTION_NAME: Output(
+                pattern.rebuilder.function.function_name
+            ),
+            event_sourcing_contract.OUTPUT_EVENT_BUS_NAME: Output(pattern.bus.event_bus_name),
+            event_sourcing_contract.OUTPUT_INTEGRATION_EVENTS_QUEUE_URL: Output(
+                pattern.integration_events.queue.queue_url,
+                "Every integration event the outbox published",
+            ),
+            event_sourcing_contract.OUTPUT_PROJECTOR_ON_FAILURE_QUEUE_URL: Output(
+                pattern.projection.dead_letter_queue.queue_url
+            ),
+            event_sourcing_contract.OUTPUT_OUTBOX_DEAD_LETTER_QUEUE_URL: Output(
+                pattern.outbox_dead_letter_queue.queue_url
+            ),
+        }
+
+
+class EtlStack(PatternStack):
+    """`cdk deploy Etl`: landed CSV and JSON Lines -> Step Functions -> Iceberg table in Glue."""
+
+    pattern_name = "etl"
+
+    def build(self, *, config: AppConfig, alarms: AlarmTopic) -> dict[str, Output]:
+        self.pattern = Etl(self, "Etl", config=config, alarms=alarms)
+        pattern = self.pattern
+        return {
+            etl_contract.OUTPUT_DATA_BUCKET_NAME: Output(
+                pattern.bucket.bucket_name,
+                f"Drop source files under {etl_contract.LANDING_PREFIX}; quarantined rows are "
+                f"under {etl_contract.QUARANTINE_PREFIX}<run id>/",
+            ),
+            etl_contract.OUTPUT_STATE_MACHINE_ARN: Output(
+                pattern.state_machine.state_machine_arn, "One execution per ETL run"
+            ),
+            etl_contract.OUTPUT_GLUE_DATABASE_NAME: Output(pattern.database_name),
+            etl_contract.OUTPUT_TABLE_NAME: Output(
+                pattern.table_name, "The Iceberg table in the Glue database (query it in Athena)"
+            ),
+            etl_contract.OUTPUT_TRANSFORM_FUNCTION_NAME: Output(
+                pattern.transform.function.function_name
+            ),
+            etl_contract.OUTPUT_LOAD_FUNCTION_NAME: Output(pattern.load.function.function_name),
+            etl_contract.OUTPUT_TRIGGER_DEAD_LETTER_QUEUE_URL: Output(
+                pattern.trigger_dead_letter_queue.queue_url,
+                "Landing events and schedules EventBridge could not turn into a run",
             ),
         }

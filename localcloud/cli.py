@@ -99,7 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         "--json", action="store_true", help="print the outputs as one JSON object"
     )
     commands.choices["invoke"].add_argument(
-        "function", metavar="FUNCTION", help="a deployed function's name, or a unique part of one"
+        "function",
+        metavar="FUNCTION",
+        help="a deployed function's name, or a unique part of one; `:QUALIFIER` names a version "
+        "or an alias (a durable function without one runs its $LATEST)",
     )
     commands.choices["invoke"].add_argument("--event", required=True, help="a JSON file, or -")
     commands.choices["run"].add_argument(
@@ -297,13 +300,21 @@ def invoke(args: argparse.Namespace) -> int:
         event = json.loads(text)
     except ValueError as error:
         raise CommandError(f"the event is not JSON: {error}") from error
-    name = _function_name(cloud, args.function)
+    wanted, _, qualifier = args.function.partition(":")
+    name, durable = _function_name(cloud, wanted)
+    if durable and not qualifier:
+        # Lambda runs a durable function only through a qualified ARN.
+        qualifier = "$LATEST"
+    invoked = f"{name}:{qualifier}" if qualifier else name
     response = cloud.client("lambda").invoke(
-        FunctionName=name, Payload=json.dumps(event).encode(), LogType="Tail"
+        FunctionName=invoked, Payload=json.dumps(event).encode(), LogType="Tail"
     )
     payload = response["Payload"].read().decode()
     logs = base64.b64decode(response.get("LogResult", "")).decode(errors="replace")
-    print(f"-- {name}")
+    print(f"-- {invoked}")
+    execution = response["ResponseMetadata"]["HTTPHeaders"].get("x-amz-durable-execution-arn")
+    if execution:
+        print(f"durable execution {execution}")
     print(logs.rstrip())
     print(
         "-- response"
@@ -408,18 +419,20 @@ def _connect(args: argparse.Namespace) -> RemoteCloud:
     return RemoteCloud(endpoint, region=region)
 
 
-def _function_name(cloud: RemoteCloud, wanted: str) -> str:
-    """The deployed function named `wanted`, or the only one whose name contains it."""
-    names = [
-        function["FunctionName"]
+def _function_name(cloud: RemoteCloud, wanted: str) -> tuple[str, bool]:
+    """The deployed function named `wanted`, or the only one whose name contains it; and
+    whether it is a durable function."""
+    durable = {
+        function["FunctionName"]: "DurableConfig" in function
         for page in cloud.client("lambda").get_paginator("list_functions").paginate()
         for function in page["Functions"]
-    ]
+    }
+    names = list(durable)
     if wanted in names:
-        return wanted
+        return wanted, durable[wanted]
     matches = [name for name in names if wanted.lower() in name.lower()]
     if len(matches) == 1:
-        return matches[0]
+        return matches[0], durable[matches[0]]
     known = ", ".join(sorted(names)) or "none"
     if not matches:
         raise CommandError(f"no function matches {wanted!r}; deployed: {known}")

@@ -122,6 +122,13 @@ class Diagram:
         self.paths = construct_paths(stack)
         self.nodes: dict[str, Node] = {}
         self.edges: list[tuple[int, Edge]] = []
+        # A function's versions and aliases (how a durable function is invoked) lead to it.
+        self._function_of_name = {
+            logical_id: ref
+            for logical_id, resource in self.resources.items()
+            if resource["Type"] in ("AWS::Lambda::Version", "AWS::Lambda::Alias")
+            for ref in _refs((resource.get("Properties") or {}).get("FunctionName"))[:1]
+        }
         self._dead_letter_queues = self._find_dead_letter_queues()
         self._make_nodes()
         self._event_source_mappings()
@@ -192,7 +199,9 @@ class Diagram:
         props = resource.get("Properties") or {}
         what = _SHAPES[kind][3]
         if kind == "function":
-            return props.get("Handler") or what
+            handler = props.get("Handler") or what
+            timeout = (props.get("DurableConfig") or {}).get("ExecutionTimeout")
+            return f"{handler}, durable up to {_duration(timeout)}" if timeout else handler
         if props.get("FifoQueue") or props.get("FifoTopic"):
             return f"{what}, FIFO"
         if kind == "table":
@@ -270,6 +279,7 @@ class Diagram:
     def node_in(self, value: Any) -> Node | None:
         """The first node a template value refers to (Ref, GetAtt, Sub, Join...)."""
         for ref in _refs(value):
+            ref = self._function_of_name.get(ref, ref)
             if ref in self.nodes:
                 return self.nodes[ref]
         return None
@@ -455,6 +465,7 @@ class Diagram:
                 found = _placeholders(resource) or _placeholders(
                     json.dumps([state.get("Parameters"), state.get("Arguments")])
                 )
+                found = [self._function_of_name.get(ref, ref) for ref in found]
                 target = next((self.nodes[ref] for ref in found if ref in self.nodes), None)
                 if target is not None:
                     tasks.setdefault(target.logical_id, []).append(f"{state_name}: {action}")
@@ -594,6 +605,16 @@ _COMPARISONS = {
     "LessThanLowerThreshold": "below band",
     "GreaterThanUpperThreshold": "above band",
 }
+
+
+def _duration(seconds: Any) -> str:
+    """`3600` as "1h", `90` as "90s": a durable function's execution timeout, for its label."""
+    if not isinstance(seconds, int):
+        return str(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def _refs(value: Any) -> list[str]:

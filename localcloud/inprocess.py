@@ -44,18 +44,27 @@ _clients: dict[tuple[str, str], Any] = {}
 _clients_lock = threading.Lock()
 
 
-def _shared_client(service: str, region: str) -> Any:
+def _shared_client(service: str, region: str, *, checksum_when_required: bool = False) -> Any:
+    """`checksum_when_required` leaves out the CRC32 botocore otherwise adds to every upload:
+    computed in Python over an aws-chunked body, which moto then decodes again, it made
+    publishing a 60 MB layer asset take ten seconds; the asset's own hash already names it."""
     with _clients_lock:
-        if (service, region) not in _clients:
-            _clients[service, region] = boto3.client(
+        key = (service, region, checksum_when_required)
+        if key not in _clients:
+            _clients[key] = boto3.client(
                 service,
                 region_name=region,
                 aws_access_key_id=_FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
                 aws_secret_access_key=_FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
                 aws_session_token=_FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
-                config=Config(account_id_endpoint_mode="disabled"),
+                config=Config(
+                    account_id_endpoint_mode="disabled",
+                    request_checksum_calculation="when_required"
+                    if checksum_when_required
+                    else "when_supported",
+                ),
             )
-        return _clients[service, region]
+        return _clients[key]
 
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"
@@ -153,7 +162,7 @@ class LocalCloud:
         )
 
     def _publish_assets(self, stack: StackTemplate) -> None:
-        s3 = self.client("s3")
+        s3 = _shared_client("s3", self.region, checksum_when_required=True)
         for asset in file_assets(stack, account_id=self.account_id, region=self.region):
             try:
                 s3.head_bucket(Bucket=asset.bucket)

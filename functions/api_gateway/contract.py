@@ -38,6 +38,12 @@ ORDERS_SERVICE_NAME = "api-gateway-orders"
 CATALOG_SERVICE_NAME = "api-gateway-catalog"
 FEEDBACK_CONSUMER_SERVICE_NAME = "api-gateway-feedback-consumer"
 
+#: The REST API's authorizer: the security scheme its exported OpenAPI document names.
+AUTHORIZER_NAME = "JwtAuthorizer"
+
+#: The name API Gateway's OpenAPI export gives the API key's security scheme.
+API_KEY_SECURITY_SCHEME = "api_key"
+
 #: The only signing algorithm the authorizer accepts (asymmetric: the API holds no secret).
 JWT_ALGORITHM = "RS256"
 #: The header the token travels in, as `Bearer <jwt>`.

@@ -31,6 +31,8 @@ _DEFAULTS_DOC = """
       failed batch (shard, sequence numbers), not the records themselves;
     - `parallelization_factor` 1 (up to 10 concurrent batches per shard, order kept per key);
     - `tumbling_window` none (set it, up to 15 minutes, to aggregate in the handler's state);
+    - `filters` none: every record reaches the function (give `lambda_.FilterCriteria.filter`
+      patterns to deliver only the records one of them matches; the rest are skipped);
     - an alarm when the function's `IteratorAge` (maximum) reaches
       `iterator_age_alarm_threshold` (1 minute): the function is falling behind the stream;
     - the function may read this stream and send to the on-failure queue only (the event
@@ -51,6 +53,7 @@ class StreamSourceOptions(TypedDict, total=False):
     parallelization_factor: int
     tumbling_window: Duration | None
     iterator_age_alarm_threshold: Duration
+    filters: list[dict[str, Any]] | None
 
 
 class _StreamToFunctionBase(Construct):
@@ -76,6 +79,7 @@ class _StreamToFunctionBase(Construct):
         parallelization_factor: int = 1,
         tumbling_window: Duration | None = None,
         iterator_age_alarm_threshold: Duration = Duration.minutes(1),
+        filters: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = function
@@ -98,6 +102,7 @@ class _StreamToFunctionBase(Construct):
             parallelization_factor=parallelization_factor,
             tumbling_window=tumbling_window,
             on_failure=event_sources.SqsDlq(self.dead_letter_queue),
+            filters=filters,
         )
         function.add_event_source(self.event_source)
         self.dlq_alarm = self.dead_letter_queue.alarm_on_depth(

@@ -17,6 +17,7 @@ from constructs import Construct
 
 from api_gateway.contract import (
     AUTHORIZER_HANDLER,
+    AUTHORIZER_NAME,
     AUTHORIZER_SERVICE_NAME,
     CATALOG_HANDLER,
     CATALOG_SERVICE_NAME,
@@ -87,6 +88,80 @@ FEEDBACK_REQUEST_SCHEMA = apigw.JsonSchema(
         "comment": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, max_length=1000),
     },
 )
+
+#: JSON Schemas of what the API answers: the method responses declare them, so the OpenAPI
+#: document exported from the stage describes every answer a client can get.
+ERROR_RESPONSE_SCHEMA = apigw.JsonSchema(
+    schema=apigw.JsonSchemaVersion.DRAFT4,
+    title="Error",
+    description="A refusal, by the gateway (error, request_id, detail) or by a service (backend, "
+    "errors)",
+    type=apigw.JsonSchemaType.OBJECT,
+    required=["message"],
+    properties={
+        "message": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING),
+        "error": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING),
+        "detail": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING),
+        "request_id": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING),
+        "backend": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING),
+        "errors": apigw.JsonSchema(
+            type=apigw.JsonSchemaType.ARRAY,
+            items=apigw.JsonSchema(type=apigw.JsonSchemaType.OBJECT),
+        ),
+    },
+)
+_DECIMAL = apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, pattern=r"^-?\d+(\.\d+)?$")
+CATALOG_ITEMS_SCHEMA = apigw.JsonSchema(
+    schema=apigw.JsonSchemaVersion.DRAFT4,
+    title="CatalogItems",
+    type=apigw.JsonSchemaType.OBJECT,
+    required=["backend", "items"],
+    properties={
+        "backend": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, enum=["catalog"]),
+        "items": apigw.JsonSchema(
+            type=apigw.JsonSchemaType.ARRAY,
+            items=apigw.JsonSchema(
+                type=apigw.JsonSchemaType.OBJECT,
+                required=["item_id", "name", "category", "unit_price"],
+                properties={
+                    "item_id": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING),
+                    "name": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING),
+                    "category": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING),
+                    "unit_price": _DECIMAL,
+                },
+            ),
+        ),
+    },
+)
+ORDER_SCHEMA = apigw.JsonSchema(
+    schema=apigw.JsonSchemaVersion.DRAFT4,
+    title="Order",
+    type=apigw.JsonSchemaType.OBJECT,
+    required=["backend", "order_id", "customer", "item_id", "quantity", "total"],
+    properties={
+        "backend": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, enum=["orders"]),
+        "order_id": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING),
+        "customer": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING),
+        "item_id": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING),
+        "quantity": apigw.JsonSchema(type=apigw.JsonSchemaType.INTEGER, minimum=1, maximum=100),
+        "total": _DECIMAL,
+    },
+)
+FEEDBACK_ACCEPTED_SCHEMA = apigw.JsonSchema(
+    schema=apigw.JsonSchemaVersion.DRAFT4,
+    title="FeedbackAccepted",
+    type=apigw.JsonSchemaType.OBJECT,
+    required=["feedback_id", "status"],
+    properties={
+        "feedback_id": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING),
+        "status": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, enum=["accepted"]),
+    },
+)
+
+#: The refusals every route can get from the gateway before its backend: no or a bad token
+#: (401), no valid API key or a scope that does not grant the route (403), over the key's rate
+#: or quota (429).
+GATEWAY_REFUSALS = ("401", "403", "429")
 
 #: The feedback message the request template writes: the client's fields, reshaped, plus who
 #: sent it and when, from the gateway's own context (a client cannot forge them).
@@ -256,17 +331,6 @@ class ApiGateway(Construct):
             # (AWS::ApiGateway::Account, one per account and region): a pattern's stack must
             # not replace it for every other API there. Access logs need no role.
             cloud_watch_role=False,
-            default_cors_preflight_options=apigw.CorsOptions(
-                allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=[
-                    "Content-Type",
-                    TOKEN_HEADER,
-                    "X-Api-Key",
-                    IDEMPOTENCY_KEY_HEADER,
-                ],
-                max_age=Duration.hours(1),
-            ),
             deploy_options=apigw.StageOptions(
                 stage_name=STAGE_NAME,
                 tracing_enabled=True,
@@ -294,6 +358,9 @@ class ApiGateway(Construct):
                 ),
             ),
         )
+        # Preflights on the resources that have methods (`_method`): a path with nothing to
+        # call would otherwise answer OPTIONS and look like part of the API.
+        self._cors_origins = list(settings.cors_origins)
         # The stack outputs the URL under the registry's name; RestApi's own output would be a
         # second, differently named copy.
         self.api.node.try_remove_child("Endpoint")
@@ -302,6 +369,8 @@ class ApiGateway(Construct):
         self.authorizer = apigw.TokenAuthorizer(
             self,
             "TokenAuthorizer",
+            # Its name is the security scheme's name in the exported OpenAPI document.
+            authorizer_name=AUTHORIZER_NAME,
             handler=self.authorizer_function.function,
             identity_source=apigw.IdentitySource.header(TOKEN_HEADER),
             results_cache_ttl=authorizer_cache_ttl,
@@ -312,30 +381,53 @@ class ApiGateway(Construct):
         parameters_validator = self.api.add_request_validator(
             "ParametersValidator", validate_request_parameters=True
         )
-        order_model = self.api.add_model(
-            "OrderRequestModel", content_type="application/json", schema=ORDER_REQUEST_SCHEMA
-        )
-        feedback_model = self.api.add_model(
-            "FeedbackRequestModel", content_type="application/json", schema=FEEDBACK_REQUEST_SCHEMA
-        )
+        order_model = self._model("OrderRequestModel", ORDER_REQUEST_SCHEMA)
+        feedback_model = self._model("FeedbackRequestModel", FEEDBACK_REQUEST_SCHEMA)
+
+        error = self._model("ErrorModel", ERROR_RESPONSE_SCHEMA)
+        catalog_items = self._model("CatalogItemsModel", CATALOG_ITEMS_SCHEMA)
+        order_answer = self._model("OrderModel", ORDER_SCHEMA)
+        feedback_accepted = self._model("FeedbackAcceptedModel", FEEDBACK_ACCEPTED_SCHEMA)
 
         catalog = apigw.LambdaIntegration(self.catalog.function)
         orders = apigw.LambdaIntegration(self.orders.function)
-        self._method(ROUTE_LIST_CATALOG, catalog, validator=parameters_validator)
+        self._method(
+            ROUTE_LIST_CATALOG,
+            catalog,
+            validator=parameters_validator,
+            parameters={"method.request.querystring.category": False},
+            answers={"200": catalog_items},
+            error=error,
+        )
         self._method(
             ROUTE_CREATE_ORDER,
             orders,
             validator=body_validator,
             models={"application/json": order_model},
             parameters={f"method.request.header.{IDEMPOTENCY_KEY_HEADER}": True},
+            # 200: the replay of an order this Idempotency-Key already created.
+            answers={"200": order_answer, "201": order_answer},
+            error=error,
+            refusals=("400", "409", "422"),
         )
-        self._method(ROUTE_GET_ORDER, orders, validator=parameters_validator)
+        self._method(
+            ROUTE_GET_ORDER,
+            orders,
+            validator=parameters_validator,
+            parameters={"method.request.path.order_id": True},
+            answers={"200": order_answer},
+            error=error,
+            refusals=("404",),
+        )
         self._method(
             ROUTE_SEND_FEEDBACK,
             self._feedback_integration(),
             validator=body_validator,
             models={"application/json": feedback_model},
-            method_responses=[apigw.MethodResponse(status_code="202")],
+            answers={"202": feedback_accepted},
+            error=error,
+            # 500: SQS refused the message (the integration's own answer).
+            refusals=("400", "500"),
         )
 
         self.usage_plans: dict[Tier, apigw.UsagePlan] = {}
@@ -380,17 +472,45 @@ class ApiGateway(Construct):
             ),
         )
 
+    def _model(self, construct_id: str, schema: apigw.JsonSchema) -> apigw.Model:
+        """A JSON model named after its schema's title: the name clients see for it in the
+        exported OpenAPI document (unique within the API only, so no stack can collide)."""
+        return self.api.add_model(
+            construct_id,
+            model_name=schema.title,
+            content_type="application/json",
+            schema=schema,
+        )
+
     def _method(
         self,
         route: Route,
         integration: apigw.Integration,
         *,
         validator: apigw.IRequestValidator,
+        answers: Mapping[str, apigw.IModel],
+        error: apigw.IModel,
+        refusals: tuple[str, ...] = (),
         models: dict[str, apigw.IModel] | None = None,
         parameters: dict[str, bool] | None = None,
-        method_responses: list[apigw.MethodResponse] | None = None,
     ) -> apigw.Method:
+        """One route's method: its backend, its checks, and every answer it can give (a Lambda
+        proxy's answers are not filtered by them; they document the API)."""
+        method_responses = [
+            apigw.MethodResponse(status_code=status, response_models={"application/json": model})
+            for status, model in answers.items()
+        ] + [
+            apigw.MethodResponse(status_code=status, response_models={"application/json": error})
+            for status in sorted({*refusals, *GATEWAY_REFUSALS})
+        ]
         resource = self.api.root.resource_for_path(route.path.lstrip("/"))
+        if resource.node.try_find_child("OPTIONS") is None:
+            resource.add_cors_preflight(
+                allow_origins=self._cors_origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Content-Type", TOKEN_HEADER, "X-Api-Key", IDEMPOTENCY_KEY_HEADER],
+                max_age=Duration.hours(1),
+            )
         return resource.add_method(
             route.method,
             integration,

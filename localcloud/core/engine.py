@@ -170,8 +170,9 @@ class Engine:
 
     @property
     def delivering_in_background(self) -> bool:
-        """Whether delivery runs on its own (`localcloud up`), rather than when settled."""
-        return self._background is not None
+        """Whether delivery runs on its own (`localcloud up`), rather than when settled; False
+        once it is asked to stop."""
+        return self._background is not None and not self._stopping.is_set()
 
     def hold_delivery(self) -> None:
         """Keep the background from delivering until `release_delivery()` (as many times as
@@ -455,6 +456,19 @@ def _handler_calls_answered_in_process(original):
     return __call__
 
 
+def _handler_threads_join_their_invocation(original):
+    # A handler's work may run on threads it starts (the durable execution SDK runs its user
+    # function and checkpoints on its own): an invoke from one of them runs nested in the
+    # handler's invocation, as the handler's own would, instead of waiting for the runner.
+    def start(self):
+        engine = _active
+        if engine is not None and engine.runner.runs_handler_on_current_thread():
+            engine.runner.adopt(self)
+        return original(self)
+
+    return start
+
+
 def _outputs_name_the_served_api_urls(original):
     # A template builds an API's URL from AWS's domain, which nothing answers locally; under
     # `localcloud up` the same API and stage are served at the endpoint, so an output naming
@@ -577,6 +591,13 @@ HOOKS: tuple[Hook, ...] = (
         _handler_calls_answered_in_process,
         why="A handler's SDK call to the endpoint is answered in-process",
         parameters=("self", "event_name", "request", "**kwargs"),
+    ),
+    Hook(
+        threading.Thread,
+        "start",
+        _handler_threads_join_their_invocation,
+        why="An invoke from a thread a handler started runs nested in the handler's invocation",
+        parameters=("self",),
     ),
     Hook(
         http.client.HTTPConnection,

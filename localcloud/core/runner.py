@@ -326,12 +326,41 @@ class FunctionRunner:
         self._output = _InvocationOutput(sys.stdout)
         self._lock = threading.Lock()
         self._handler_threads: set[int] = set()
+        # Threads handlers started (`adopt`), with the chain of the invocation that started
+        # each: they count as its handler's only while that invocation runs.
+        self._adopted: dict[int, str | None] = {}
         # The thread of each function's execution environment, by function ARN.
         self._environment_threads: dict[str, _EnvironmentThread] = {}
         # Names the invocation holding the lock and every invocation nested in it.
         self._chain: str | None = None
         # The environment of each function scope entered, innermost last.
         self._environments: list[dict[str, str]] = []
+
+    def runs_handler_on_current_thread(self) -> bool:
+        """Whether the calling thread runs a handler, or a thread a running handler started."""
+        ident = threading.get_ident()
+        if ident in self._handler_threads:
+            return True
+        return self._chain is not None and self._adopted.get(ident) == self._chain
+
+    def adopt(self, thread: threading.Thread) -> None:
+        """Make `thread` (not yet started; the calling handler starts it) part of the calling
+        handler's invocation while it runs: an invoke it makes runs nested, as one its handler
+        makes, instead of waiting for the runner the handler holds. Threads a handler starts
+        do its work (the durable execution SDK runs the whole user function in one); a thread
+        that outlives the invocation (a pool's) is then a thread like any other."""
+        run = thread.run
+        chain = self._chain
+
+        def run_in_the_handler_s_invocation() -> None:
+            ident = threading.get_ident()
+            self._adopted[ident] = chain
+            try:
+                run()
+            finally:
+                self._adopted.pop(ident, None)
+
+        thread.run = run_in_the_handler_s_invocation  # type: ignore[method-assign]
 
     def chain_of_current_thread(self) -> str | None:
         """The running chain's token when the calling thread runs a handler, else None.
@@ -340,7 +369,7 @@ class FunctionRunner:
         invoke under `localcloud up`) carries it, so the callee runs nested in its caller's
         chain rather than waiting for the lock its caller holds.
         """
-        return self._chain if threading.get_ident() in self._handler_threads else None
+        return self._chain if self.runs_handler_on_current_thread() else None
 
     def invoke(
         self,
@@ -361,7 +390,7 @@ class FunctionRunner:
         runs one invocation at a time (one `sys.modules`, one `os.environ`), so the runner
         stops it there, as at a timeout, and marks the invocation `caller_gave_up`.
         """
-        nested = threading.get_ident() in self._handler_threads or (
+        nested = self.runs_handler_on_current_thread() or (
             chain is not None and chain == self._chain
         )
         if not nested:

@@ -102,6 +102,8 @@ class Core(Protocol):
     clock: Clock
     endpoint_url: str | None
     discarded_events: list[dict[str, Any]]
+    #: Whether delivery runs on its own (`localcloud up`) rather than when settled.
+    delivering_in_background: bool
 
     def function(self, name_or_arn: str) -> Any:
         """The moto `LambdaFunction` with this name or ARN."""

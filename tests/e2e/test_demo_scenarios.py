@@ -136,6 +136,33 @@ def _orchestration_facts(outcome: Any) -> dict[str, Any]:
     }
 
 
+def _event_sourcing_facts(outcome: Any) -> dict[str, Any]:
+    return {
+        "statuses": outcome.statuses,
+        "state": outcome.state,
+        "events stored": outcome.events_stored,
+        "integration events": outcome.integration_events,
+        "projection equals the state": outcome.projection_equals_state,
+        "rebuild equals the projection": outcome.rebuild_equals_projection,
+    }
+
+
+def _etl_facts(outcome: Any) -> dict[str, Any]:
+    return {
+        "rows in": outcome.rows_in,
+        "rows loaded": outcome.rows_loaded,
+        "rows quarantined": outcome.rows_quarantined,
+        "every row loaded or quarantined": outcome.rows_in
+        == outcome.rows_loaded + outcome.rows_quarantined,
+        "quarantined by kind": outcome.quarantine_kinds,
+        "rows in the table": outcome.table_rows,
+        "rows in the table after a replay": outcome.table_rows_after_replay,
+        "rows the replay changed": outcome.replay_changes,
+        "every replayed row accounted for": outcome.replay_rows_in == outcome.replay_accounted,
+        "runs": outcome.run_statuses,
+    }
+
+
 FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "request_response": _request_response_facts,
     "pub_sub": _pub_sub_facts,
@@ -144,6 +171,8 @@ FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "peer_to_peer": _peer_to_peer_facts,
     "api_gateway": _api_gateway_facts,
     "orchestration": _orchestration_facts,
+    "event_sourcing": _event_sourcing_facts,
+    "etl": _etl_facts,
 }
 _ORCHESTRATION_STATUSES = {
     "completed": "COMPLETED",
@@ -151,6 +180,43 @@ _ORCHESTRATION_STATUSES = {
     "approved": "COMPLETED",
 }
 EXPECTED_FACTS: dict[str, dict[str, Any]] = {
+    "etl": {
+        # 5 + 16 CSV rows, 3 + 8 feed lines (blank lines are not rows).
+        "rows in": 32,
+        # 9 orders, S-2001 twice: the export's, then the feed's later update of it.
+        "rows loaded": 10,
+        "rows quarantined": 15 + 7,
+        "every row loaded or quarantined": True,
+        "quarantined by kind": {"encoding": 2, "invalid": 16, "malformed": 4},
+        "rows in the table": 9,
+        "rows in the table after a replay": 9,
+        # The export's older S-2001 is quarantined as superseded; the rest is already there.
+        "rows the replay changed": 0,
+        "every replayed row accounted for": True,
+        "runs": ["SUCCEEDED"] * 8,
+    },
+    "event_sourcing": {
+        "statuses": {
+            "open with 100.00": 200,
+            "withdraw 25.00": 200,
+            # answered with the first withdrawal's result: nothing appended
+            "the same withdrawal again (a retry)": 200,
+            "withdraw 500.00 (more than the balance)": 409,
+            "deposit against version 1 (stale)": 409,
+            "a command that is not one": 422,
+            "current state (snapshot + events)": 200,
+            "state as of version 2": 200,
+            "history, first page of 3": 200,
+            "an account with no events": 404,
+        },
+        # 2 events for the opening, 1 withdrawal, 30 deposits; the latest snapshot at 25
+        # (the default interval), so the load read the 8 events after it.
+        "state": {"version": 33, "balance_cents": 10500, "snapshot_version": 25, "events_read": 8},
+        "events stored": 33,
+        "integration events": 33,
+        "projection equals the state": True,
+        "rebuild equals the projection": True,
+    },
     "orchestration": {
         # The same outcome on both workflows.
         "statuses": {
@@ -293,6 +359,12 @@ EXPECTED_SUMMARY = {
     # (validate, two lines, release, record), 7 for the approved one; the durable function:
     # one invocation each, and one more for the approved order once its callback came.
     "orchestration": ["42", "6", "0"],
+    # 40 API calls (the unknown account's included), the projector once (one batch of the 33
+    # events), the publisher once per pipe batch of 10, the rebuilder once. Processed: the
+    # events stored.
+    "event_sourcing": ["46", "33", "0"],
+    # A transform per file and a load per run: four runs, then four for the replay.
+    "etl": ["16", "9", "22"],
 }
 
 
@@ -335,8 +407,9 @@ def test_demo_command_deploys_a_patterns_stack_runs_its_scenario_and_prints_the_
 def test_demo_command_rejects_a_pattern_it_has_no_scenario_for(capsys: pytest.CaptureFixture[str]):
     from demo.__main__ import main
 
+    # A misspelt pattern: no registered pattern is called that, so none has its scenario.
     with pytest.raises(SystemExit) as exit_info:
-        main(["etl"])
+        main(["pubsub"])
 
     assert exit_info.value.code == 2
-    assert "no scenario for etl" in capsys.readouterr().err
+    assert "no scenario for pubsub" in capsys.readouterr().err

@@ -285,3 +285,58 @@ def test_the_feedback_consumer_dead_letters_with_its_reason_before_sqs_would(
             }
         },
     )
+
+
+def test_every_route_declares_each_answer_it_can_give_with_its_model(dev_assembly: CloudAssembly):
+    # The method responses are what the stage's exported OpenAPI document tells clients.
+    template = dev_assembly.templates[STACK]
+    models = {
+        logical_id: model["Properties"]["Name"]
+        for logical_id, model in resources_of_type(template, "AWS::ApiGateway::Model").items()
+    }
+    paths = {
+        logical_id: resource["Properties"]["PathPart"]
+        for logical_id, resource in resources_of_type(template, "AWS::ApiGateway::Resource").items()
+    }
+    answers = {
+        (method["Properties"]["HttpMethod"], paths[method["Properties"]["ResourceId"]["Ref"]]): {
+            response["StatusCode"]: models[response["ResponseModels"]["application/json"]["Ref"]]
+            for response in method["Properties"]["MethodResponses"]
+        }
+        for method in resources_of_type(template, "AWS::ApiGateway::Method").values()
+        if method["Properties"]["HttpMethod"] != "OPTIONS"
+    }
+
+    refusals = {"401": "Error", "403": "Error", "429": "Error"}
+    assert answers == {
+        ("GET", "items"): {"200": "CatalogItems", **refusals},
+        ("POST", "orders"): {
+            "200": "Order",
+            "201": "Order",
+            **dict.fromkeys(("400", "409", "422"), "Error"),
+            **refusals,
+        },
+        ("GET", "{order_id}"): {"200": "Order", "404": "Error", **refusals},
+        ("POST", "feedback"): {
+            "202": "FeedbackAccepted",
+            **dict.fromkeys(("400", "500"), "Error"),
+            **refusals,
+        },
+    }
+
+
+def test_cors_preflights_exist_only_where_a_route_does(dev_assembly: CloudAssembly):
+    template = dev_assembly.templates[STACK]
+    methods = resources_of_type(template, "AWS::ApiGateway::Method").values()
+    with_routes = {
+        str(method["Properties"]["ResourceId"])
+        for method in methods
+        if method["Properties"]["HttpMethod"] != "OPTIONS"
+    }
+    preflights = [
+        str(method["Properties"]["ResourceId"])
+        for method in methods
+        if method["Properties"]["HttpMethod"] == "OPTIONS"
+    ]
+
+    assert sorted(preflights) == sorted(with_routes)

@@ -32,6 +32,8 @@ ACKNOWLEDGED_RULES = {
     "AwsSolutions-IAM5[Resource::<PeerToPeerCatalogFunctionF13AC19C.Arn>:*]",
     "AwsSolutions-IAM5[Resource::<PeerToPeerPricingFunctionCD4C6A92.Arn>:*]",
     "AwsSolutions-IAM5[Resource::<PeerToPeerStockFunctionB8BE02B0.Arn>:*]",
+    # the outbox pipe may invoke its enrichment function (and its versions and aliases)
+    "AwsSolutions-IAM5[Resource::<EventSourcingPublisherFunction7F45DA5F.Arn>:*]",
     # the API gateway logs every request to its access log; execution logs need the
     # account-wide CloudWatch role, which a pattern's stack must not replace
     "AwsSolutions-APIG6",
@@ -40,6 +42,20 @@ ACKNOWLEDGED_RULES = {
     # reach the durable function, on the function and its versions (`<arn>:*`)
     "AwsSolutions-IAM5[Resource::<OrchestrationStepsFunction11D2A163.Arn>:*]",
     "AwsSolutions-IAM5[Resource::<OrchestrationDurableFunction7BFC4116.Arn>:*]",
+    # the ETL's functions reach the data bucket's objects by purpose, one prefix each
+    *(
+        f"AwsSolutions-IAM5[Resource::<EtlDataBucketAC3F5967.Arn>/{prefix}/*]"
+        for prefix in ("archive", "landing", "quarantine", "staging", "warehouse")
+    ),
+    # the ETL state machine invokes its two functions (`<arn>:*`: versions and aliases)
+    "AwsSolutions-IAM5[Resource::<EtlLoadFunction4D2C1D7E.Arn>:*]",
+    "AwsSolutions-IAM5[Resource::<EtlTransformFunctionC8D79041.Arn>:*]",
+    # the Distributed Map describes and stops its own map runs' child executions
+    *(
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+        'execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"EtlRunsCD504ADE"}]}]}' + suffix + "]"
+        for suffix in (":*", "/*:*")
+    ),
 }
 
 
@@ -150,6 +166,8 @@ def test_synth_writes_one_template_per_stack(dev_assembly: CloudAssembly):
             "PeerToPeer",
             "ApiGateway",
             "Orchestration",
+            "EventSourcing",
+            "Etl",
         }
     )
     # Environment-agnostic stacks with no lookups: synth needs no AWS account or call.

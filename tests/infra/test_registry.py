@@ -37,13 +37,16 @@ def test_each_stack_outputs_what_its_registry_entry_lists(
 
 def test_every_served_api_is_found_through_one_of_its_stack_s_outputs():
     # GIVEN the registered HTTP APIs THEN each names an output its stack creates, so the
-    # contract test can reach it; and the items API is one of them
+    # contract test can reach it, and a document it serves or API Gateway exports; the items
+    # API serves its own, the API gateway's REST API has its exported, with credentials
     served = registry.served_http_apis()
-    assert served
     for pattern, api in served:
         assert api.url_output in pattern.outputs
-        assert api.openapi_path.startswith("/")
-    assert "request_response" in {pattern.name for pattern, _ in served}
+        assert api.openapi_path is None or api.openapi_path.startswith("/")
+    by_pattern = {pattern.name: api for pattern, api in served}
+    assert by_pattern["request_response"].openapi_path == "/openapi.json"
+    assert by_pattern["api_gateway"].openapi_path is None
+    assert by_pattern["api_gateway"].credentials == "demo.api_gateway:client_credentials"
 
 
 @pytest.mark.parametrize("pattern", DEPLOYABLE, ids=lambda pattern: pattern.name)

@@ -13,9 +13,11 @@ from infra.constructs import POWERTOOLS_VERSION
 from tests.synth import CloudAssembly, resources_of_type
 
 STACK_NAMES = [pattern.stack_name for pattern in registry.deployable()]
-#: The only actions allowed on a "*" resource: X-Ray has no resource-level permissions, nor
-#: has the log delivery a state machine's execution logs need (Step Functions' documented
-#: policy for logging to CloudWatch Logs), which CDK grants to a machine's role.
+#: Actions without resource-level permissions, the only ones allowed on a "*" resource: X-Ray's;
+#: the log delivery a state machine's execution logs need (Step Functions' documented policy
+#: for logging to CloudWatch Logs), which CDK grants to a machine's role; and DynamoDB's
+#: ListStreams, which a table-stream reader needs (its GetRecords and GetShardIterator are on
+#: the one stream).
 ACTIONS_WITHOUT_RESOURCES = {
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
@@ -29,6 +31,7 @@ ACTIONS_WITHOUT_RESOURCES = {
     "logs:ListLogDeliveries",
     "logs:PutResourcePolicy",
     "logs:UpdateLogDelivery",
+    "dynamodb:ListStreams",
 }
 #: Actions without resource-level permissions that a condition must then narrow: Cloud Map's
 #: DiscoverInstances, to one namespace and the services a caller calls.
@@ -65,8 +68,12 @@ def test_every_function_runs_python_313_on_arm64_with_tracing_and_json_logs(temp
 
 def test_every_function_uses_the_public_powertools_layer_of_the_pinned_release(template: dict):
     parameters = template["Parameters"]
+    own_layers = resources_of_type(template, "AWS::Lambda::LayerVersion")
     for logical_id, function in resources_of_type(template, "AWS::Lambda::Function").items():
-        (layer,) = function["Properties"]["Layers"]
+        # Powertools' layer, and besides it only layers the stack builds itself (the ETL's
+        # pyiceberg and pyarrow), never another public one.
+        layers = function["Properties"]["Layers"]
+        (layer,) = [layer for layer in layers if layer["Ref"] not in own_layers]
         parameter = parameters[layer["Ref"]]
         assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>", logical_id
         assert parameter["Default"] == (
@@ -136,8 +143,8 @@ def test_every_log_group_has_explicit_retention(template: dict):
 def _dead_letter_queue_ids(template: dict) -> set[str]:
     """Logical ids of the queues some other queue's redrive policy targets, of the queues an
     event source mapping or an asynchronous invocation sends what it gives up on (its
-    on-failure destination), and of the queues an EventBridge target sends what it could not
-    deliver to."""
+    on-failure destination), of the queues an EventBridge target sends what it could not
+    deliver to, and of the dead-letter queues of EventBridge Pipes' stream sources."""
     redrive_targets = {
         queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
         for queue in resources_of_type(template, "AWS::SQS::Queue").values()
@@ -169,11 +176,18 @@ def _dead_letter_queue_ids(template: dict) -> set[str]:
         for target in rule["Properties"].get("Targets", [])
         if "DeadLetterConfig" in target
     }
+    pipe_dead_letter_queues = {
+        arn["Fn::GetAtt"][0]
+        for pipe in resources_of_type(template, "AWS::Pipes::Pipe").values()
+        for source in pipe["Properties"].get("SourceParameters", {}).values()
+        if isinstance(source, dict) and (arn := source.get("DeadLetterConfig", {}).get("Arn"))
+    }
     return (
         redrive_targets
         | on_failure_destinations
         | async_failure_destinations
         | rule_dead_letter_queues
+        | pipe_dead_letter_queues
     )
 
 

@@ -191,6 +191,63 @@ FAILING = textwrap.dedent(
 )
 
 
+CALLING_A_PEER = textwrap.dedent(
+    '''
+    """Asks another function (PEER) for an answer, synchronously, from inside a step."""
+    import json
+    import os
+
+    import boto3
+    from aws_durable_execution_sdk_python import DurableContext, durable_execution
+
+    from ledger import count
+
+
+    @durable_execution
+    def handler(event, context: DurableContext):
+        def ask_peer(_):
+            count(event, "ask-peer")
+            answer = boto3.client("lambda").invoke(
+                FunctionName=os.environ["PEER"], Payload=json.dumps({"n": event["n"]})
+            )
+            return json.loads(answer["Payload"].read())
+
+        return context.step(ask_peer, name="ask-peer")
+    '''
+)
+
+DOUBLER = textwrap.dedent(
+    """
+    def handler(event, context):
+        return {"doubled": event["n"] * 2}
+    """
+)
+
+
+BATCH_TOTAL = textwrap.dedent(
+    '''
+    """Adds up the amounts of an SQS batch, in a step."""
+    import json
+
+    from aws_durable_execution_sdk_python import DurableContext, durable_execution
+
+    from ledger import count
+
+
+    @durable_execution
+    def handler(event, context: DurableContext):
+        bodies = [json.loads(record["body"]) for record in event["Records"]]
+
+        def total(_):
+            for body in bodies:
+                count(body, "total")
+            return sum(body["amount"] for body in bodies)
+
+        return {"total": context.step(total, name="total")}
+    '''
+)
+
+
 def durable_function(
     app: App,
     logical_id: str,

@@ -747,3 +747,36 @@ def test_state_machine_definition_with_substitutions_reaches_its_resources():
     )
 
     assert '    sm_flow -->|"Tell: sns:publish"| topic_done' in template.lines()
+
+
+def test_a_durable_function_is_reached_through_its_alias_and_says_so():
+    template = Template()
+    topic = template.add("Topic", "AWS::SNS::Topic", "Orders/Topic/Resource")
+    saga = template.function("Saga", "Saga", DurableConfig={"ExecutionTimeout": 86400})
+    version = template.add(
+        "SagaVersion",
+        "AWS::Lambda::Version",
+        "Saga/CurrentVersion/Resource",
+        FunctionName=ref(saga),
+    )
+    alias = template.add(
+        "SagaAlias",
+        "AWS::Lambda::Alias",
+        "Saga/Aliaslive/Resource",
+        FunctionName=ref(saga),
+        FunctionVersion=get_att(version, "Version"),
+        Name="live",
+    )
+    template.add(
+        "SagaSubscription",
+        "AWS::SNS::Subscription",
+        "Saga/Sub/Resource",
+        Endpoint=ref(alias),
+        Protocol="lambda",
+        TopicArn=ref(topic),
+    )
+
+    lines = template.lines()
+
+    assert '    fn_saga["Saga<br/>app.handler, durable up to 1d"]' in lines
+    assert '    topic_orders -->|"lambda"| fn_saga' in lines

@@ -6,18 +6,23 @@ each test runs its own executions, told apart by the `run` in their input.
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
+import zipfile
 from collections.abc import Iterator
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from localcloud import LocalCloud
-from localcloud.testing import App, ref
+from localcloud.testing import App, get_att, ref
 from tests.localcloud.durable_apps import (
     APPROVAL,
+    BATCH_TOTAL,
+    CALLING_A_PEER,
     CRASHING,
+    DOUBLER,
     FAILING,
     ORDERS,
     RETRYING,
@@ -25,6 +30,7 @@ from tests.localcloud.durable_apps import (
     events_of,
     payload,
 )
+from tests.localcloud.sfn_apps import run, state_machine
 
 WAIT_SECONDS = 600
 CALLBACK_TIMEOUT_SECONDS = 300
@@ -56,6 +62,40 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     durable_function(app, "Crashing", CRASHING, environment=environment)
     durable_function(app, "Retrying", RETRYING, environment=environment)
     durable_function(app, "Failing", FAILING, environment=environment)
+    peer = app.function("Peer", DOUBLER)
+    durable_function(app, "Asking", CALLING_A_PEER, environment={**environment, "PEER": ref(peer)})
+    # A state machine whose task runs the Orders function, through its alias.
+    state_machine(
+        app,
+        "Fulfilment",
+        {
+            "StartAt": "Order",
+            "States": {
+                "Order": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": ref("OrdersAliaslive"), "Payload.$": "$"},
+                    "OutputPath": "$.Payload",
+                    "End": True,
+                }
+            },
+        },
+    )
+    # A queue whose batches run executions of the Totals function, through its alias.
+    durable_function(app, "Totals", BATCH_TOTAL, environment=environment)
+    queue = app.queue("Amounts")
+    app.add(
+        "AmountsSource",
+        "AWS::Lambda::EventSourceMapping",
+        {"BatchSize": 10, "EventSourceArn": get_att(queue), "FunctionName": ref("TotalsAliaslive")},
+    )
+    # A topic whose messages start executions of the Failing function, through its alias.
+    topic = app.topic("Declines")
+    app.add(
+        "DeclinesSubscription",
+        "AWS::SNS::Subscription",
+        {"Endpoint": ref("FailingAliaslive"), "Protocol": "lambda", "TopicArn": ref(topic)},
+    )
     with LocalCloud(app.write(tmp_path_factory.mktemp("durable") / "cdk.out")) as running:
         running.deploy(app.stack_name)
         yield running
@@ -156,6 +196,68 @@ def test_latest_is_a_qualifier_too(lambda_, outputs):
     assert response["ResponseMetadata"]["HTTPHeaders"]["x-amz-executed-version"] == "$LATEST"
 
 
+def test_a_message_to_a_subscribed_alias_starts_an_execution(cloud, lambda_, outputs):
+    message = json.dumps(_event(reason="no funds"))
+
+    cloud.client("sns").publish(TopicArn=outputs["DeclinesArn"], Message=message)
+    cloud.settle()
+
+    # THEN SNS's event is an execution's input (this handler wants a reason, and fails)
+    executions = lambda_.list_durable_executions_by_function(FunctionName=outputs["FailingName"])[
+        "DurableExecutions"
+    ]
+    described = [
+        lambda_.get_durable_execution(DurableExecutionArn=e["DurableExecutionArn"])
+        for e in executions
+    ]
+    inputs = [json.loads(d["InputPayload"]) for d in described]
+    from_sns = [
+        (execution, input_["Records"][0]["Sns"]["Message"])
+        for execution, input_ in zip(described, inputs, strict=True)
+        if "Records" in input_
+    ]
+    assert [(execution["Status"], sent) for execution, sent in from_sns] == [("FAILED", message)]
+
+
+def test_a_state_machine_task_runs_a_durable_execution_to_its_result(cloud, outputs):
+    event = _event(order="o-8", amount=11)
+
+    execution = run(cloud, outputs["FulfilmentArn"], event)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"])["charged"] == 11
+    assert _runs(cloud, outputs, event, "reserve") == 1
+
+
+def test_a_queue_s_batch_runs_a_durable_execution_and_is_done_when_it_is(cloud, lambda_, outputs):
+    run_id = uuid.uuid4().hex
+    sqs = cloud.client("sqs")
+    for amount in (5, 6):
+        sqs.send_message(
+            QueueUrl=outputs["AmountsUrl"],
+            MessageBody=json.dumps({"run": run_id, "amount": amount}),
+        )
+
+    cloud.settle()
+
+    # THEN one execution added up the batch, and the batch left the queue
+    assert _runs(cloud, outputs, {"run": run_id}, "total") == 2
+    executions = lambda_.list_durable_executions_by_function(
+        FunctionName=outputs["TotalsName"], Statuses=["SUCCEEDED"]
+    )["DurableExecutions"]
+    results = [
+        json.loads(
+            lambda_.get_durable_execution(DurableExecutionArn=e["DurableExecutionArn"])["Result"]
+        )
+        for e in executions
+    ]
+    assert results == [{"total": 11}]
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=outputs["AmountsUrl"], AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+
+
 # -- checkpoints and replay ----------------------------------------------------------------
 
 
@@ -205,6 +307,17 @@ def test_a_crashed_invocation_is_retried_and_resumes_from_its_checkpoints(cloud,
         "Runtime.ExitError",
         None,
     ]
+
+
+def test_a_step_invoking_another_function_synchronously_gets_its_answer(cloud, lambda_, outputs):
+    # The SDK runs the user function on a thread of its own: the invoke it makes runs nested in
+    # the durable invocation, as a handler's own would, rather than waiting for it to end.
+    event = _event(n=21)
+
+    response = lambda_.invoke(FunctionName=outputs["AskingAliasArn"], Payload=json.dumps(event))
+
+    assert payload(response) == {"doubled": 42}
+    assert _runs(cloud, outputs, event, "ask-peer") == 1
 
 
 def test_a_failed_step_is_retried_after_its_backoff(cloud, lambda_, outputs):
@@ -382,6 +495,29 @@ def test_executions_are_listed_and_described_by_function(cloud, lambda_, outputs
     assert succeeded == []
 
 
+def test_executions_are_listed_newest_first_and_page_by_page(cloud, lambda_, outputs):
+    started_after = cloud.engine.service("lambda").durable_executions().clock.now()
+    oldest = _start(lambda_, outputs["FailingAliasArn"], _event(reason="first"))
+    cloud.engine.clock.advance(1)
+    newest = _start(lambda_, outputs["FailingAliasArn"], _event(reason="second"))
+
+    def listed(**options) -> dict:
+        return lambda_.list_durable_executions_by_function(
+            FunctionName=outputs["FailingName"], StartedAfter=started_after, **options
+        )
+
+    first_page = listed(MaxItems=1)
+    assert [e["DurableExecutionArn"] for e in listed()["DurableExecutions"]] == [newest, oldest]
+    assert [e["DurableExecutionArn"] for e in listed(ReverseOrder=True)["DurableExecutions"]] == [
+        oldest,
+        newest,
+    ]
+    assert [e["DurableExecutionArn"] for e in first_page["DurableExecutions"]] == [newest]
+    second_page = listed(MaxItems=1, Marker=first_page["NextMarker"])
+    assert [e["DurableExecutionArn"] for e in second_page["DurableExecutions"]] == [oldest]
+    assert "NextMarker" not in second_page
+
+
 def test_a_stopped_execution_ends_as_stopped(cloud, lambda_, outputs):
     arn = _start(lambda_, outputs["ApprovalAliasArn"], _event())
     cloud.settle()
@@ -435,3 +571,47 @@ def test_an_execution_name_starts_one_execution_for_the_same_input(cloud, lambda
     with pytest.raises(ClientError) as conflict:
         _start(lambda_, outputs["OrdersAliasArn"], _event(), DurableExecutionName=name)
     assert conflict.value.response["Error"]["Code"] == "DurableExecutionAlreadyStartedException"
+
+
+# -- the Lambda API --------------------------------------------------------------------------
+
+DOUBLING = """
+from aws_durable_execution_sdk_python import durable_execution
+
+
+@durable_execution
+def handler(event, context):
+    return {"n": context.step(lambda _: event["n"] * 2, name="double")}
+"""
+
+
+def test_create_function_s_durable_config_makes_a_durable_function(cloud, lambda_):
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("doubling.py", DOUBLING)
+    role = cloud.client("iam").create_role(
+        RoleName=f"doubling-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
+    name = f"doubling-{uuid.uuid4().hex[:8]}"
+    lambda_.create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Role=role,
+        Handler="doubling.handler",
+        Code={"ZipFile": code.getvalue()},
+        DurableConfig={"ExecutionTimeout": 900},
+    )
+    lambda_.update_function_configuration(
+        FunctionName=name, DurableConfig={"ExecutionTimeout": 600, "RetentionPeriodInDays": 3}
+    )
+
+    response = lambda_.invoke(FunctionName=name, Qualifier="$LATEST", Payload='{"n": 4}')
+
+    assert payload(response) == {"n": 8}
+    assert lambda_.get_function_configuration(FunctionName=name)["DurableConfig"] == {
+        "ExecutionTimeout": 600,
+        "RetentionPeriodInDays": 3,
+    }
+    with pytest.raises(ClientError) as unqualified:
+        lambda_.invoke(FunctionName=name, Payload='{"n": 4}')
+    assert unqualified.value.response["Error"]["Code"] == "InvalidParameterValueException"

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from localcloud import cli
 from localcloud.server import LocalCloudServer
 from localcloud.testing import App, ref
-from tests.localcloud.durable_apps import APPROVAL, ORDERS, durable_function, payload
+from tests.localcloud.durable_apps import APPROVAL, ORDERS, durable_function
 from tests.localcloud.servers import REGION, client, deploy_over_endpoint
 
 
@@ -50,16 +51,6 @@ def _until(condition, seconds: float = 10.0):
         assert time.monotonic() < deadline, "the execution did not get there in time"
         time.sleep(0.02)
     return answer
-
-
-def test_a_synchronous_invoke_waits_for_the_execution_across_its_wait(server, outputs):
-    event = {"run": uuid.uuid4().hex, "order": "o-1", "amount": 4}
-
-    response = client(server, "lambda").invoke(
-        FunctionName=outputs["OrdersAliasArn"], Payload=json.dumps(event)
-    )
-
-    assert payload(response) == {"order": "o-1", "reservation": "reservation-o-1", "charged": 4}
 
 
 def test_a_callback_sent_to_the_endpoint_resumes_the_execution(server, outputs):
@@ -94,3 +85,20 @@ def test_a_callback_sent_to_the_endpoint_resumes_the_execution(server, outputs):
     with pytest.raises(ClientError) as stopped:
         lambda_.stop_durable_execution(DurableExecutionArn=f"{arn}-unknown")
     assert stopped.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_the_invoke_command_runs_a_durable_function_s_latest(server, outputs, tmp_path, capsys):
+    # A synchronous invoke over the endpoint: its execution runs across its wait, on the
+    # server's scaled clock.
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"run": uuid.uuid4().hex, "order": "o-2", "amount": 8}))
+
+    status = cli.main(
+        ["invoke", "Orders", "--event", str(event), "--endpoint-url", server.endpoint_url]
+    )
+
+    printed = capsys.readouterr().out
+    assert status == 0
+    assert f"-- {outputs['OrdersName']}:$LATEST" in printed
+    assert f"function:{outputs['OrdersName']}:$LATEST/durable-execution/" in printed
+    assert '"charged": 8' in printed

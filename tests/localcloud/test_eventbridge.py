@@ -327,6 +327,19 @@ def test_a_rate_schedule_fires_each_period_when_its_clock_moves_on(launch):
         assert event["detail"] == {}
 
 
+def test_a_rule_with_only_a_schedule_takes_no_event_from_its_bus(launch):
+    # GIVEN a rule that has a schedule and no event pattern
+    cloud = launch(_scheduled_app("rate(1 hour)"))
+
+    # WHEN events are put on its bus
+    _put(cloud, {"order": 1})
+    _put(cloud, {"bucket": "b"}, source="aws.s3")
+    cloud.settle()
+
+    # THEN its target gets none of them: the rule fires on its schedule only
+    assert _events(cloud, "TicksUrl") == []
+
+
 def test_in_background_delivery_a_schedule_fires_on_scaled_real_time(launch):
     cloud = launch(_scheduled_app("rate(1 minute)"))
     # GIVEN a clock 1000 times faster than AWS's: a minute takes 60 ms

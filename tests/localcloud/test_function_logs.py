@@ -216,6 +216,27 @@ POWERTOOLS_LAYER = (
 )
 
 
+def test_a_layer_version_of_the_stack_is_referenced_by_its_arn(launch):
+    # GIVEN a function with the public Powertools layer and a layer version of its own stack
+    app = _orders_app()
+    code = app.resources["Orders"]["Properties"]["Code"]
+    app.add(
+        "Dependencies",
+        "AWS::Lambda::LayerVersion",
+        {"Content": {"S3Bucket": code["S3Bucket"], "S3Key": f"{app.asset_hash}.zip"}},
+    )
+    app.resources["Orders"]["Properties"]["Layers"] = [POWERTOOLS_LAYER, ref("Dependencies")]
+
+    # WHEN it is deployed THEN the function lists both layers by ARN, the stack's as a version
+    cloud = launch(app)
+    name = cloud.outputs("Stack")["OrdersName"]
+    config = cloud.client("lambda").get_function_configuration(FunctionName=name)
+    public, own = (layer["Arn"] for layer in config["Layers"])
+    assert public == POWERTOOLS_LAYER
+    assert own.startswith("arn:aws:lambda:eu-west-1:123456789012:layer:")
+    assert own.endswith(":1")
+
+
 def test_the_function_configuration_reports_what_the_template_declares(launch):
     app = _orders_app(json_logs=True)
     app.add("OrdersDlq", "AWS::SQS::Queue", {})

@@ -32,6 +32,7 @@ from localcloud.core import apifront
 from localcloud.core.apifront import HttpRequest, HttpResponse
 from localcloud.core.service import Service
 from localcloud.rules import access_logs
+from localcloud.services.apigateway import export
 from localcloud.services.apigateway.access import (
     AuthorizerDecision,
     DecisionCache,
@@ -81,6 +82,7 @@ class RestApis(Service):
     NAME = "apigateway"
 
     MODELS = MODELS
+    HOOKS = export.HOOKS
 
     def __init__(self, engine: Core) -> None:
         super().__init__(engine)

@@ -32,12 +32,14 @@ import itertools
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from aws_durable_execution_sdk_python import state as sdk_state
 from aws_durable_execution_sdk_python.execution import (
     DurableExecutionInvocationInput,
     InitialExecutionState,
@@ -73,13 +75,23 @@ from moto.core.responses import ActionResult
 from localcloud.core.clock import Clock
 from localcloud.core.engine import active_engine
 from localcloud.core.hooks import Hook
+from localcloud.core.runner import Invocation
 from localcloud.core.service import Core
 from localcloud.rules import durable_executions as rules
 
 logger = logging.getLogger("localcloud")
 
+#: How many executions `ListDurableExecutionsByFunction` answers by default.
+LIST_PAGE_SIZE = 100
 #: Lambda's default for `DurableConfig.RetentionPeriodInDays`.
 DEFAULT_RETENTION_DAYS = 14
+#: What a synchronous invoke answers when its execution is still running at the end of its wait.
+STILL_RUNNING = {
+    "errorType": "Sandbox.Timedout",
+    "errorMessage": "the durable execution is still running",
+}
+# How often a caller running an execution's timers on scaled real time looks for due ones.
+_DRIVING_INTERVAL_SECONDS = 0.01
 #: How long a synchronous Invoke waits for its execution: Lambda's 15 minutes. Not scaled: the
 #: handler's own running time is not, and a caller's read timeout usually ends it first.
 SYNCHRONOUS_WAIT_SECONDS = 900
@@ -220,10 +232,6 @@ class _DurableTimers:
     def create_event(self) -> _CompletionEvent:
         return _CompletionEvent()
 
-    def pending(self) -> int:
-        with self._lock:
-            return sum(1 for timer in self._timers if not timer.future.cancelled())
-
     def run_due(self, *, fast_forward: bool) -> int:
         """Run the timers due now (with `fast_forward`, up to the horizon); a round runs only
         the timers set before it, so one that sets another leaves it to the next round."""
@@ -339,15 +347,24 @@ class _EngineInvoker:
             ].get_function(name, qualifier or None)
         except lambda_models.UnknownFunctionException as error:
             raise testing_errors.ResourceNotFoundException(str(error)) from error
-        # The SDK keeps its Lambda client for the process, where Lambda keeps it for an
-        # execution environment: made anew, it reaches this engine's endpoint and region.
-        LambdaClient._cached_boto_client = None
+        self._sdk_client_reaches_this_engine(function.region)
         invocation = self.engine.invoke(function, input.to_json_dict(), trigger="durable execution")
         if invocation.error is not None:
             raise _FunctionRuntimeError(
                 f"{invocation.error.get('errorType')}: {invocation.error.get('errorMessage')}"
             )
         return InvokeResponse.from_output(invocation.payload, invocation.request_id)
+
+    def _sdk_client_reaches_this_engine(self, region: str) -> None:
+        # The SDK keeps its Lambda client for the process, where Lambda keeps one per
+        # execution environment: one made for another engine (another endpoint or region) is
+        # dropped, and the handler makes its own.
+        cached = LambdaClient._cached_boto_client
+        if cached is None:
+            return
+        endpoint = self.engine.endpoint_url or f"https://lambda.{region}.amazonaws.com"
+        if (cached.meta.endpoint_url, cached.meta.region_name) != (endpoint, region):
+            LambdaClient._cached_boto_client = None
 
     def update_endpoint(self, endpoint_url: str, region_name: str) -> None:
         return None
@@ -484,18 +501,43 @@ class DurableExecutions:
         """Wait for an execution to end, as a synchronous Invoke does; False when it cannot
         end without something else happening first (a callback) or Lambda's wait is over.
 
-        `drive`: nothing delivers in the background, so the caller runs the execution's
-        timers itself, taking each wait as elapsed.
+        `drive`: the caller runs the execution's timers itself, because nothing else would
+        while it waits: in-process, where nothing delivers in the background (each wait is
+        then taken as elapsed), or on the delivery thread itself (an event source's poller).
         """
-        if drive:
-            while not self.execution(arn).is_complete:
-                if not self.run_due(fast_forward=True):
-                    return False
-            return True
-        try:
-            return self.executor.wait_until_complete(arn, timeout=SYNCHRONOUS_WAIT_SECONDS)
-        except Exception:
-            return self.execution(arn).is_complete
+        if not drive:
+            try:
+                return self.executor.wait_until_complete(arn, timeout=SYNCHRONOUS_WAIT_SECONDS)
+            except Exception:
+                return self.execution(arn).is_complete
+        background = self.engine.delivering_in_background
+        deadline = time.monotonic() + SYNCHRONOUS_WAIT_SECONDS
+        while not self.execution(arn).is_complete:
+            if self.run_due(fast_forward=not background):
+                continue
+            # In the background, the wait ends with Lambda's, or when localcloud stops.
+            if not self.engine.delivering_in_background or time.monotonic() > deadline:
+                return False
+            time.sleep(_DRIVING_INTERVAL_SECONDS)
+        return True
+
+    def run_to_end(self, function: Any, event: Any, *, trigger: str) -> Invocation:
+        """One synchronous invoke of a durable function by localcloud itself (an event
+        source's poller, on the delivery thread): its execution's result, as an invocation."""
+        started = self.start(function, json.dumps(event), None)
+        if self.wait(started.arn, drive=True):
+            answer, error = self.outcome(started.arn)
+        else:
+            answer, error = b"null", dict(STILL_RUNNING)
+        return Invocation(
+            function=function.function_name,
+            trigger=trigger,
+            cold_start=False,
+            duration_ms=0.0,
+            payload=None if error else json.loads(answer),
+            error=error,
+            request_id=started.arn.rsplit("/", 1)[1],
+        )
 
     def outcome(self, arn: str) -> tuple[bytes, dict[str, Any] | None]:
         """An ended execution's answer to a synchronous Invoke: its result, or its error in
@@ -562,10 +604,11 @@ class DurableExecutions:
     def list_by_function(self, function: Any, params: dict[str, Any]) -> dict[str, Any]:
         statuses = params.get("Statuses") or []
         summaries = []
+        # Newest first; `ReverseOrder` lists the oldest first.
         for execution in sorted(
             self.store.list_all(),
             key=lambda execution: execution.get_operation_execution_started().start_timestamp,
-            reverse=bool(params.get("ReverseOrder")),
+            reverse=not params.get("ReverseOrder"),
         ):
             start = execution.start_input
             if start.function_name != function.function_name:
@@ -579,9 +622,9 @@ class DurableExecutions:
                 continue
             operation = execution.get_operation_execution_started()
             started_after, started_before = params.get("StartedAfter"), params.get("StartedBefore")
-            if started_after and operation.start_timestamp < started_after:
+            if started_after and operation.start_timestamp < _utc(started_after):
                 continue
-            if started_before and operation.start_timestamp > started_before:
+            if started_before and operation.start_timestamp > _utc(started_before):
                 continue
             summary = {
                 "DurableExecutionArn": execution.durable_execution_arn,
@@ -594,7 +637,7 @@ class DurableExecutions:
                 summary["EndTimestamp"] = operation.end_timestamp
             summaries.append(summary)
         offset = int(params.get("Marker") or 0)
-        limit = int(params.get("MaxItems") or 50)
+        limit = int(params.get("MaxItems") or LIST_PAGE_SIZE)
         page = summaries[offset : offset + limit]
         answer: dict[str, Any] = {"DurableExecutions": page}
         if offset + limit < len(summaries):
@@ -648,6 +691,11 @@ class DurableExecutions:
             raise ResourceNotFoundError(str(error)) from error
         except testing_errors.InvalidParameterValueException as error:
             raise InvalidParameterValueError(str(error)) from error
+
+
+def _utc(moment: datetime.datetime) -> datetime.datetime:
+    """A timestamp from a request (moto parses it without a zone: it is UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
 def durable_config(function: Any) -> dict[str, Any] | None:
@@ -756,7 +804,26 @@ _OPERATIONS = (
     send_durable_execution_callback_heartbeat,
 )
 
+#: How often the SDK's checkpoint thread looks for the end of its invocation, locally.
+SDK_STOP_POLL_SECONDS = 0.01
+
+
+def _sdk_invocations_end_promptly(original: float) -> float:
+    # Each invocation waits for the SDK's checkpoint thread, which notices the end of the
+    # invocation only when it next looks: a tenth of a second per invocation, on AWS as here,
+    # and no more than waiting locally.
+    return min(original, SDK_STOP_POLL_SECONDS)
+
+
 HOOKS: tuple[Hook, ...] = (
+    Hook(
+        sdk_state,
+        "_STOP_SIGNAL_POLL_SECONDS",
+        _sdk_invocations_end_promptly,
+        why="A durable invocation ends soon after its handler: the SDK's checkpoint thread, "
+        "which the invocation waits for, looks for its stop signal every 10 ms, not 100 ms",
+        parameters=None,
+    ),
     Hook(
         lambda_urls,
         "url_paths",

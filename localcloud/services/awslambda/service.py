@@ -124,6 +124,10 @@ class Functions(Service):
 
     def _subscription(self, mapping: Any, function: Any) -> Subscription:
         def consume(event: dict[str, Any], trigger: str) -> Invocation:
+            if durable.durable_config(function) is not None:
+                # Lambda invokes a durable function synchronously with each batch: the batch
+                # is done when its execution is.
+                return self.durable_executions().run_to_end(function, event, trigger=trigger)
             return self.engine.invoke(function, event, trigger=trigger)
 
         return Subscription(
@@ -436,14 +440,24 @@ def _invoke_durable(engine, function, function_name, qualifier, body, headers, r
         # execution runs on.
         _sdk_call.gave_up = True
         response_headers["x-amz-function-error"] = "Unhandled"
-        return json.dumps(
-            {"errorType": "Sandbox.Timedout", "errorMessage": "the execution is still running"}
-        ).encode()
+        return json.dumps(durable.STILL_RUNNING).encode()
     answer, error = executions.outcome(started.arn)
     if error is not None:
         response_headers["x-amz-function-error"] = "Unhandled"
     response_headers["Content-Length"] = str(len(answer))
     return answer
+
+
+def _invoke_takes_its_qualifier(original):
+    # moto's Invoke reads its `Qualifier` query parameter under a lowercase name, so a version
+    # or an alias given that way (rather than in the function's name) was ignored.
+    def invoke(self):
+        qualifier = self.querystring.get("Qualifier")
+        if qualifier and "qualifier" not in self.querystring:
+            self.querystring["qualifier"] = qualifier
+        return original(self)
+
+    return invoke
 
 
 def _sdk_calls_keep_their_read_timeout(original):
@@ -485,15 +499,7 @@ def _invoke_lambda_through_engine(original):
     # moto's internal invokes (e.g. a Step Functions Task) call this; it returns
     # (payload, errored, logs).
     def _invoke_lambda(self, event=None):
-        engine = active_engine()
-        if durable.durable_config(self) is not None:
-            executions = engine.service(Functions).durable_executions()
-            payload = event if isinstance(event, str) else json.dumps(event)
-            started = executions.start(self, payload, None)
-            executions.wait(started.arn, drive=not engine.delivering_in_background)
-            answer, error = executions.outcome(started.arn)
-            return answer.decode(), error is not None, ""
-        invocation = engine.invoke(
+        invocation = active_engine().invoke(
             self, json.loads(event) if isinstance(event, str) else event, trigger="moto"
         )
         if invocation.error is not None:
@@ -675,6 +681,13 @@ class FunctionAlias(OwnedResource):
             return  # the function went first: its aliases went with it
 
 
+def _layer_version_referenced_by_arn(_absent):
+    # A template's `Ref` to an AWS::Lambda::LayerVersion is the version's ARN, which a
+    # function's `Layers` lists; moto's model has no physical id, so the reference resolved
+    # to the model object itself and the function's creation failed.
+    return property(lambda self: self.arn)
+
+
 Functions.MODELS = (FunctionEventInvokeConfig, FunctionAlias)
 
 
@@ -704,12 +717,27 @@ Functions.HOOKS = (
         adds=True,
     ),
     Hook(
+        lambda_models.LayerVersion,
+        "physical_resource_id",
+        _layer_version_referenced_by_arn,
+        why="Ref to a layer version in a template is its ARN",
+        parameters=None,
+        adds=True,
+    ),
+    Hook(
         lambda_models.LambdaBackend,
         "invoke",
         _invoke_through_engine,
         why="Invoke runs the function's real code, sync or async",
         parameters=("self", "function_name", "qualifier", "body", "headers", "response_headers"),
         replaces=True,
+    ),
+    Hook(
+        lambda_responses.LambdaResponse,
+        "invoke",
+        _invoke_takes_its_qualifier,
+        why="Invoke's Qualifier parameter names the version or alias to run",
+        parameters=("self",),
     ),
     Hook(
         botocore_endpoint.Endpoint,

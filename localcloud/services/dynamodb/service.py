@@ -1,5 +1,12 @@
-"""DynamoDB TransactWriteItems that keeps only the items it touches for its rollback, not tables;
-and BatchWriteItem throttling on demand.
+"""DynamoDB requests that are atomic under concurrency; TransactWriteItems that keeps only the
+items it touches for its rollback, not tables; and BatchWriteItem throttling on demand.
+
+DynamoDB applies each request atomically: of two conditional writes on one item, one sees
+the other's result. moto's backend holds no lock, so requests from several threads (functions
+racing under `localcloud up`, a test's concurrent writers) interleave inside it: two
+TransactWriteItems can both pass a condition that only one should, and a Query iterating a
+partition while another request adds to it fails with "dictionary changed size during
+iteration". Here every DynamoDB request runs alone.
 
 moto backs up every table a transaction writes to with `copy.deepcopy(table)` before each
 TransactWriteItems, so one transaction costs time and memory in proportion to the table's
@@ -32,6 +39,17 @@ from localcloud.core.hooks import Hook
 from localcloud.core.service import Service
 
 _state = threading.local()
+#: Held for the whole of each DynamoDB request (see the module docstring). Reentrant: a
+#: request never waits for itself.
+_REQUESTS = threading.RLock()
+
+
+def _one_request_at_a_time(original):
+    def call_action(self):
+        with _REQUESTS:
+            return original(self)
+
+    return call_action
 
 
 class _CopyKeepingTables:
@@ -161,6 +179,13 @@ class TransactionalTables(Service):
             return min(pending.pop(0), requests)
 
     HOOKS = (
+        Hook(
+            dynamodb_responses.DynamoHandler,
+            "call_action",
+            _one_request_at_a_time,
+            why="Each DynamoDB request is atomic: concurrent requests do not interleave in moto",
+            parameters=("self",),
+        ),
         Hook(
             dynamodb_models,
             "copy",

@@ -146,12 +146,16 @@ class EventBridgeRules(Service):
             self.route(rule, event)
         return event
 
-    def route(self, rule: Any, event: dict[str, Any]) -> bool:
-        """Queue `event` for each target of `rule` if the rule is enabled and matches it."""
+    def route(self, rule: Any, event: dict[str, Any], *, scheduled: bool = False) -> bool:
+        """Queue `event` for each target of `rule` if the rule is enabled and matches it; a
+        `scheduled` event is the rule's own, fired by its schedule."""
         if rule.state != "ENABLED":
             return False
-        if not pattern_matches(rule.event_pattern.get_pattern(), event):
-            return False
+        if not scheduled:
+            pattern = rule.event_pattern.get_pattern()
+            # A rule with only a schedule receives no event from its bus, as on EventBridge.
+            if not pattern or not pattern_matches(pattern, event):
+                return False
         for target in list(rule.targets):
             self._ready.append(_Delivery(rule, target, event))
         return True
@@ -176,7 +180,7 @@ class EventBridgeRules(Service):
         backend = events_backends[self.engine.account_id][self.engine.region]
         rule = backend.describe_rule(rule_name, bus_name)
         event = scheduled_event(rule, self.now())
-        self.route(rule, event)
+        self.route(rule, event, scheduled=True)
         return event
 
     def _refresh_schedules(self) -> list[Any]:
@@ -227,7 +231,7 @@ class EventBridgeRules(Service):
                 count += 1
         fired.sort(key=lambda pair: pair[0])
         for _, event in fired:
-            self.route(rules[event["resources"][0]], event)
+            self.route(rules[event["resources"][0]], event, scheduled=True)
         return [event for _, event in fired]
 
     # -- delivery -------------------------------------------------------------------------

@@ -44,8 +44,13 @@ from botocore.exceptions import ClientError
 from moto.core.models import botocore_stubber
 from moto.stepfunctions import responses as sfn_responses
 from moto.stepfunctions.parser import models as parser_models
+from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
     CustomErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
 )
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
     StatesErrorName,
@@ -59,6 +64,12 @@ from moto.stepfunctions.parser.asl.component.common.retry.max_attempts_decl impo
 from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
 from moto.stepfunctions.parser.asl.component.common.retry.retrier_outcome import RetrierOutcome
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
+    resource_eval_s3,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+    distributed_iteration_component,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_callback,
@@ -76,6 +87,7 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import (
     HeartbeatTimeoutError,
 )
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.backend import execution as parser_execution
@@ -85,6 +97,7 @@ from localcloud.core.cloudformation import OwnedResource
 from localcloud.core.engine import EngineError, active_engine
 from localcloud.core.hooks import Hook
 from localcloud.core.service import DeliveryError, Message, Service
+from localcloud.rules.map_runs import EXCEEDED_CAUSE, exceeds_tolerated_failures
 from localcloud.services.stepfunctions.execution_logs import ExecutionLogs
 from localcloud.services.stepfunctions.jsonata import HOOKS as JSONATA_HOOKS
 
@@ -637,6 +650,55 @@ def _lambda_client_reused(original):
     return boto_client_for
 
 
+def _item_reader_lists_every_page(_original):
+    # A Distributed Map's S3 ItemReader (listObjectsV2) iterates over every object under the
+    # prefix, none at all included: moto read one page (1,000 keys) and failed an empty
+    # prefix with KeyError('Contents') where Step Functions runs the Map over no items.
+    def _handle_list_objects_v2(env, resource_runtime_part, state_credentials) -> None:
+        s3 = resource_eval_s3.ResourceEvalS3._get_s3_client(
+            resource_runtime_part=resource_runtime_part, state_credentials=state_credentials
+        )
+        parameters = env.stack.pop()
+        contents: list[dict[str, Any]] = []
+        for page in s3.get_paginator("list_objects_v2").paginate(**parameters):
+            contents += page.get("Contents", [])
+        env.stack.append(contents)
+
+    return staticmethod(_handle_list_objects_v2)
+
+
+def _map_run_fails_past_its_tolerated_failures(original):
+    # moto gives a failed item of a Distributed Map a null result and carries on; Step
+    # Functions fails the map run once failed items exceed ToleratedFailureCount or
+    # ToleratedFailurePercentage (both 0 unless set), which a Catch on the Map then handles.
+    def _map_run(self, env, eval_input) -> None:
+        original(self, env, eval_input)
+        counter = eval_input.map_run_record.item_counter
+        results = env.stack[-1]
+        if exceeds_tolerated_failures(
+            failed=counter.failed.get() + counter.timed_out.get(),
+            total=len(results),
+            tolerated_count=eval_input.tolerated_failure_count,
+            tolerated_percentage=eval_input.tolerated_failure_percentage,
+        ):
+            env.stack.pop()
+            error = StatesErrorNameType.StatesExceedToleratedFailureThreshold
+            raise FailureEventException(
+                failure_event=FailureEvent(
+                    env=env,
+                    error_name=StatesErrorName(typ=error),
+                    event_type=HistoryEventType.MapRunFailed,
+                    event_details=EventDetails(
+                        executionFailedEventDetails=ExecutionFailedEventDetails(
+                            error=error.to_name(), cause=EXCEEDED_CAUSE
+                        )
+                    ),
+                )
+            )
+
+    return _map_run
+
+
 def _execution_logs_written(original):
     # moto starts every execution without a logging session: the machine's log group stayed
     # empty whatever its LoggingConfiguration said (see `execution_logs`).
@@ -668,6 +730,21 @@ def _server_port_of_engine(original):
 
 
 StepFunctions.HOOKS = (
+    Hook(
+        distributed_iteration_component.DistributedIterationComponent,
+        "_map_run",
+        _map_run_fails_past_its_tolerated_failures,
+        why="A Distributed Map run fails once its failed items exceed what it tolerates",
+        parameters=("self", "env", "eval_input"),
+    ),
+    Hook(
+        resource_eval_s3.ResourceEvalS3,
+        "_handle_list_objects_v2",
+        _item_reader_lists_every_page,
+        why="A Distributed Map's S3 ItemReader reads every page, and an empty prefix is no items",
+        parameters=("env", "resource_runtime_part", "state_credentials"),
+        replaces=True,
+    ),
     Hook(
         parser_execution.Execution,
         "__init__",

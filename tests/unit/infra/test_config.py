@@ -232,3 +232,61 @@ def test_the_orchestration_context_sets_the_sagas_and_refuses_what_they_could_no
 def test_an_orchestration_setting_that_is_not_one_is_refused_saying_why(raw, message: str):
     with pytest.raises(ConfigError, match=message):
         AppConfig.from_context({"orchestration": raw})
+
+
+def test_event_sourcing_context_sets_the_snapshot_interval_and_retries_within_limits():
+    from infra.config import EventSourcingConfig
+
+    assert AppConfig.from_context({}).event_sourcing == EventSourcingConfig()
+    chosen = AppConfig.from_context(
+        {"event_sourcing": '{"snapshot_interval": 100, "outbox_retry_attempts": 10}'}
+    ).event_sourcing
+    assert (
+        chosen.snapshot_interval,
+        chosen.projector_retry_attempts,
+        chosen.outbox_retry_attempts,
+    ) == (100, 3, 10)
+    for bad, message in (
+        ('{"snapshot_interval": 0}', "snapshot_interval must be 1 to 1000, got 0"),
+        ('{"snapshot_interval": "10"}', "snapshot_interval must be 1 to 1000, got '10'"),
+        ('{"outbox_retry_attempts": 186}', "outbox_retry_attempts must be 0 to 185"),
+        ('{"snapshots": 5}', r"unknown keys \['snapshots'\]"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            AppConfig.from_context({"event_sourcing": bad})
+
+
+def test_the_etl_reads_its_schedule_width_and_retention_from_its_context_key():
+    from infra.config import EtlConfig
+
+    assert AppConfig.from_context({}).etl == EtlConfig(
+        schedule="rate(1 hour)", max_concurrency=10, retention_days=30
+    )
+    chosen = AppConfig.from_context(
+        {"etl": '{"schedule": "cron(15 2 * * ? *)", "max_concurrency": 50}'}
+    ).etl
+    assert (chosen.schedule, chosen.max_concurrency, chosen.retention_days) == (
+        "cron(15 2 * * ? *)",
+        50,
+        30,
+    )
+    assert AppConfig.from_context({"etl": {"schedule": "rate(5 minutes)"}}).etl.schedule == (
+        "rate(5 minutes)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ('{"schedule": "every hour"}', "etl.schedule must be an EventBridge rate"),
+        ('{"schedule": "rate(1 fortnight)"}', "etl.schedule must be an EventBridge rate"),
+        ('{"max_concurrency": 0}', "etl.max_concurrency must be 1 to 10000, got 0"),
+        ('{"max_concurrency": true}', "etl.max_concurrency must be 1 to 10000, got True"),
+        ('{"retention_days": 4000}', "etl.retention_days must be 1 to 3650, got 4000"),
+        ('{"bucket": "mine"}', "context 'etl' has unknown keys \\['bucket'\\]"),
+        ("[1]", "context 'etl' must be a JSON object"),
+    ],
+)
+def test_an_etl_setting_that_is_not_one_is_refused_saying_why(raw: str, message: str):
+    with pytest.raises(ConfigError, match=message):
+        AppConfig.from_context({"etl": raw})

@@ -1,0 +1,1 @@
+"""Event sourcing pattern: an account ledger kept as an append-only event store in DynamoDB."""
