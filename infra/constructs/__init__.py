@@ -2,6 +2,7 @@
 
 from infra.constructs.alarm_topic import AlarmTopic
 from infra.constructs.encrypted_topic import EncryptedTopic, topic_key
+from infra.constructs.http_stage import logged_default_stage
 from infra.constructs.log_group import StageLogGroup
 from infra.constructs.python_function import (
     LAMBDA_ARCHITECTURE,
@@ -37,6 +38,7 @@ __all__ = [
     "Table",
     "TableStreamToFunction",
     "TopicToQueues",
+    "logged_default_stage",
     "powertools_layer_parameter",
     "topic_key",
 ]

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 
-import jsii
 from aws_cdk import Acknowledgment, Duration, Stack, Validations
-from aws_cdk import aws_apigateway as apigw_v1
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_dynamodb as dynamodb
@@ -44,9 +42,9 @@ from infra.constructs import (
     DeadLetterQueue,
     PythonFunction,
     QueueWithDlq,
-    StageLogGroup,
     Table,
     TableStreamToFunction,
+    logged_default_stage,
 )
 
 PATTERN = "event_sourcing"
@@ -58,25 +56,6 @@ NEW_EVENTS_ONLY = {
     "eventName": ["INSERT"],
     "dynamodb": {"NewImage": {KIND_ATTRIBUTE: {"S": [KIND_EVENT]}}},
 }
-
-
-@jsii.implements(apigw.IAccessLogSettings)
-class _AccessLogSettings:
-    """Access log settings for an HTTP stage (an interface in jsii, so it needs a class)."""
-
-    def __init__(
-        self, destination: apigw.IAccessLogDestination, log_format: apigw_v1.AccessLogFormat
-    ) -> None:
-        self._destination = destination
-        self._format = log_format
-
-    @property
-    def destination(self) -> apigw.IAccessLogDestination:
-        return self._destination
-
-    @property
-    def format(self) -> apigw_v1.AccessLogFormat:
-        return self._format
 
 
 def _versioned_table(scope: Construct, construct_id: str, *, config: AppConfig, **props) -> Table:
@@ -329,28 +308,12 @@ class EventSourcing(Construct):
             description="Accounts ledger API (event sourcing pattern)",
             create_default_stage=False,
         )
-        self.access_log_group = StageLogGroup(self, "AccessLogs", config=config)
-        self.stage = apigw.HttpStage(
+        self.stage, self.access_log_group = logged_default_stage(
             self,
-            "DefaultStage",
+            config=config,
             http_api=self.api,
-            stage_name="$default",
-            auto_deploy=True,
-            throttle=apigw.ThrottleSettings(rate_limit=rate_limit, burst_limit=burst_limit),
-            access_log_settings=_AccessLogSettings(
-                apigw.LogGroupLogDestination(self.access_log_group),
-                apigw_v1.AccessLogFormat.json_with_standard_fields(
-                    caller=False,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=False,
-                ),
-            ),
+            rate_limit=rate_limit,
+            burst_limit=burst_limit,
         )
         Validations.of(self.api).acknowledge(
             Acknowledgment(

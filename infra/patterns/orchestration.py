@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Acknowledgment, Duration, Fn, Stack, Validations
-from aws_cdk import aws_apigateway as apigw_v1
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -19,8 +18,14 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.config import AppConfig, OrchestrationConfig
-from infra.constructs import AlarmTopic, DeadLetterQueue, PythonFunction, StageLogGroup, Table
-from infra.patterns.request_response import _AccessLogSettings
+from infra.constructs import (
+    AlarmTopic,
+    DeadLetterQueue,
+    PythonFunction,
+    StageLogGroup,
+    Table,
+    logged_default_stage,
+)
 from orchestration.contract import (
     API_HANDLER,
     API_SERVICE_NAME,
@@ -441,28 +446,12 @@ class Orchestration(Construct):
             description="Orders API (orchestration pattern)",
             create_default_stage=False,
         )
-        self.access_log_group = StageLogGroup(self, "AccessLogs", config=config)
-        self.stage = apigw.HttpStage(
+        self.stage, self.access_log_group = logged_default_stage(
             self,
-            "DefaultStage",
+            config=config,
             http_api=self.api,
-            stage_name="$default",
-            auto_deploy=True,
-            throttle=apigw.ThrottleSettings(rate_limit=rate_limit, burst_limit=burst_limit),
-            access_log_settings=_AccessLogSettings(
-                apigw.LogGroupLogDestination(self.access_log_group),
-                apigw_v1.AccessLogFormat.json_with_standard_fields(
-                    caller=False,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=False,
-                ),
-            ),
+            rate_limit=rate_limit,
+            burst_limit=burst_limit,
         )
         Validations.of(self.api).acknowledge(
             Acknowledgment(

@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-import jsii
 from aws_cdk import Acknowledgment, Duration, Validations
-from aws_cdk import aws_apigateway as apigw_v1
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from constructs import Construct
 
 from infra.config import AppConfig
-from infra.constructs import AlarmTopic, PythonFunction, StageLogGroup, Table
+from infra.constructs import AlarmTopic, PythonFunction, Table, logged_default_stage
 from request_response.contract import (
     API_HANDLER,
     ENV_IDEMPOTENCY_TABLE_NAME,
     ENV_TABLE_NAME,
     ROUTES,
 )
-
-
-@jsii.implements(apigw.IAccessLogSettings)
-class _AccessLogSettings:
-    """Access log settings for an HTTP stage (an interface in jsii, so it needs a class)."""
-
-    def __init__(
-        self, destination: apigw.IAccessLogDestination, log_format: apigw_v1.AccessLogFormat
-    ) -> None:
-        self._destination = destination
-        self._format = log_format
-
-    @property
-    def destination(self) -> apigw.IAccessLogDestination:
-        return self._destination
-
-    @property
-    def format(self) -> apigw_v1.AccessLogFormat:
-        return self._format
 
 
 class RequestResponse(Construct):
@@ -90,28 +69,12 @@ class RequestResponse(Construct):
             description="Items resource API (request-response pattern)",
             create_default_stage=False,
         )
-        self.access_log_group = StageLogGroup(self, "AccessLogs", config=config)
-        self.stage = apigw.HttpStage(
+        self.stage, self.access_log_group = logged_default_stage(
             self,
-            "DefaultStage",
+            config=config,
             http_api=self.api,
-            stage_name="$default",
-            auto_deploy=True,
-            throttle=apigw.ThrottleSettings(rate_limit=rate_limit, burst_limit=burst_limit),
-            access_log_settings=_AccessLogSettings(
-                apigw.LogGroupLogDestination(self.access_log_group),
-                apigw_v1.AccessLogFormat.json_with_standard_fields(
-                    caller=False,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=False,
-                ),
-            ),
+            rate_limit=rate_limit,
+            burst_limit=burst_limit,
         )
         Validations.of(self.api).acknowledge(
             Acknowledgment(
