@@ -2,7 +2,7 @@
 
 from infra.constructs.alarm_topic import AlarmTopic
 from infra.constructs.encrypted_topic import EncryptedTopic, topic_key
-from infra.constructs.http_stage import logged_default_stage
+from infra.constructs.http_api_to_function import HttpApiToFunction, add_http_api_to_function
 from infra.constructs.log_group import StageLogGroup
 from infra.constructs.python_function import (
     LAMBDA_ARCHITECTURE,
@@ -28,6 +28,7 @@ __all__ = [
     "AlarmTopic",
     "DeadLetterQueue",
     "EncryptedTopic",
+    "HttpApiToFunction",
     "PythonFunction",
     "QueueSubscription",
     "QueueToFunction",
@@ -38,7 +39,7 @@ __all__ = [
     "Table",
     "TableStreamToFunction",
     "TopicToQueues",
-    "logged_default_stage",
+    "add_http_api_to_function",
     "powertools_layer_parameter",
     "topic_key",
 ]

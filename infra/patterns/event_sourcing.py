@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 
 from aws_cdk import Acknowledgment, Duration, Stack, Validations
-from aws_cdk import aws_apigatewayv2 as apigw
-from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -44,7 +42,7 @@ from infra.constructs import (
     QueueWithDlq,
     Table,
     TableStreamToFunction,
-    logged_default_stage,
+    add_http_api_to_function,
 )
 
 PATTERN = "event_sourcing"
@@ -302,41 +300,22 @@ class EventSourcing(Construct):
     def _http_api(
         self, config: AppConfig, alarms: AlarmTopic, *, rate_limit: int, burst_limit: int
     ) -> None:
-        self.api = apigw.HttpApi(
-            self,
-            "HttpApi",
-            description="Accounts ledger API (event sourcing pattern)",
-            create_default_stage=False,
-        )
-        self.stage, self.access_log_group = logged_default_stage(
+        self.http_api = add_http_api_to_function(
             self,
             config=config,
-            http_api=self.api,
+            alarms=alarms,
+            function=self.api_function.function,
+            routes=ROUTES,
+            description="Accounts ledger API (event sourcing pattern)",
+            server_error_alarm_description="The ledger API answered with a 5xx",
+            public_because="The sample ledger API is deliberately public so it can be tried with "
+            "curl; docs/patterns/event_sourcing.md says to add a JWT authorizer before "
+            "serving real accounts.",
             rate_limit=rate_limit,
             burst_limit=burst_limit,
         )
-        Validations.of(self.api).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-APIG4",
-                reason="The sample ledger API is deliberately public so it can be tried with "
-                "curl; docs/patterns/event_sourcing.md says to add a JWT authorizer before "
-                "serving real accounts.",
-            )
-        )
-        integration = integrations.HttpLambdaIntegration("Handler", self.api_function.function)
-        for method, path in ROUTES:
-            self.api.add_routes(
-                path=path, methods=[apigw.HttpMethod(method)], integration=integration
-            )
-        # Another method on a known path reaches the function, which answers 405 with `Allow`.
-        for path in dict.fromkeys(path for _, path in ROUTES):
-            self.api.add_routes(path=path, methods=[apigw.HttpMethod.ANY], integration=integration)
-        alarms.alarm_on(
-            self,
-            "ServerErrorsAlarm",
-            metric=self.api.metric_server_error(),
-            description="The ledger API answered with a 5xx",
-        )
+        self.api, self.stage = self.http_api.api, self.http_api.stage
+        self.access_log_group = self.http_api.access_log_group
 
     @property
     def url(self) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Acknowledgment, Duration, Fn, Stack, Validations
-from aws_cdk import aws_apigatewayv2 as apigw
-from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -24,7 +22,7 @@ from infra.constructs import (
     PythonFunction,
     StageLogGroup,
     Table,
-    logged_default_stage,
+    add_http_api_to_function,
 )
 from orchestration.contract import (
     API_HANDLER,
@@ -440,42 +438,22 @@ class Orchestration(Construct):
     def _http_api(
         self, config: AppConfig, alarms: AlarmTopic, *, rate_limit: int, burst_limit: int
     ) -> None:
-        self.api = apigw.HttpApi(
-            self,
-            "HttpApi",
-            description="Orders API (orchestration pattern)",
-            create_default_stage=False,
-        )
-        self.stage, self.access_log_group = logged_default_stage(
+        self.http_api = add_http_api_to_function(
             self,
             config=config,
-            http_api=self.api,
+            alarms=alarms,
+            function=self.api_function.function,
+            routes=ROUTES,
+            description="Orders API (orchestration pattern)",
+            server_error_alarm_description="The orders API answered with a 5xx",
+            public_because="The sample orders API is open so the saga can be tried with curl; "
+            "docs/patterns/orchestration.md says to put a JWT authorizer in front (the "
+            "approval route above all) before serving real orders.",
             rate_limit=rate_limit,
             burst_limit=burst_limit,
         )
-        Validations.of(self.api).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-APIG4",
-                reason="The sample orders API is open so the saga can be tried with curl; "
-                "docs/patterns/orchestration.md says to put a JWT authorizer in front (the "
-                "approval route above all) before serving real orders.",
-            )
-        )
-        integration = integrations.HttpLambdaIntegration("Handler", self.api_function.function)
-        for method, path in ROUTES:
-            self.api.add_routes(
-                path=path, methods=[apigw.HttpMethod(method)], integration=integration
-            )
-        # Another method on a path the API has reaches the function, which answers 405 with the
-        # path's `Allow` instead of API Gateway's 404; API Gateway prefers a method's own route.
-        for path in dict.fromkeys(path for _, path in ROUTES):
-            self.api.add_routes(path=path, methods=[apigw.HttpMethod.ANY], integration=integration)
-        alarms.alarm_on(
-            self,
-            "ServerErrorsAlarm",
-            metric=self.api.metric_server_error(),
-            description="The orders API answered with a 5xx",
-        )
+        self.api, self.stage = self.http_api.api, self.http_api.stage
+        self.access_log_group = self.http_api.access_log_group
 
     def _event_start(self, config: AppConfig, alarms: AlarmTopic) -> None:
         self.bus = events.EventBus(self, "Bus", description="Orders placed by other services")

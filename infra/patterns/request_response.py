@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, Validations
-from aws_cdk import aws_apigatewayv2 as apigw
-from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import Duration
 from constructs import Construct
 
 from infra.config import AppConfig
-from infra.constructs import AlarmTopic, PythonFunction, Table, logged_default_stage
+from infra.constructs import AlarmTopic, PythonFunction, Table, add_http_api_to_function
 from request_response.contract import (
     API_HANDLER,
     ENV_IDEMPOTENCY_TABLE_NAME,
@@ -63,44 +61,22 @@ class RequestResponse(Construct):
         self.items_table.grant_read_write_data(self.handler.function)
         self.idempotency_table.grant_read_write_data(self.handler.function)
 
-        self.api = apigw.HttpApi(
-            self,
-            "HttpApi",
-            description="Items resource API (request-response pattern)",
-            create_default_stage=False,
-        )
-        self.stage, self.access_log_group = logged_default_stage(
+        self.http_api = add_http_api_to_function(
             self,
             config=config,
-            http_api=self.api,
+            alarms=alarms,
+            function=self.handler.function,
+            routes=ROUTES,
+            description="Items resource API (request-response pattern)",
+            server_error_alarm_description="The items API answered with a 5xx",
+            public_because="The sample items API is deliberately public so it can be tried "
+            "with curl; docs/patterns/request_response.md shows how to add a JWT authorizer "
+            "before serving real data.",
             rate_limit=rate_limit,
             burst_limit=burst_limit,
         )
-        Validations.of(self.api).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-APIG4",
-                reason="The sample items API is deliberately public so it can be tried with curl; "
-                "docs/patterns/request_response.md shows how to add a JWT authorizer before "
-                "serving real data.",
-            )
-        )
-        integration = integrations.HttpLambdaIntegration("Handler", self.handler.function)
-        for method, path in ROUTES:
-            self.api.add_routes(
-                path=path, methods=[apigw.HttpMethod(method)], integration=integration
-            )
-        # Another method on a path the API has reaches the function, which answers 405 with the
-        # path's `Allow` (RFC 9110) instead of API Gateway's 404; an unknown path is still a 404
-        # without invoking Lambda. API Gateway prefers the method's own route over ANY.
-        for path in dict.fromkeys(path for _, path in ROUTES):
-            self.api.add_routes(path=path, methods=[apigw.HttpMethod.ANY], integration=integration)
-
-        alarms.alarm_on(
-            self,
-            "ServerErrorsAlarm",
-            metric=self.api.metric_server_error(),
-            description="The items API answered with a 5xx",
-        )
+        self.api, self.stage = self.http_api.api, self.http_api.stage
+        self.access_log_group = self.http_api.access_log_group
 
     @property
     def url(self) -> str:
