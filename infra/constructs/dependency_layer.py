@@ -119,6 +119,10 @@ def pip_install(requirements: list[str], target: Path) -> None:
             "--quiet",
             "--disable-pip-version-check",
             "--no-compile",
+            # pip would hold the layer's resolution against this environment's packages (a
+            # newer python-dateutil than its botocore takes) and print a conflict that is not
+            # one: the layer is installed on its own, and leaves the SDK's packages out.
+            "--no-warn-conflicts",
             "--target",
             str(target),
             *platforms,
