@@ -508,7 +508,9 @@ class DurableExecutions:
         if not drive:
             try:
                 return self.executor.wait_until_complete(arn, timeout=SYNCHRONOUS_WAIT_SECONDS)
-            except Exception:
+            except testing_errors.ResourceNotFoundException:
+                # No completion event to wait on (the executor has one only for executions it
+                # launched): the stored execution says whether it ended.
                 return self.execution(arn).is_complete
         background = self.engine.delivering_in_background
         deadline = time.monotonic() + SYNCHRONOUS_WAIT_SECONDS

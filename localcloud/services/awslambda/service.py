@@ -677,7 +677,7 @@ class FunctionAlias(OwnedResource):
         backend = lambda_models.lambda_backends[account_id][region_name]
         try:
             backend.delete_alias(self.properties["Name"], self.physical_id.split(":")[6])
-        except Exception:
+        except lambda_models.UnknownFunctionException:
             return  # the function went first: its aliases went with it
 
 
