@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -19,6 +18,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from shared import openapi as shared_openapi
+from shared.routes import JSON_MEDIA_TYPE, RouteTable, is_json_media_type
 
 from event_sourcing import logic
 from event_sourcing.adapters import CommandAlreadyAppliedError, EventStore, event_store
@@ -58,7 +59,6 @@ API_DESCRIPTION = (
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 25
-JSON_MEDIA_TYPE = "application/json"
 #: A command is a few hundred bytes; anything much larger is not one.
 MAX_BODY_BYTES = 8 * 1024
 
@@ -179,19 +179,8 @@ def _handle_validation_error(error: RequestValidationError) -> Response:
     )
 
 
-def _path_pattern(route_path: str) -> re.Pattern[str]:
-    return re.compile(re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(route_path)))
-
-
-_ROUTE_PATHS = {path: _path_pattern(path) for path in dict.fromkeys(path for _, path in ROUTES)}
-
-
-def allowed_methods(path: str) -> list[str]:
-    """The methods the API serves on `path` (sorted, for an `Allow` header); empty if none."""
-    for route_path, pattern in _ROUTE_PATHS.items():
-        if pattern.fullmatch(path):
-            return sorted(method for method, candidate in ROUTES if candidate == route_path)
-    return []
+#: The methods the API serves on a path (sorted, for an `Allow` header); empty if none.
+allowed_methods = RouteTable(ROUTES).allowed_methods
 
 
 @app.not_found
@@ -359,27 +348,11 @@ def get_events(
     )
 
 
-#: Schemas Powertools adds for its own error shapes, which this API never sends.
-_POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
-
-
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI document of this API, as served."""
-    document = json.loads(
-        app.get_openapi_json_schema(
-            title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION
-        )
+    return shared_openapi.openapi_document(
+        app, title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION
     )
-    generic_422 = {"$ref": "#/components/schemas/HTTPValidationError"}
-    for operations in document["paths"].values():
-        for operation in operations.values():
-            content = operation["responses"].get("422", {}).get("content", {})
-            if content.get(content_types.APPLICATION_JSON, {}).get("schema") == generic_422:
-                del operation["responses"]["422"]
-    schemas = document["components"]["schemas"]
-    for name in _POWERTOOLS_ERROR_SCHEMAS:
-        schemas.pop(name, None)
-    return document
 
 
 @app.get("/openapi.json", summary="This API's OpenAPI document", include_in_schema=False)
@@ -392,7 +365,7 @@ def _checked_body(event: dict[str, Any]) -> dict[str, Any] | None:
     JSON of a sensible size (checked before any parsing)."""
     sent = event.get("headers") or {}
     content_type = next((v for k, v in sent.items() if k.lower() == "content-type"), None)
-    if (content_type or "").split(";", 1)[0].strip().lower() != JSON_MEDIA_TYPE:
+    if not is_json_media_type(content_type):
         return _raw_error(
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
             "send the body as JSON, with the header Content-Type: application/json",

@@ -3,7 +3,6 @@ and takes an approver's decision."""
 
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -15,6 +14,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from shared import openapi as shared_openapi
+from shared.routes import JSON_MEDIA_TYPE
 
 from orchestration import adapters, logic, orders
 from orchestration.errors import (
@@ -204,27 +205,11 @@ def decide(order_id: Annotated[str, _ORDER_ID], decision: ApprovalDecision) -> R
     )
 
 
-_POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
-
-
 def openapi_document() -> dict[str, Any]:
     """This API's OpenAPI document, as served at `/openapi.json`."""
-    document = json.loads(
-        app.get_openapi_json_schema(
-            title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION
-        )
+    return shared_openapi.openapi_document(
+        app, title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION
     )
-    # Powertools documents a 422 of its own shape on every operation; this API answers with
-    # an `ErrorBody`, as each route declares.
-    generic_422 = {"$ref": "#/components/schemas/HTTPValidationError"}
-    for operations in document["paths"].values():
-        for operation in operations.values():
-            content = operation["responses"].get("422", {}).get("content", {})
-            if content.get(content_types.APPLICATION_JSON, {}).get("schema") == generic_422:
-                del operation["responses"]["422"]
-    for name in _POWERTOOLS_ERROR_SCHEMAS:
-        document["components"]["schemas"].pop(name, None)
-    return document
 
 
 @app.get("/openapi.json", summary="This API's OpenAPI document", include_in_schema=False)
@@ -251,7 +236,7 @@ def _checked_body_event(event: dict[str, Any]) -> dict[str, Any]:
     logic.check_json_content_type(content_type)
     logic.check_raw_body(event.get("body"), is_base64_encoded=event.get("isBase64Encoded", False))
     headers = {name: value for name, value in sent.items() if name.lower() != "content-type"}
-    return {**event, "headers": {**headers, "content-type": logic.JSON_MEDIA_TYPE}}
+    return {**event, "headers": {**headers, "content-type": JSON_MEDIA_TYPE}}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -8,11 +8,11 @@ import binascii
 import hashlib
 import json
 import random
-import re
 from collections.abc import Iterator
 from enum import StrEnum
 
 from shared.batches import Backoff
+from shared.routes import RouteTable, is_json_media_type
 from shared.validation import parse_request
 
 from orchestration.contract import (
@@ -35,27 +35,15 @@ from orchestration.models import Order, PlaceOrder, ShippingAddress
 MAX_CAUSE_LENGTH = 1000
 #: The largest request body the API reads: 25 lines and an address fit in a few KiB.
 MAX_BODY_BYTES = 32 * 1024
-#: The one media type a request body may have (RFC 8259: JSON text is UTF-8).
-JSON_MEDIA_TYPE = "application/json"
 
-_ROUTE_PATHS = {
-    path: re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$")
-    for path in dict.fromkeys(path for _, path in ROUTES)
-}
-
-
-def allowed_methods(path: str) -> list[str]:
-    """The methods the API serves on `path` (sorted, for an `Allow` header); empty if none."""
-    for route_path, pattern in _ROUTE_PATHS.items():
-        if pattern.fullmatch(path):
-            return sorted(method for method, candidate in ROUTES if candidate == route_path)
-    return []
+#: The methods the API serves on a path (sorted, for an `Allow` header); empty if none.
+allowed_methods = RouteTable(ROUTES).allowed_methods
 
 
 def check_json_content_type(content_type: str | None) -> None:
     """Accept only `application/json` (any letter case, any parameters); raises
     `UnsupportedMediaTypeError` otherwise, a missing type included: it is not guessed at."""
-    if (content_type or "").split(";", 1)[0].strip().lower() != JSON_MEDIA_TYPE:
+    if not is_json_media_type(content_type):
         raise UnsupportedMediaTypeError
 
 

@@ -16,6 +16,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from shared import openapi as shared_openapi
+from shared.routes import JSON_MEDIA_TYPE
 
 from request_response import idempotency, logic
 from request_response.adapters import item_store
@@ -372,30 +374,11 @@ def delete_item(id: str) -> Response[None]:
     return Response(status_code=HTTPStatus.NO_CONTENT)
 
 
-#: Schemas Powertools adds to every document for its own error shapes, which this API never
-#: sends: every error it answers is an `ErrorBody`.
-_POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
-
-
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI document of this API, as served and as committed under docs/."""
-    document = json.loads(
-        app.get_openapi_json_schema(
-            title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION
-        )
+    return shared_openapi.openapi_document(
+        app, title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION
     )
-    # Powertools documents a 422 of its own shape on every operation; this API answers 422
-    # only where a route declares it, as an `ErrorBody`.
-    generic_422 = {"$ref": "#/components/schemas/HTTPValidationError"}
-    for operations in document["paths"].values():
-        for operation in operations.values():
-            content = operation["responses"].get("422", {}).get("content", {})
-            if content.get(content_types.APPLICATION_JSON, {}).get("schema") == generic_422:
-                del operation["responses"]["422"]
-    schemas = document["components"]["schemas"]
-    for name in _POWERTOOLS_ERROR_SCHEMAS:
-        schemas.pop(name, None)
-    return document
 
 
 @app.get("/openapi.json", summary="This API's OpenAPI document", include_in_schema=False)
@@ -417,7 +400,7 @@ def _checked_body_event(event: dict[str, Any]) -> dict[str, Any]:
     # Powertools picks its body parser by a case-sensitive prefix of the header, and guesses
     # JSON when there is none; the media type is decided above, so it gets the canonical name.
     headers = {name: value for name, value in sent.items() if name.lower() != "content-type"}
-    headers["content-type"] = logic.JSON_MEDIA_TYPE
+    headers["content-type"] = JSON_MEDIA_TYPE
     return {**event, "headers": headers}
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shared.routes import RouteTable, is_json_media_type
+
 from request_response.contract import ROUTES
 from request_response.errors import (
     BodyTooLargeError,
@@ -33,8 +35,6 @@ PAGE_TOKEN_LENGTH = 22
 PAGE_TOKEN_PATTERN = r"^[A-Za-z0-9_-]{21}[AQgw]$"  # noqa: S105 (a page token, not a secret)
 _PAGE_TOKEN = re.compile(PAGE_TOKEN_PATTERN)
 
-#: The one media type a request body may have (RFC 8259: JSON text is UTF-8).
-JSON_MEDIA_TYPE = "application/json"
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -69,8 +69,7 @@ def check_json_content_type(content_type: str | None) -> None:
     (`; charset=utf-8`). Raises `UnsupportedMediaTypeError` for any other value, an empty one
     or none at all: a body whose type is not declared is not guessed at.
     """
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    if media_type != JSON_MEDIA_TYPE:
+    if not is_json_media_type(content_type):
         raise UnsupportedMediaTypeError
 
 
@@ -93,20 +92,8 @@ def decode_page_token(token: str) -> dict[str, str]:
     return {"id": str(uuid.UUID(bytes=raw))}
 
 
-def _path_pattern(route_path: str) -> re.Pattern[str]:
-    # `{id}` is one path segment, as API Gateway matches it.
-    return re.compile(re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(route_path)))
-
-
-_ROUTE_PATHS = {path: _path_pattern(path) for path in dict.fromkeys(path for _, path in ROUTES)}
-
-
-def allowed_methods(path: str) -> list[str]:
-    """The methods the API serves on `path` (sorted, for an `Allow` header); empty if none."""
-    for route_path, pattern in _ROUTE_PATHS.items():
-        if pattern.fullmatch(path):
-            return sorted(method for method, candidate in ROUTES if candidate == route_path)
-    return []
+#: The methods the API serves on a path (sorted, for an `Allow` header); empty if none.
+allowed_methods = RouteTable(ROUTES).allowed_methods
 
 
 def is_item_id(value: str) -> bool:
