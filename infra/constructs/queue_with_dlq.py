@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -24,9 +24,21 @@ class DeadLetterQueue(sqs.Queue):
     - the stage's removal policy; a generated name.
 
     It is the queue itself; `alarm_on_depth(...)` adds the alarm every DLQ needs.
+
+    `dead_letters_for` names what sends its failures here when that is not a queue's redrive
+    policy (an on-failure destination, an EventBridge target's or a pipe's dead-letter
+    config): cdk-nag recognises a dead-letter queue only in a redrive policy and would ask this
+    one for a DLQ of its own (AwsSolutions-SQS3), so that finding is acknowledged, naming it.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        dead_letters_for: str | None = None,
+    ) -> None:
         super().__init__(
             scope,
             construct_id,
@@ -35,6 +47,14 @@ class DeadLetterQueue(sqs.Queue):
             retention_period=Duration.days(14),
             removal_policy=config.removal_policy,
         )
+        if dead_letters_for is not None:
+            Validations.of(self).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions::AwsSolutions-SQS3",
+                    reason=f"This queue is the dead-letter queue of {dead_letters_for}, which "
+                    "cdk-nag only recognises in a redrive policy.",
+                )
+            )
 
     def alarm_on_depth(
         self, scope: Construct, construct_id: str, *, alarms: AlarmTopic, description: str

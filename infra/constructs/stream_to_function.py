@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypedDict, Unpack
 
-from aws_cdk import Acknowledgment, Duration, Names, Validations
+from aws_cdk import Duration, Names
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
@@ -83,13 +83,11 @@ class _StreamToFunctionBase(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = function
-        self.dead_letter_queue = DeadLetterQueue(self, "OnFailureQueue", config=config)
-        Validations.of(self.dead_letter_queue).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-SQS3",
-                reason="This queue is the on-failure destination of a stream event source: it "
-                "is the dead-letter queue, which cdk-nag only recognises in a redrive policy.",
-            )
+        self.dead_letter_queue = DeadLetterQueue(
+            self,
+            "OnFailureQueue",
+            config=config,
+            dead_letters_for="a stream event source (its on-failure destination)",
         )
         self.event_source = source(
             starting_position=starting_position,

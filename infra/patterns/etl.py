@@ -213,14 +213,10 @@ class Etl(Construct):
         )
 
         self.trigger_dead_letter_queue = DeadLetterQueue(
-            self, "TriggerDeadLetterQueue", config=config
-        )
-        Validations.of(self.trigger_dead_letter_queue).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-SQS3",
-                reason="This queue is the EventBridge targets' dead-letter queue itself, which "
-                "cdk-nag cannot see from a rule target's DeadLetterConfig.",
-            )
+            self,
+            "TriggerDeadLetterQueue",
+            config=config,
+            dead_letters_for="the EventBridge rules' state machine targets",
         )
         self.trigger_dead_letter_queue.alarm_on_depth(
             self,

@@ -203,14 +203,7 @@ class EventSourcing(Construct):
         )
         self.bus = events.EventBus(self, "Bus", description="Integration events of the ledger")
         self.outbox_dead_letter_queue = DeadLetterQueue(
-            self, "OutboxDeadLetterQueue", config=config
-        )
-        Validations.of(self.outbox_dead_letter_queue).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-SQS3",
-                reason="This queue is the outbox pipe's dead-letter queue, which cdk-nag only "
-                "recognises in a redrive policy.",
-            )
+            self, "OutboxDeadLetterQueue", config=config, dead_letters_for="the outbox pipe"
         )
         self.outbox_dead_letter_queue.alarm_on_depth(
             self,

@@ -458,15 +458,11 @@ class Orchestration(Construct):
     def _event_start(self, config: AppConfig, alarms: AlarmTopic) -> None:
         self.bus = events.EventBus(self, "Bus", description="Orders placed by other services")
         self.events_dead_letter_queue = DeadLetterQueue(
-            self, "EventsDeadLetterQueue", config=config
-        )
-        Validations.of(self.events_dead_letter_queue).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-SQS3",
-                reason="This queue is the dead-letter queue of the OrderPlaced rule's target and "
-                "the event starter's on-failure destination, which cdk-nag only recognises in a "
-                "redrive policy.",
-            )
+            self,
+            "EventsDeadLetterQueue",
+            config=config,
+            dead_letters_for="the OrderPlaced rule's target and the event starter's on-failure "
+            "destination",
         )
         self.events_dead_letter_queue.alarm_on_depth(
             self,
