@@ -42,19 +42,13 @@ class HttpApi:
     openapi_path: str | None = "/openapi.json"
     #: `module:function` that, given a cloud the stack is deployed on, returns a client's
     #: credentials by the name of the security scheme they answer (an API key, a bearer
-    #: token); None for an API that asks for none.
+    #: token); None for an API that asks for none. The contract test calls it; the registry
+    #: only names it (a client's credentials are the demo's, which infra never imports).
     credentials: str | None = None
     #: Statuses a request valid by the document can still get for a reason of the domain (an
     #: order of an item nobody sells: 422), beyond the ones a contract test accepts anyway
     #: (2xx, 401, 403, 404, 409, 429).
     domain_refusals: tuple[str, ...] = ()
-
-    def client_credentials(self, cloud: Any) -> dict[str, str]:
-        """The credentials `credentials` names, for the stack deployed on `cloud`."""
-        if self.credentials is None:
-            return {}
-        module_name, function_name = self.credentials.split(":")
-        return getattr(importlib.import_module(module_name), function_name)(cloud)
 
 
 @dataclass(frozen=True, kw_only=True)
