@@ -37,6 +37,7 @@ from moto.dynamodb.models.table import Table
 from localcloud.core.engine import active_engine_or_none
 from localcloud.core.hooks import Hook
 from localcloud.core.service import Service
+from localcloud.services.dynamodb import expressions
 
 _state = threading.local()
 #: Held for the whole of each DynamoDB request (see the module docstring). Reentrant: a
@@ -207,4 +208,5 @@ class TransactionalTables(Service):
             why="BatchWriteItem leaves requests unprocessed when a test throttles it",
             parameters=("self",),
         ),
+        *expressions.HOOKS,
     )
