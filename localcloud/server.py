@@ -12,6 +12,7 @@ One port serves three things:
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
 import shutil
@@ -46,17 +47,70 @@ LAMBDA_CREDENTIALS = {
 _SHUTDOWN_POLL_SECONDS = 0.05
 
 
+class _OneRequestsBody:
+    """The connection's read file as one request's application sees it: once the request's
+    body has been read, nothing more (what follows on the connection is the next request)."""
+
+    def __init__(self, connection_file: Any) -> None:
+        self._file = connection_file
+        self.body_read = False
+
+    def read(self, size: int = -1) -> bytes:
+        return b"" if self.body_read else self._file.read(size)
+
+    def readline(self, size: int = -1) -> bytes:
+        return b"" if self.body_read else self._file.readline(size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)
+
+
 class _QuietRequestHandler(MotoRequestHandler):
-    """moto's request handler without a log line per request (the CDK CLI makes hundreds)."""
+    """moto's request handler without a log line per request (the CDK CLI makes hundreds),
+    keeping each connection open for the client's next request.
+
+    werkzeug closes every connection after one response, because `http.server` cannot tell
+    where a body the application left unread ends (and after the response it reads whatever
+    the client sent next, to throw it away). Here a body with a Content-Length is read whole
+    before the application sees it and nothing after it is read for this request, so the next
+    request on the connection starts where this one ended: a client (boto3, the CDK CLI) then
+    reuses its connection instead of opening one (and the server starting a thread) per
+    request. A chunked body still closes its connection.
+    """
+
+    #: An idle connection's thread ends after this many seconds without a request.
+    timeout = 60
+    # A response goes out as two writes (head, then body); on a kept connection, Nagle's
+    # algorithm would hold the body until the client acknowledges the head, which a client
+    # delays by up to 40 ms.
+    disable_nagle_algorithm = True
+    _keeps_connection = False
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
+
+    def run_wsgi(self) -> None:
+        connection_file, self.rfile = self.rfile, _OneRequestsBody(self.rfile)
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile = connection_file
 
     def make_environ(self) -> dict:
         # WSGI keeps header names only upper-cased; a REST API passes them on as sent.
         environ = super().make_environ()
         environ[RAW_HEADERS_KEY] = list(self.headers.items())
+        length = environ.get("CONTENT_LENGTH") or "0"
+        self._keeps_connection = "wsgi.input_terminated" not in environ and length.isdigit()
+        if self._keeps_connection and isinstance(self.rfile, _OneRequestsBody):
+            environ["wsgi.input"] = io.BytesIO(self.rfile.read(int(length)) if int(length) else b"")
+            self.rfile.body_read = True
         return environ
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if self._keeps_connection and keyword.lower() == "connection" and value == "close":
+            return
+        super().send_header(keyword, value)
 
 
 class LocalCloudServer:
