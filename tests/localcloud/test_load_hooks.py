@@ -192,3 +192,38 @@ def test_a_delivered_batch_is_deleted_at_once_and_only_it(engine: Engine):
     assert sorted(message.body for message in queue._messages) == ["m3", "m4", "m5"]
     with pytest.raises(ReceiptHandleIsInvalid):
         delete_received(queue, ["not-a-handle"])
+
+
+def test_moto_keeps_no_record_of_messages_and_items_only_of_s3_objects(engine: Engine):
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.s3.models import FakeKey
+    from moto.sqs.models import Message
+
+    tracked_before = (len(Message.instances_tracked), len(Item.instances_tracked))
+    keys_before = len(FakeKey.instances_tracked)
+    sqs, url = _queue()
+    for n in range(20):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{n}")
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    for message in received:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName="items",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for n in range(20):
+        dynamodb.put_item(TableName="items", Item={"id": {"S": f"i{n}"}})
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="kept", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_object(Bucket="kept", Key="object", Body=b"content")
+
+    # The work was done...
+    assert _depth(sqs, url) == (10, 0)
+    assert dynamodb.scan(TableName="items")["Count"] == 20
+    # ...and moto's dashboard lists hold none of it, except S3's objects, whose temporary
+    # files moto's reset closes through that list.
+    assert (len(Message.instances_tracked), len(Item.instances_tracked)) == tracked_before
+    assert len(FakeKey.instances_tracked) == keys_before + 1

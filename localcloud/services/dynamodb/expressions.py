@@ -92,13 +92,15 @@ def _checked_inputs(walker: Any) -> tuple | None:
     return None
 
 
-# Per node class: is it a Node (an ABC, so `isinstance` is slow); per processor table (its
-# node classes, in order) and node class: the position of the node's processor in the table
-# (the first class the node is an instance of), or None.
+# Per node class: is it a Node (an ABC, so `isinstance` is slow).
 _is_node: dict[type, bool] = {}
 # Per node class: whether moto looks for clauses inside it (expressions and functions).
 _holds_clauses: dict[type, bool] = {}
-_processor_positions: dict[tuple[tuple[type, ...], type], int | None] = {}
+# Per processor table (its node classes, in order), what a walk does at each class of node:
+# the position of the node's processor in the table (the first class the node is an instance
+# of), None for a node none processes, or _NOT_A_NODE for a value.
+_NOT_A_NODE = object()
+_plans: dict[tuple[type, ...], dict[type, Any]] = {}
 
 
 def _node_class(cls: type) -> bool:
@@ -203,47 +205,53 @@ def _walked_with_one_table(original):
         if walker.process is not base_process or walker.nodes_to_be_processed is not base_types:
             return original(self, node)
         table = self._processing_map()
-        classes, processors = tuple(table), list(table.values())
+        processors = list(table.values())
+        plan = _plans.setdefault(tuple(table), {})
         overrides_pre = walker.pre_processing_of_child is not base_pre
         pre = self.pre_processing_of_child if overrides_pre else None
 
-        def processor_of(node_class: type) -> Callable[[Any], Any] | None:
-            key = (classes, node_class)
-            try:
-                position = _processor_positions[key]
-            except KeyError:
-                position = _processor_positions[key] = next(
-                    (i for i, cls in enumerate(classes) if issubclass(node_class, cls)), None
-                )
-            return None if position is None else processors[position]
+        def learn(node_class: type) -> Any:
+            if not issubclass(node_class, Node):
+                step = _NOT_A_NODE
+            else:
+                step = next((i for i, cls in enumerate(table) if issubclass(node_class, cls)), None)
+            plan[node_class] = step
+            return step
 
-        def visit(node, child_id):
-            if not _node_class(type(node)):
-                return node
+        def visit(node: Any, child_id: int, step: int | None) -> Any:
             parent_node = node.parent
             children = node.children
             if children is not None:
                 for index, child in enumerate(children):
                     if pre is not None:
                         pre(node, index)
-                    visit(child, index)
-            processor = processor_of(type(node))
-            if processor is not None:
-                node = processor(node)
+                    child_step = plan.get(type(child), _MISSING)
+                    if child_step is _MISSING:
+                        child_step = learn(type(child))
+                    if child_step is not _NOT_A_NODE:
+                        visit(child, index, child_step)
+            if step is not None:
+                node = processors[step](node)
                 node.parent = parent_node
                 if parent_node:
                     parent_node.children[child_id] = node
             return node
 
+        def walk() -> Any:
+            step = plan.get(type(node), _MISSING)
+            if step is _MISSING:
+                step = learn(type(node))
+            return node if step is _NOT_A_NODE else visit(node, -1, step)
+
         inputs = _checked_inputs(self)
         text = getattr(node, _TEXT, None) if inputs is not None else None
         if text is None:
-            return visit(node, -1)
+            return walk()
 
         # A tree parsed from the same text (and checked against the same inputs) that passed
         # once passes again; one that fails is walked each time, so it raises as moto does.
         def walked() -> bool:
-            visit(node, -1)
+            walk()
             return True
 
         _passed_checks.get((walker, text, inputs), walked)
