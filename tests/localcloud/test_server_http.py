@@ -1,5 +1,6 @@
-"""The endpoint keeps a client's connection open between requests, and each request on it gets
-its own body and its own answer."""
+"""The endpoint's HTTP: it keeps a client's connection open between requests, each request on it
+gets its own body and its own answer, and moto's answers (errors included) reach the client as
+moto's server gives them."""
 
 from __future__ import annotations
 
@@ -97,4 +98,33 @@ def test_a_chunked_body_is_read_whole_and_its_connection_closed(server: LocalClo
     assert response.status == 200
     assert json.loads(response.read())["QueueUrl"].endswith("/chunked-body")
     assert response.getheader("Connection") == "close"
+    connection.close()
+
+
+def test_an_error_comes_back_in_the_services_shape_with_its_status(server: LocalCloudServer):
+    connection = http.client.HTTPConnection("localhost", server.port, timeout=10)
+    status, error = _sqs(connection, "GetQueueUrl", {"QueueName": "no-such-queue"})
+
+    assert status == 400
+    assert error["__type"].endswith("QueueDoesNotExist")
+    connection.close()
+
+
+def test_answers_carry_the_cors_header_moto_server_gives_them(server: LocalCloudServer):
+    connection = http.client.HTTPConnection("localhost", server.port, timeout=10)
+    connection.request(
+        "POST",
+        "/",
+        body="{}",
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "AmazonSQS.ListQueues",
+            "Authorization": SIGNED_FOR_SQS,
+        },
+    )
+    response = connection.getresponse()
+    response.read()
+
+    assert response.status == 200
+    assert response.getheader("Access-Control-Allow-Origin") == "*"
     connection.close()
