@@ -22,6 +22,7 @@ import argparse
 import io
 import json
 import os
+import platform
 import shutil
 import signal
 import socket
@@ -377,9 +378,24 @@ def run_localcloud_up(orders: int, assembly: Path, invoke_calls: int) -> UpResul
 # -- MiniStack -----------------------------------------------------------------------------
 
 
+def _host_architecture() -> str:
+    """The Lambda architecture of this machine, whose Python a peer runs handlers on."""
+    return "arm64" if platform.machine().lower() in ("aarch64", "arm64") else "x86_64"
+
+
 def _synth_with_bundled_powertools(outdir: Path) -> Path:
-    """The PubSub stack synthesized into `outdir` with context `powertools=bundled`."""
-    command = [*_cdk_command(), "synth", STACK, "--quiet", "-c", "powertools=bundled"]
+    """The PubSub stack synthesized into `outdir` with Powertools bundled into its assets, for
+    this machine's architecture (a peer runs the handlers on this machine's Python)."""
+    command = [
+        *_cdk_command(),
+        "synth",
+        STACK,
+        "--quiet",
+        "-c",
+        "powertools=bundled",
+        "-c",
+        f"architecture={_host_architecture()}",
+    ]
     completed = subprocess.run(
         [*command, "--output", str(outdir)],
         capture_output=True,
@@ -412,8 +428,9 @@ def run_ministack(orders: int, assembly: Path) -> tuple[float | None, str]:
                 lambda: _client(endpoint_url, "sqs").list_queues() is not None, 60, "MiniStack"
             )
             try:
-                # A peer has no AWS public parameter naming the Powertools layer: the stack is
-                # synthesized with Powertools installed into its functions' assets instead.
+                # A peer has no AWS public parameter naming the Powertools layer, and runs the
+                # handlers on this machine: the stack is synthesized with Powertools installed
+                # into its functions' assets, built for this machine's architecture.
                 bundled = _synth_with_bundled_powertools(Path(home) / "cdk.out")
                 _deploy(endpoint_url, bundled, Path(home) / "cdk-home", [])
             except RuntimeError as error:

@@ -17,6 +17,7 @@ CONFIG_CONTEXT_KEYS = (
     "stage",
     "alarm_email",
     "powertools",
+    "architecture",
     "batching",
     "stream_processing",
     "peer_to_peer",

@@ -37,6 +37,17 @@ class PowertoolsSource(StrEnum):
     BUNDLED = "bundled"
 
 
+class LambdaArchitecture(StrEnum):
+    """The processor every function (and the layers it uses) is built for, chosen by context
+    `architecture`."""
+
+    #: Graviton, the default: the lower price per GB-second.
+    ARM_64 = "arm64"
+    #: For handlers whose native dependencies have no arm64 build, or an emulator on an
+    #: x86_64 machine that runs handlers natively (a peer the load benchmark measures).
+    X86_64 = "x86_64"
+
+
 class ConfigError(ValueError):
     """Raised when CDK context holds a value the app cannot use."""
 
@@ -362,6 +373,7 @@ class AppConfig:
     powertools: PowertoolsSource = PowertoolsSource.SSM_PARAMETER
     #: Set exactly when `powertools` is `LAYER_ARN`.
     powertools_layer_arn: str | None = None
+    architecture: LambdaArchitecture = LambdaArchitecture.ARM_64
     batching: BatchingConfig = BatchingConfig()
     stream_processing: StreamProcessingConfig = StreamProcessingConfig()
     peer_to_peer: PeerToPeerConfig = PeerToPeerConfig()
@@ -407,6 +419,7 @@ class AppConfig:
             alarm_email=alarm_email,
             powertools=powertools,
             powertools_layer_arn=layer_arn,
+            architecture=_architecture(context.get("architecture")),
             batching=BatchingConfig.from_context(context.get("batching")),
             stream_processing=StreamProcessingConfig.from_context(context.get("stream_processing")),
             peer_to_peer=PeerToPeerConfig.from_context(context.get("peer_to_peer")),
@@ -415,6 +428,17 @@ class AppConfig:
             event_sourcing=EventSourcingConfig.from_context(context.get("event_sourcing")),
             etl=EtlConfig.from_context(context.get("etl")),
         )
+
+
+def _architecture(raw: Any) -> LambdaArchitecture:
+    value = str(raw or LambdaArchitecture.ARM_64.value).strip().lower()
+    try:
+        return LambdaArchitecture(value)
+    except ValueError:
+        allowed = ", ".join(architecture.value for architecture in LambdaArchitecture)
+        raise ConfigError(
+            f"context 'architecture' must be one of {allowed}, got {value!r}"
+        ) from None
 
 
 def _powertools_source(raw: Any) -> tuple[PowertoolsSource, str | None]:

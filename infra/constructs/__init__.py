@@ -5,10 +5,10 @@ from infra.constructs.encrypted_topic import EncryptedTopic, topic_key
 from infra.constructs.http_api_to_function import HttpApiToFunction, add_http_api_to_function
 from infra.constructs.log_group import StageLogGroup
 from infra.constructs.python_function import (
-    LAMBDA_ARCHITECTURE,
     LAMBDA_RUNTIME,
     POWERTOOLS_VERSION,
     PythonFunction,
+    lambda_architecture,
     powertools_layer_parameter,
 )
 from infra.constructs.queue_to_function import QueueToFunction
@@ -22,7 +22,6 @@ from infra.constructs.table import Table
 from infra.constructs.topic_to_queues import QueueSubscription, TopicToQueues
 
 __all__ = [
-    "LAMBDA_ARCHITECTURE",
     "LAMBDA_RUNTIME",
     "POWERTOOLS_VERSION",
     "AlarmTopic",
@@ -40,6 +39,7 @@ __all__ = [
     "TableStreamToFunction",
     "TopicToQueues",
     "add_http_api_to_function",
+    "lambda_architecture",
     "powertools_layer_parameter",
     "topic_key",
 ]

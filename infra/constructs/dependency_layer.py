@@ -7,6 +7,7 @@ kept on disk between synths.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -24,7 +25,8 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra import FUNCTIONS_ROOT
-from infra.constructs.python_function import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME
+from infra.config import LambdaArchitecture
+from infra.constructs.python_function import LAMBDA_RUNTIME, lambda_architecture
 
 PROJECT_ROOT = FUNCTIONS_ROOT.parent
 #: Built layers, one zip per group and set of pins (git ignores it).
@@ -59,8 +61,8 @@ STRIPPED_GLOBS = (
     "**/*.pyx",
     "**/*.pxd",
 )
-#: Wheels for Lambda's Python on arm64: manylinux_2_28 (newer pyarrow only ships those; Lambda's
-#: Python 3.13 runs on Amazon Linux 2023, glibc 2.34) and manylinux2014.
+#: Wheels for Lambda's Python on each architecture: manylinux_2_28 (newer pyarrow only ships
+#: those; Lambda's Python 3.13 runs on Amazon Linux 2023, glibc 2.34) and manylinux2014.
 _PLATFORMS = {
     "arm64": ("manylinux_2_28_aarch64", "manylinux2014_aarch64"),
     "x86_64": ("manylinux_2_28_x86_64", "manylinux2014_x86_64"),
@@ -88,13 +90,17 @@ class BuiltLayer:
     key: str
 
 
-def layer_key(group: str, requirements: list[str]) -> str:
+def layer_key(
+    group: str,
+    requirements: list[str],
+    architecture: LambdaArchitecture = LambdaArchitecture.ARM_64,
+) -> str:
     identity = json.dumps(
         {
             "group": group,
             "requirements": sorted(requirements),
             "runtime": LAMBDA_RUNTIME.name,
-            "architecture": LAMBDA_ARCHITECTURE.name,
+            "architecture": architecture.value,
             "provided_elsewhere": PROVIDED_ELSEWHERE,
             "stripped": STRIPPED_GLOBS,
         },
@@ -103,11 +109,16 @@ def layer_key(group: str, requirements: list[str]) -> str:
     return f"{group}-{hashlib.sha256(identity.encode()).hexdigest()[:16]}"
 
 
-def pip_install(requirements: list[str], target: Path) -> None:
-    """Install `requirements` as Lambda's wheels into `target` (pip only, no container)."""
+def pip_install(
+    requirements: list[str],
+    target: Path,
+    architecture: LambdaArchitecture = LambdaArchitecture.ARM_64,
+) -> None:
+    """Install `requirements` as Lambda's wheels for `architecture` into `target` (pip only,
+    no container)."""
     platforms = [
         argument
-        for platform in _PLATFORMS[LAMBDA_ARCHITECTURE.name]
+        for platform in _PLATFORMS[architecture.value]
         for argument in ("--platform", platform)
     ]
     subprocess.run(  # noqa: S603 - our own interpreter and the pins from pyproject.toml
@@ -156,13 +167,16 @@ def _size(root: Path) -> int:
 def build_layer(
     group: str,
     *,
+    architecture: LambdaArchitecture = LambdaArchitecture.ARM_64,
     cache: Path = LAYER_CACHE,
-    install: Callable[[list[str], Path], None] = pip_install,
+    install: Callable[[list[str], Path], None] | None = None,
 ) -> BuiltLayer:
-    """The layer of `group`'s pins: from the cache when it holds it, else built once (pip
-    install into `python/`, stripped, zipped) and cached under its key."""
+    """The layer of `group`'s pins for `architecture`: from the cache when it holds it, else
+    built once (pip install into `python/`, stripped, zipped) and cached under its key."""
+    if install is None:
+        install = functools.partial(pip_install, architecture=architecture)
     requirements = group_requirements(group)
-    key = layer_key(group, requirements)
+    key = layer_key(group, requirements, architecture)
     zip_path = cache / f"{key}.zip"
     sizes_path = cache / f"{key}.json"
     if zip_path.exists() and sizes_path.exists():
@@ -189,12 +203,12 @@ def build_layer(
             json.dumps({"unzipped_bytes": unzipped, "zipped_bytes": partial.stat().st_size})
         )
         partial.replace(zip_path)
-    return build_layer(group, cache=cache, install=install)
+    return build_layer(group, architecture=architecture, cache=cache, install=install)
 
 
 class DependencyLayer(Construct):
     """A `lambda_.LayerVersion` of pyproject's dependency group `group`, for `LAMBDA_RUNTIME`
-    on `LAMBDA_ARCHITECTURE`.
+    on `architecture` (the app's `config.architecture`).
 
     Defaults:
     - built from the group's pinned wheels with pip (no Docker), without what the runtime and
@@ -208,10 +222,16 @@ class DependencyLayer(Construct):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, group: str, removal_policy: RemovalPolicy
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        group: str,
+        removal_policy: RemovalPolicy,
+        architecture: LambdaArchitecture = LambdaArchitecture.ARM_64,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.built = build_layer(group)
+        self.built = build_layer(group, architecture=architecture)
         self.layer = lambda_.LayerVersion(
             self,
             "Layer",
@@ -221,7 +241,7 @@ class DependencyLayer(Construct):
                 asset_hash_type=AssetHashType.CUSTOM,
             ),
             compatible_runtimes=[LAMBDA_RUNTIME],
-            compatible_architectures=[LAMBDA_ARCHITECTURE],
+            compatible_architectures=[lambda_architecture(architecture)],
             description=f"pyproject group {group}: {', '.join(group_requirements(group))}",
             removal_policy=removal_policy,
         )

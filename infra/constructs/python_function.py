@@ -18,13 +18,21 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra import FUNCTIONS_ROOT
-from infra.config import AppConfig, PowertoolsSource
+from infra.config import AppConfig, LambdaArchitecture, PowertoolsSource
 from infra.constructs.alarm_topic import AlarmTopic
 from infra.constructs.log_group import StageLogGroup
 
 #: The one place the Lambda runtime is chosen; local tests run on the same Python (.python-version).
 LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_13
-LAMBDA_ARCHITECTURE = lambda_.Architecture.ARM_64
+
+
+def lambda_architecture(architecture: LambdaArchitecture) -> lambda_.Architecture:
+    """The CDK architecture of the configured one (`AppConfig.architecture`, arm64 by default)."""
+    return {
+        LambdaArchitecture.ARM_64: lambda_.Architecture.ARM_64,
+        LambdaArchitecture.X86_64: lambda_.Architecture.X86_64,
+    }[architecture]
+
 
 #: Powertools ships to Lambda as the official public layer, never inside the asset, at the same
 #: release as the `aws-lambda-powertools` pin in pyproject.toml (a test keeps the two equal).
@@ -72,11 +80,17 @@ def _distribution_name(requirement: str) -> str:
 @jsii.implements(ILocalBundling)
 class InstallIntoAsset:
     """Bundles one pattern's handlers with `function_requirements()` installed beside them, as
-    wheels for Lambda's Python and architecture (pip only, no container)."""
+    wheels for Lambda's Python and `architecture` (pip only, no container)."""
 
-    def __init__(self, pattern: str, requirements: list[str]) -> None:
+    def __init__(
+        self,
+        pattern: str,
+        requirements: list[str],
+        architecture: LambdaArchitecture = LambdaArchitecture.ARM_64,
+    ) -> None:
         self._pattern = pattern
         self._requirements = requirements
+        self._architecture = architecture
 
     def try_bundle(self, output_dir: str, *_options: Any, **_keywords: Any) -> bool:
         output = Path(output_dir)
@@ -99,7 +113,7 @@ class InstallIntoAsset:
                 "--target",
                 str(output),
                 "--platform",
-                _PIP_PLATFORM[LAMBDA_ARCHITECTURE.name],
+                _PIP_PLATFORM[self._architecture.value],
                 "--implementation",
                 "cp",
                 "--python-version",
@@ -115,7 +129,9 @@ class InstallIntoAsset:
         return True
 
 
-def powertools_layer_parameter() -> str:
+def powertools_layer_parameter(
+    architecture: LambdaArchitecture = LambdaArchitecture.ARM_64,
+) -> str:
     """The public SSM parameter AWS keeps with the layer ARN of exactly `POWERTOOLS_VERSION`.
 
     Powertools publishes one such parameter per release, runtime and architecture, so the
@@ -123,8 +139,7 @@ def powertools_layer_parameter() -> str:
     release line; CloudFormation resolves it at deploy time, in the stack's region.
     """
     python = LAMBDA_RUNTIME.name  # "python3.13"
-    arch = LAMBDA_ARCHITECTURE.name  # "arm64"
-    return f"/aws/service/powertools/python/{arch}/{python}/{POWERTOOLS_VERSION}"
+    return f"/aws/service/powertools/python/{architecture.value}/{python}/{POWERTOOLS_VERSION}"
 
 
 class PythonFunction(Construct):
@@ -132,7 +147,7 @@ class PythonFunction(Construct):
 
     Defaults (each can be overridden by passing the `aws_lambda.Function` keyword of the
     same name in `overrides`):
-    - runtime `LAMBDA_RUNTIME` (Python 3.13) on `LAMBDA_ARCHITECTURE` (arm64);
+    - runtime `LAMBDA_RUNTIME` (Python 3.13) on `config.architecture` (arm64 by default);
     - memory 256 MB, timeout 10 s;
     - X-Ray active tracing;
     - JSON logs (Lambda advanced logging, application level INFO, system level WARN) into a
@@ -187,7 +202,7 @@ class PythonFunction(Construct):
 
         props: dict[str, Any] = {
             "runtime": LAMBDA_RUNTIME,
-            "architecture": LAMBDA_ARCHITECTURE,
+            "architecture": lambda_architecture(config.architecture),
             "handler": handler,
             "code": _code(config, pattern),
             "description": description,
@@ -258,7 +273,7 @@ class PythonFunction(Construct):
                 layer_arn = config.powertools_layer_arn
             case PowertoolsSource.SSM_PARAMETER:
                 layer_arn = ssm.StringParameter.value_for_string_parameter(
-                    self, powertools_layer_parameter()
+                    self, powertools_layer_parameter(config.architecture)
                 )
         return [lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", layer_arn)]
 
@@ -271,6 +286,6 @@ def _code(config: AppConfig, pattern: str) -> lambda_.Code:
         exclude=_asset_excludes(pattern),
         bundling=BundlingOptions(
             image=LAMBDA_RUNTIME.bundling_image,
-            local=InstallIntoAsset(pattern, function_requirements()),
+            local=InstallIntoAsset(pattern, function_requirements(), config.architecture),
         ),
     )

@@ -136,7 +136,11 @@ class Etl(Construct):
         self._allow_objects(self.transform, ["s3:PutObject"], STAGING_PREFIX, QUARANTINE_PREFIX)
 
         self.layer = DependencyLayer(
-            self, "Dependencies", group=LAYER_GROUP, removal_policy=config.removal_policy
+            self,
+            "Dependencies",
+            group=LAYER_GROUP,
+            removal_policy=config.removal_policy,
+            architecture=config.architecture,
         )
         self.load = PythonFunction(
             self,

@@ -13,6 +13,7 @@ from infra.config import (
     AppConfig,
     BatchingConfig,
     ConfigError,
+    LambdaArchitecture,
     PowertoolsSource,
     Stage,
     StreamProcessingConfig,
@@ -74,6 +75,17 @@ def test_powertools_comes_from_the_public_layer_unless_context_says_otherwise():
 def test_a_powertools_choice_that_is_not_one_is_rejected(value: str, message: str):
     with pytest.raises(ConfigError, match=message):
         AppConfig.from_context({"powertools": value})
+
+
+def test_functions_run_on_arm64_unless_context_asks_for_x86_64():
+    assert AppConfig.from_context({}).architecture is LambdaArchitecture.ARM_64
+    assert AppConfig.from_context({"architecture": "X86_64"}).architecture is (
+        LambdaArchitecture.X86_64
+    )
+    with pytest.raises(
+        ConfigError, match="context 'architecture' must be one of arm64, x86_64, got 'amd64'"
+    ):
+        AppConfig.from_context({"architecture": "amd64"})
 
 
 def test_the_batching_event_source_comes_from_the_batching_context_key():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from infra.config import LambdaArchitecture
 from infra.constructs import dependency_layer
 from infra.constructs.dependency_layer import build_layer, layer_key
 
@@ -45,6 +46,19 @@ def test_another_pin_is_another_layer():
     assert layer_key("etl-layer", ["pyarrow==26.0.1"]) != layer_key(
         "etl-layer", ["pyarrow==26.0.0"]
     )
+
+
+def test_each_architecture_has_its_own_layer(tmp_path: Path):
+    arm64 = build_layer("etl-layer", cache=tmp_path, install=_fake_install([]))
+    x86_64 = build_layer(
+        "etl-layer",
+        architecture=LambdaArchitecture.X86_64,
+        cache=tmp_path,
+        install=_fake_install([]),
+    )
+
+    assert x86_64.key != arm64.key
+    assert x86_64.zip_path != arm64.zip_path
 
 
 def test_a_layer_over_lambda_s_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
