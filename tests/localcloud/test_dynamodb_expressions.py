@@ -267,21 +267,55 @@ def test_every_request_is_answered_as_moto_answers_it():
     assert 4 <= len(errors) < len(SCENARIOS) - 4
 
 
-def test_a_text_is_parsed_once_and_each_request_gets_its_own_tree():
+def test_a_text_is_parsed_once_and_validated_on_a_copy_that_leaves_it_as_parsed(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    parsed: list[str] = []
+    parse = UpdateExpressionParser.make.__func__
+
+    def counted(cls: type, expression_str: str) -> Any:
+        parsed.append(expression_str)
+        return parse(cls, expression_str)
+
+    monkeypatch.setattr(UpdateExpressionParser, "make", classmethod(counted))
     installed = InstalledHooks(expressions.HOOKS)
     try:
-        first = UpdateExpressionParser.make("SET #once = :once")
-        parsed_before = len(expressions._update_trees)
-        second = UpdateExpressionParser.make("SET #once = :once")
-        parsed_after = len(expressions._update_trees)
+        with mock_aws():
+            dynamodb = boto3.client("dynamodb", region_name=REGION)
+            dynamodb.create_table(
+                TableName="once",
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            text = "SET #count = if_not_exists(#count, :zero) + :one"
+            for _ in range(3):
+                dynamodb.update_item(
+                    TableName="once",
+                    Key={"id": {"S": "a"}},
+                    UpdateExpression=text,
+                    ExpressionAttributeNames={"#count": "count"},
+                    ExpressionAttributeValues={":zero": {"N": "0"}, ":one": {"N": "1"}},
+                )
+            kept = UpdateExpressionParser.make(text)
+            item = dynamodb.get_item(TableName="once", Key={"id": {"S": "a"}})["Item"]
     finally:
         installed.remove()
 
-    assert parsed_after == parsed_before  # the second request parsed nothing
-    assert first is not second
-    assert first.children[0] is not second.children[0]
-    first.children[0].children = []  # what one request does to its tree...
-    assert second.children[0].children  # ...the other's does not see
+    assert item["count"] == {"N": "3"}
+    # moto asked for the tree twice per request; it was parsed once...
+    assert parsed == [text]
+    # ...and is still as parsed: placeholders, not the values validation put in its copy.
+    assert {type(node).__name__ for node in _nodes(kept)} >= {
+        "ExpressionAttributeName",
+        "ExpressionAttributeValue",
+    }
+    assert "DDBTypedValue" not in {type(node).__name__ for node in _nodes(kept)}
+
+
+def _nodes(node: Any) -> list[Any]:
+    children = [child for child in node.children or [] if hasattr(child, "children")]
+    return [node, *(found for child in children for found in _nodes(child))]
 
 
 def test_the_texts_kept_are_bounded(monkeypatch: pytest.MonkeyPatch):

@@ -12,9 +12,9 @@ walks (the action count and overlapping paths checks) search the whole subtree a
 every clause node, in time that grows with the square of the expression's length.
 
 Here:
-- an update expression's tree is parsed once per text and handed out as a copy, so a request
-  can change its tree without touching the kept one; a condition expression's tokens likewise
-  (they are immutable tuples);
+- an update expression's tree is parsed once per text and handed out as it is kept: moto's
+  callers read it, and its validator changes only its own copy; a condition expression's
+  tokens likewise (immutable tuples, each with its own children list);
 - the tree is copied by walking it (three attributes per node) instead of `copy.deepcopy`;
 - each walk builds its processor table once, and learns once per class of node which
   processor takes it; clauses are found without an ABC check per node;
@@ -173,7 +173,9 @@ def _parsed_once(original):
         return tree
 
     def make(cls, expression_str):
-        return copy_tree(_update_trees.get(expression_str, lambda: parse(expression_str)))
+        # Every caller in moto only reads the tree (its placeholders), or validates it, and
+        # the validator works on its own copy (`_validator_copies_by_walking`).
+        return _update_trees.get(expression_str, lambda: parse(expression_str))
 
     return classmethod(make)
 
@@ -272,7 +274,7 @@ HOOKS = (
         UpdateExpressionParser,
         "make",
         _parsed_once,
-        why="An update expression is parsed once per text; each request gets its own copy",
+        why="An update expression is parsed once per text",
         parameters=("cls", "expression_str"),
         replaces=True,
     ),
