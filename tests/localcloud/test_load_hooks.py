@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -227,3 +228,37 @@ def test_moto_keeps_no_record_of_messages_and_items_only_of_s3_objects(engine: E
     # files moto's reset closes through that list.
     assert (len(Message.instances_tracked), len(Item.instances_tracked)) == tracked_before
     assert len(FakeKey.instances_tracked) == keys_before + 1
+
+
+def _authorizations_sent_by(client) -> list[str]:
+    seen: list[str] = []
+
+    def capture(request, **_):
+        seen.append(request.headers["Authorization"].decode())
+
+    client.meta.events.register("before-send", capture)
+    return seen
+
+
+def test_a_request_moto_answers_here_is_not_signed_and_still_names_its_account(engine: Engine):
+    from localcloud.core.engine import UNCHECKED_SIGNATURE
+
+    sts = boto3.client("sts", region_name=REGION)
+    sqs, url = _queue()
+    headers = _authorizations_sent_by(sqs)
+    signed = _authorizations_sent_by(sts)
+
+    sqs.send_message(QueueUrl=url, MessageBody="unsigned")
+    identity = sts.get_caller_identity()
+
+    # The headers botocore's signer gives, with the credential scope moto reads...
+    [authorization] = headers
+    assert re.match(
+        r"AWS4-HMAC-SHA256 Credential=\w+/\d{8}/eu-west-1/sqs/aws4_request, SignedHeaders=\S+, ",
+        authorization,
+    )
+    assert authorization.endswith(f"Signature={UNCHECKED_SIGNATURE}")
+    assert signed[0].endswith(f"Signature={UNCHECKED_SIGNATURE}")
+    # ...so moto answers as it would a signed request.
+    assert _depth(sqs, url) == (1, 0)
+    assert identity["Account"] == "123456789012"

@@ -128,3 +128,19 @@ def test_answers_carry_the_cors_header_moto_server_gives_them(server: LocalCloud
     assert response.status == 200
     assert response.getheader("Access-Control-Allow-Origin") == "*"
     connection.close()
+
+
+def test_a_request_from_outside_a_handler_is_signed(server: LocalCloudServer):
+    from localcloud.core.engine import UNCHECKED_SIGNATURE
+    from tests.localcloud.servers import client
+
+    sqs = client(server, "sqs")
+    seen: list[str] = []
+    sqs.meta.events.register(
+        "before-send", lambda request, **_: seen.append(request.headers["Authorization"].decode())
+    )
+    sqs.list_queues()
+
+    [authorization] = seen
+    assert "Signature=" in authorization
+    assert not authorization.endswith(f"Signature={UNCHECKED_SIGNATURE}")
