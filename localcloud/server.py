@@ -11,6 +11,7 @@ One port serves three things:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
@@ -96,6 +97,16 @@ class _QuietRequestHandler(MotoRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
+
+    def setup(self) -> None:
+        super().setup()
+        # Kept open, a connection outlives its request: the server closes what is left of
+        # them when it stops, so a stopped endpoint answers nobody.
+        self.server.open_connections.add(self.connection)  # type: ignore[attr-defined]
+
+    def finish(self) -> None:
+        self.server.open_connections.discard(self.connection)  # type: ignore[attr-defined]
+        super().finish()
 
     def run_wsgi(self) -> None:
         connection_file, self.rfile = self.rfile, _OneRequestsBody(self.rfile)
@@ -186,6 +197,7 @@ class LocalCloudServer:
             request_handler=_QuietRequestHandler,
             fd=self._listener.fileno(),
         )
+        self._server.open_connections = set()  # type: ignore[attr-defined]
         # The server listens on its own duplicate of the socket.
         self._listener.close()
         self._listener = None
@@ -211,6 +223,9 @@ class LocalCloudServer:
                 self._thread.join()
                 self._thread = None
             self._server.server_close()
+            for connection in list(self._server.open_connections):  # type: ignore[attr-defined]
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
             self._server = None
         if self._listener is not None:
             self._listener.close()
