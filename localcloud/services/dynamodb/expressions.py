@@ -3,7 +3,7 @@
 A handler that keeps its state in DynamoDB (Powertools' idempotency, a ledger) sends a few
 writes per message, each with an update or condition expression, and under load those
 expressions are where localcloud spends its time: profiled (py-spy, the PubSub subscriber at
-load), two thirds of a message went to moto's expression machinery, not to storing anything.
+load), half of a message went to moto's handling of those expressions, not to storing anything.
 moto parses every expression from its text on every request (twice for an UpdateItem: once
 to check the placeholders, once to apply it); deep-copies the parsed tree with
 `copy.deepcopy` before validating it; validates it with ten tree walks, each of which
