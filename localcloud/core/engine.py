@@ -444,18 +444,26 @@ def _handler_requests_carry_their_chain(original):
     return putrequest
 
 
+def _chain_answered_locally(engine: Engine | None, url: str) -> str | None:
+    """Under `localcloud up`, the invocation chain of this thread's request to `url` when it
+    is a handler's request to the endpoint, which `engine` answers in this process; else None."""
+    if engine is None or engine.answer_locally is None:
+        return None
+    chain = engine.runner.chain_of_current_thread()
+    if chain is None or not local_calls.is_endpoint_request(url, engine.endpoint_url or ""):
+        return None
+    return chain
+
+
 def _handler_calls_answered_in_process(original):
     # moto's stubber answers botocore requests only under `mock_aws`; under `localcloud up` a
     # handler's request to the endpoint is answered here instead of crossing the socket back
     # into this process (see `local_calls`). Any other request goes on as before.
     def __call__(self, event_name, request, **kwargs):  # noqa: N807 - replaces __call__
         engine = _active
-        if not self.enabled and engine is not None and engine.answer_locally is not None:
-            chain = engine.runner.chain_of_current_thread()
-            if chain is not None and local_calls.is_endpoint_request(
-                request.url, engine.endpoint_url or ""
-            ):
-                return engine.answer_locally(request, chain=chain)
+        chain = None if self.enabled else _chain_answered_locally(engine, request.url)
+        if chain is not None:
+            return engine.answer_locally(request, chain=chain)
         return original(self, event_name, request, **kwargs)
 
     return __call__
@@ -598,9 +606,7 @@ def _answered_here(url: str) -> bool:
         return False
     if engine.answer_locally is None:
         return botocore_stubber.enabled
-    return engine.runner.chain_of_current_thread() is not None and local_calls.is_endpoint_request(
-        url, engine.endpoint_url or ""
-    )
+    return _chain_answered_locally(engine, url) is not None
 
 
 def _unsigned_when_answered_here(original):

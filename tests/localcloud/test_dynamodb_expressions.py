@@ -54,6 +54,31 @@ LEDGER = "ADD #a0 :a0 SET #s1 = :s1, #s2 = :s2"
 LEDGER_NAMES = {"#a0": "reservations", "#s1": "status", "#s2": "amount"}
 CONDITIONAL = "attribute_not_exists(#s) OR #s < :now"
 
+
+def _transact(update: dict[str, Any]) -> dict[str, Any]:
+    """A TransactWriteItems request of one update (which takes no ReturnValues)."""
+    return {"TransactItems": [{"Update": {k: v for k, v in update.items() if k != "ReturnValues"}}]}
+
+
+def _put_if_older(seen: str) -> dict[str, Any]:
+    return {
+        "TableName": TABLE,
+        "Item": {"pk": {"S": "p"}, "sk": {"S": "s"}, "seen": {"N": seen}},
+        "ConditionExpression": CONDITIONAL,
+        "ExpressionAttributeNames": {"#s": "seen"},
+        "ExpressionAttributeValues": {":now": {"N": "3"}},
+    }
+
+
+LEDGER_VALUES = {":a0": {"N": "1"}, ":s1": {"S": "t"}, ":s2": {"N": "1"}}
+TWO_SETS = ("SET #a = :a SET #b = :b", {"#a": "a", "#b": "b"}, {":a": {"S": "1"}, ":b": {"S": "2"}})
+COUNTER = (
+    "SET #n = if_not_exists(#n, :zero) + :one",
+    {"#n": "count"},
+    {":zero": {"N": "0"}, ":one": {"N": "1"}},
+)
+APPEND = "SET #l = list_append(if_not_exists(#l, :empty), :more)"
+
 #: (operation, request) in order; several reuse one text with other names or values.
 SCENARIOS: list[tuple[str, dict[str, Any]]] = [
     (
@@ -83,55 +108,15 @@ SCENARIOS: list[tuple[str, dict[str, Any]]] = [
         ),
     ),
     # Two SET clauses, twice: refused both times with moto's message.
-    (
-        "update",
-        _update(
-            "SET #a = :a SET #b = :b", {"#a": "a", "#b": "b"}, {":a": {"S": "1"}, ":b": {"S": "2"}}
-        ),
-    ),
-    (
-        "update",
-        _update(
-            "SET #a = :a SET #b = :b", {"#a": "a", "#b": "b"}, {":a": {"S": "1"}, ":b": {"S": "2"}}
-        ),
-    ),
+    *2 * [("update", _update(*TWO_SETS))],
     # A key attribute cannot be updated; the same text on another attribute can.
     ("update", _update("SET #k = :v", {"#k": "pk"}, {":v": {"S": "moved"}})),
     ("update", _update("SET #k = :v", {"#k": "note"}, {":v": {"S": "kept"}})),
     # Arithmetic and functions read the item as it is now, not as it was when first parsed.
-    (
-        "update",
-        _update(
-            "SET #n = if_not_exists(#n, :zero) + :one",
-            {"#n": "count"},
-            {":zero": {"N": "0"}, ":one": {"N": "1"}},
-        ),
-    ),
-    (
-        "update",
-        _update(
-            "SET #n = if_not_exists(#n, :zero) + :one",
-            {"#n": "count"},
-            {":zero": {"N": "0"}, ":one": {"N": "1"}},
-        ),
-    ),
+    *2 * [("update", _update(*COUNTER))],
     ("update", _update("REMOVE #n", {"#n": "note"})),
-    (
-        "update",
-        _update(
-            "SET #l = list_append(if_not_exists(#l, :empty), :more)",
-            {"#l": "log"},
-            {":empty": {"L": []}, ":more": {"L": [{"S": "a"}]}},
-        ),
-    ),
-    (
-        "update",
-        _update(
-            "SET #l = list_append(if_not_exists(#l, :empty), :more)",
-            {"#l": "log"},
-            {":empty": {"L": []}, ":more": {"L": [{"S": "b"}]}},
-        ),
-    ),
+    ("update", _update(APPEND, {"#l": "log"}, {":empty": {"L": []}, ":more": {"L": [{"S": "a"}]}})),
+    ("update", _update(APPEND, {"#l": "log"}, {":empty": {"L": []}, ":more": {"L": [{"S": "b"}]}})),
     # One condition text, other values: passes, then fails.
     (
         "update",
@@ -145,75 +130,18 @@ SCENARIOS: list[tuple[str, dict[str, Any]]] = [
         "update",
         _update("SET #s = :now", {"#s": "seen"}, {":now": {"N": "20"}}, condition=CONDITIONAL),
     ),
+    ("transact", _transact(_update(LEDGER, LEDGER_NAMES, LEDGER_VALUES, key="k3"))),
     (
         "transact",
-        {
-            "TransactItems": [
-                {
-                    "Update": {
-                        k: v
-                        for k, v in _update(
-                            LEDGER,
-                            LEDGER_NAMES,
-                            {":a0": {"N": "1"}, ":s1": {"S": "t"}, ":s2": {"N": "1"}},
-                            key="k3",
-                        ).items()
-                        if k != "ReturnValues"
-                    }
-                }
-            ]
-        },
+        _transact(
+            _update(
+                LEDGER, LEDGER_NAMES, LEDGER_VALUES, key="k3", condition="attribute_not_exists(#a0)"
+            )
+        ),
     ),
-    (
-        "transact",
-        {
-            "TransactItems": [
-                {
-                    "Update": {
-                        k: v
-                        for k, v in _update(
-                            LEDGER,
-                            LEDGER_NAMES,
-                            {":a0": {"N": "1"}, ":s1": {"S": "t"}, ":s2": {"N": "1"}},
-                            key="k3",
-                            condition="attribute_not_exists(#a0)",
-                        ).items()
-                        if k != "ReturnValues"
-                    }
-                }
-            ]
-        },
-    ),
-    (
-        "put",
-        {
-            "TableName": TABLE,
-            "Item": {"pk": {"S": "p"}, "sk": {"S": "s"}, "seen": {"N": "1"}},
-            "ConditionExpression": "attribute_not_exists(#s) OR #s < :now",
-            "ExpressionAttributeNames": {"#s": "seen"},
-            "ExpressionAttributeValues": {":now": {"N": "3"}},
-        },
-    ),
-    (
-        "put",
-        {
-            "TableName": TABLE,
-            "Item": {"pk": {"S": "p"}, "sk": {"S": "s"}, "seen": {"N": "2"}},
-            "ConditionExpression": "attribute_not_exists(#s) OR #s < :now",
-            "ExpressionAttributeNames": {"#s": "seen"},
-            "ExpressionAttributeValues": {":now": {"N": "3"}},
-        },
-    ),
-    (
-        "put",
-        {
-            "TableName": TABLE,
-            "Item": {"pk": {"S": "p"}, "sk": {"S": "s"}, "seen": {"N": "3"}},
-            "ConditionExpression": "attribute_not_exists(#s) OR #s < :now",
-            "ExpressionAttributeNames": {"#s": "seen"},
-            "ExpressionAttributeValues": {":now": {"N": "3"}},
-        },
-    ),
+    ("put", _put_if_older("1")),
+    ("put", _put_if_older("2")),
+    ("put", _put_if_older("3")),
 ]
 
 

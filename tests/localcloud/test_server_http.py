@@ -25,7 +25,7 @@ def server() -> Iterator[LocalCloudServer]:
         yield running
 
 
-def _sqs(connection: http.client.HTTPConnection, action: str, body: dict) -> tuple[int, dict]:
+def call_sqs(connection: http.client.HTTPConnection, action: str, body: dict) -> tuple[int, dict]:
     connection.request(
         "POST",
         "/",
@@ -42,15 +42,15 @@ def _sqs(connection: http.client.HTTPConnection, action: str, body: dict) -> tup
 
 def test_one_connection_carries_many_requests_each_with_its_own_body(server: LocalCloudServer):
     connection = http.client.HTTPConnection("localhost", server.port, timeout=10)
-    status, created = _sqs(connection, "CreateQueue", {"QueueName": "kept-connection"})
+    status, created = call_sqs(connection, "CreateQueue", {"QueueName": "kept-connection"})
     queue_url = created["QueueUrl"]
     socket_before = connection.sock
 
     answers = [
-        _sqs(connection, "SendMessage", {"QueueUrl": queue_url, "MessageBody": f"m{n}"})
+        call_sqs(connection, "SendMessage", {"QueueUrl": queue_url, "MessageBody": f"m{n}"})
         for n in range(3)
     ]
-    _, received = _sqs(
+    _, received = call_sqs(
         connection,
         "ReceiveMessage",
         {"QueueUrl": queue_url, "MaxNumberOfMessages": 10, "VisibilityTimeout": 30},
@@ -72,7 +72,7 @@ def test_a_body_the_application_does_not_read_does_not_reach_the_next_request(
     first = connection.getresponse()
     first.read()
     # ...and the connection's next request is still read from where it starts.
-    status, listed = _sqs(connection, "ListQueues", {})
+    status, listed = call_sqs(connection, "ListQueues", {})
 
     assert first.status == 200
     assert status == 200
@@ -103,7 +103,7 @@ def test_a_chunked_body_is_read_whole_and_its_connection_closed(server: LocalClo
 
 def test_an_error_comes_back_in_the_services_shape_with_its_status(server: LocalCloudServer):
     connection = http.client.HTTPConnection("localhost", server.port, timeout=10)
-    status, error = _sqs(connection, "GetQueueUrl", {"QueueName": "no-such-queue"})
+    status, error = call_sqs(connection, "GetQueueUrl", {"QueueName": "no-such-queue"})
 
     assert status == 400
     assert error["__type"].endswith("QueueDoesNotExist")
