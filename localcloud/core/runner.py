@@ -634,7 +634,7 @@ class FunctionRunner:
         sys.modules.update(function._modules)
         modules_loaded = len(sys.modules)
         sys.path.insert(0, str(function.code_dir))
-        saved_environ = dict(os.environ)
+        saved_environ = _environ_snapshot()
         environment = self._lambda_environment(function)
         # A nested invocation sees its own variables, not those of the function calling it.
         for key in self._environments[-1] if self._environments else ():
@@ -702,13 +702,24 @@ class FunctionRunner:
         }
 
 
-def _restore_environ(saved: dict[str, str]) -> None:
-    """Put `os.environ` back as it was, touching only the variables that differ."""
-    for key in [key for key in os.environ if key not in saved]:
-        del os.environ[key]
+# `os.environ` decodes every name and value it hands out; its encoded store (`_data`, what it
+# keeps in step with the process environment) is copied and compared without that, a third
+# of an invocation's cost of setting and restoring the function's variables.
+def _environ_snapshot() -> dict:
+    """`os.environ` as it is now, to give `_restore_environ`."""
+    return os.environ._data.copy()  # type: ignore[attr-defined]
+
+
+def _restore_environ(saved: dict) -> None:
+    """Put `os.environ` back as it was at `saved`, touching only the variables that differ."""
+    encoded = os.environ._data  # type: ignore[attr-defined]
+    for key in [key for key in encoded if key not in saved]:
+        os.unsetenv(key)
+        del encoded[key]
     for key, value in saved.items():
-        if os.environ.get(key) != value:
-            os.environ[key] = value
+        if encoded.get(key) != value:
+            os.putenv(key, value)
+            encoded[key] = value
 
 
 def _stop_thread(thread: threading.Thread) -> None:

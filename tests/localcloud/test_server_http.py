@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -144,3 +145,120 @@ def test_a_request_from_outside_a_handler_is_signed(server: LocalCloudServer):
     [authorization] = seen
     assert "Signature=" in authorization
     assert not authorization.endswith(f"Signature={UNCHECKED_SIGNATURE}")
+
+
+def _exchange(server: LocalCloudServer, head: bytes, body: bytes = b"") -> bytes:
+    """Send one raw request and return all the server sends until it closes the connection
+    (a request with `Connection: close`, or one the server refuses); a connection it keeps
+    open raises TimeoutError."""
+    with socket.create_connection(("localhost", server.port), timeout=2) as raw:
+        raw.sendall(head + body)
+        received = b""
+        while chunk := raw.recv(65536):
+            received += chunk
+    return received
+
+
+def _sqs_head(target: str, body: bytes, *lines: bytes) -> bytes:
+    return (
+        b"POST / HTTP/1.1\r\nHost: localhost\r\n"
+        + b"Content-Type: application/x-amz-json-1.0\r\n"
+        + f"X-Amz-Target: AmazonSQS.{target}\r\nAuthorization: {SIGNED_FOR_SQS}\r\n".encode()
+        + b"Content-Length: %d\r\n" % len(body)
+        + b"".join(line + b"\r\n" for line in lines)
+        + b"\r\n"
+    )
+
+
+def test_header_values_are_read_as_sent_whatever_the_spacing_after_the_colon(
+    server: LocalCloudServer,
+):
+    body = b'{"QueueName": "spaced-headers"}'
+    head = (
+        b"POST / HTTP/1.1\r\nHost:localhost\r\n"
+        b"Content-Type:\t application/x-amz-json-1.0\r\n"
+        b"x-amz-target:AmazonSQS.CreateQueue\r\n"
+        + f"Authorization:   {SIGNED_FOR_SQS}\r\n".encode()
+        + b"Content-Length:%d\r\nConnection: \t close\r\n\r\n" % len(body)
+    )
+
+    answer = _exchange(server, head, body)
+
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert b'/spaced-headers"' in answer
+
+
+def test_a_header_line_without_a_colon_is_a_bad_request(server: LocalCloudServer):
+    answer = _exchange(server, _sqs_head("ListQueues", b"{}", b"NoColonHere"), b"{}")
+
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b"NoColonHere" in answer
+
+
+def test_a_value_folded_onto_the_next_line_is_a_bad_request(server: LocalCloudServer):
+    answer = _exchange(server, _sqs_head("ListQueues", b"{}", b"X-Note: one", b"  two"), b"{}")
+
+    assert answer.startswith(b"HTTP/1.1 400 ")
+
+
+def test_too_many_headers_or_too_long_a_header_line_is_refused_with_431(
+    server: LocalCloudServer,
+):
+    many = [b"X-Extra-%d: v" % n for n in range(101)]
+    too_many = _exchange(server, _sqs_head("ListQueues", b"{}", *many), b"{}")
+    too_long = _exchange(server, _sqs_head("ListQueues", b"{}", b"X-Long: " + b"v" * 70_000))
+    just_enough = _exchange(server, _sqs_head("ListQueues", b"{}", b"Connection: close"), b"{}")
+
+    assert too_many.startswith(b"HTTP/1.1 431 ")
+    assert b"Too many headers" in too_many
+    assert too_long.startswith(b"HTTP/1.1 431 ")
+    assert b"Line too long" in too_long
+    assert just_enough.startswith(b"HTTP/1.1 200 ")
+
+
+def test_connection_close_in_the_request_closes_the_connection_after_its_answer(
+    server: LocalCloudServer,
+):
+    # `_exchange` returns once the server closes (without the header, the connection stays
+    # open: `test_one_connection_carries_many_requests_each_with_its_own_body`).
+    closing = _exchange(server, _sqs_head("ListQueues", b"{}", b"Connection: close"), b"{}")
+
+    assert closing.startswith(b"HTTP/1.1 200 ")
+
+
+def test_a_client_that_expects_100_continue_is_told_to_send_its_body(server: LocalCloudServer):
+    body = b'{"QueueName": "after-continue"}'
+    with socket.create_connection(("localhost", server.port), timeout=10) as raw:
+        raw.sendall(_sqs_head("CreateQueue", body, b"Expect: 100-continue", b"Connection: close"))
+        interim = raw.recv(65536)
+        raw.sendall(body)
+        final = b""
+        while chunk := raw.recv(65536):
+            final += chunk
+
+    assert interim.startswith(b"HTTP/1.1 100 Continue\r\n")
+    assert b"HTTP/1.1 200 " in final
+    assert b'/after-continue"' in final
+
+
+@pytest.mark.parametrize(
+    ("request_line", "status"),
+    [
+        (b"GET /_localcloud/health", b"400"),  # HTTP/0.9
+        (b"GET /_localcloud/health HTTP/1.1 extra", b"400"),
+        (b"GET /_localcloud/health HTTP/one", b"400"),
+        (b"GET /_localcloud/health HTTP/2.0", b"505"),
+    ],
+)
+def test_a_request_line_that_is_not_http_1_is_refused(
+    server: LocalCloudServer, request_line: bytes, status: bytes
+):
+    answer = _exchange(server, request_line + b"\r\nHost: localhost\r\n\r\n")
+
+    assert answer.startswith(b"HTTP/1.1 " + status + b" ")
+
+
+def test_an_http_1_0_request_is_answered_and_its_connection_closed(server: LocalCloudServer):
+    answer = _exchange(server, b"GET /_localcloud/health HTTP/1.0\r\nHost: localhost\r\n\r\n")
+
+    assert answer.startswith(b"HTTP/1.1 200 ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import sys
 import textwrap
 import threading
@@ -90,6 +91,49 @@ def test_environment_and_modules_are_restored_after_the_invocation(code_dir: Pat
     assert "COLOUR" not in os.environ
     assert os.environ.get("AWS_LAMBDA_FUNCTION_NAME") is None
     assert not any(name == "service" or name.startswith("service.") for name in sys.modules)
+
+
+CHANGED = ("HOST_KEPT", "HOST_REMOVED", "LEFT_BY_HANDLER", "COLOUR")
+
+
+def test_variables_the_handler_changes_are_put_back_in_the_process_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    (tmp_path / "changes_environ.py").write_text(
+        textwrap.dedent(
+            """
+            import os
+
+            def handler(event, context):
+                os.environ["HOST_KEPT"] = "changed by the handler"
+                del os.environ["HOST_REMOVED"]
+                os.environ["LEFT_BY_HANDLER"] = "left"
+                return os.environ["COLOUR"]
+            """
+        )
+    )
+    monkeypatch.setenv("HOST_KEPT", "host value")
+    monkeypatch.setenv("HOST_REMOVED", "host value too")
+    function = LocalFunction(
+        name="changes-environ",
+        handler="changes_environ.handler",
+        code_dir=tmp_path,
+        environment={"COLOUR": "green"},
+    )
+
+    invocation = FunctionRunner().invoke(function, {}, trigger="test")
+    # A child process reads the process's own environment, not `os.environ`.
+    seen_by_a_child = subprocess.run(
+        [sys.executable, "-c", f"import os; print([os.environ.get(k) for k in {CHANGED!r}])"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=None,
+    ).stdout.strip()
+
+    assert invocation.payload == "green"
+    assert [os.environ.get(key) for key in CHANGED] == ["host value", "host value too", None, None]
+    assert seen_by_a_child == str(["host value", "host value too", None, None])
 
 
 def test_a_raising_handler_returns_lambdas_error_shape_and_its_output(code_dir: Path):
