@@ -34,43 +34,14 @@ def answer(
     app: Any, request: Any, *, chain: str, chain_header: str, raw_headers_key: str
 ) -> AWSResponse:
     """Run `request` (botocore's `AWSPreparedRequest`) through the WSGI `app`."""
-    parts = urlsplit(request.url)
-    body = _body_bytes(request.body)
     headers = [
         (str(name), _text(value))
         for name, value in request.headers.items()
         if str(name).lower() not in _HOP_HEADERS
     ]
     headers.append((chain_header, chain))
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": request.method,
-        "SCRIPT_NAME": "",
-        # WSGI gives the path decoded (as latin-1 text) and keeps the raw one apart.
-        "PATH_INFO": unquote(parts.path or "/", encoding="latin-1"),
-        "RAW_URI": parts.path + (f"?{parts.query}" if parts.query else ""),
-        "REQUEST_URI": parts.path + (f"?{parts.query}" if parts.query else ""),
-        "QUERY_STRING": parts.query,
-        "SERVER_NAME": parts.hostname or "localhost",
-        "SERVER_PORT": str(parts.port or 80),
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "CONTENT_LENGTH": str(len(body)),
-        "HTTP_HOST": parts.netloc,
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": parts.scheme or "http",
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-        raw_headers_key: headers,
-    }
-    for name, value in headers:
-        key = name.upper().replace("-", "_")
-        if key == "CONTENT_TYPE":
-            environ["CONTENT_TYPE"] = value
-        elif key != "CONTENT_LENGTH":
-            environ[f"HTTP_{key}"] = value
+    environ = wsgi_environ(request.method, request.url, headers, request.body)
+    environ[raw_headers_key] = headers
     started: dict[str, Any] = {}
 
     def start_response(status: str, response_headers: list, exc_info: Any = None) -> Any:
@@ -89,6 +60,47 @@ def answer(
         response_headers[name] = value
     status = int(started["status"].split(" ", 1)[0])
     return AWSResponse(request.url, status, response_headers, MockRawResponse(content))
+
+
+def wsgi_environ(method: str, url: str, headers: list[tuple[str, str]], body: Any) -> dict:
+    """The WSGI environment of a request sent to `url`, as a server would make it of what it
+    read: `headers` as sent (a repeated name's values joined with commas), `body` as bytes, a
+    string or a stream to read."""
+    parts = urlsplit(url)
+    data = _body_bytes(body)
+    scheme = parts.scheme or "http"
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        # WSGI gives the path decoded (as latin-1 text) and keeps the raw one apart.
+        "PATH_INFO": unquote(parts.path or "/", encoding="latin-1"),
+        "RAW_URI": target,
+        "REQUEST_URI": target,
+        "QUERY_STRING": parts.query,
+        "SERVER_NAME": parts.hostname or "localhost",
+        "SERVER_PORT": str(parts.port or (443 if scheme == "https" else 80)),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_LENGTH": str(len(data)),
+        "HTTP_HOST": parts.netloc,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": io.BytesIO(data),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    sent: set[str] = set()
+    for name, value in headers:
+        key = name.upper().replace("-", "_")
+        if key == "CONTENT_LENGTH":
+            continue
+        key = key if key == "CONTENT_TYPE" else f"HTTP_{key}"
+        environ[key] = f"{environ[key]},{value}" if key in sent else value
+        sent.add(key)
+    return environ
 
 
 def is_endpoint_request(url: str, endpoint_url: str) -> bool:

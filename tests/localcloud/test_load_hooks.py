@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
+from moto.core.request import Request as MotoRequest
 
 from localcloud.core.engine import Engine
 
@@ -262,3 +265,84 @@ def test_a_request_moto_answers_here_is_not_signed_and_still_names_its_account(e
     # ...so moto answers as it would a signed request.
     assert _depth(sqs, url) == (1, 0)
     assert identity["Account"] == "123456789012"
+
+
+class _CapturedError(Exception):
+    """Stops a client's call once its request is made, before anything is sent."""
+
+
+def _requests_made_by_clients() -> list:
+    """botocore's requests for calls of several protocols (JSON, query, REST with XML), with a
+    percent-encoded path, a query string, user metadata with an underscore and a stream body."""
+    made: list = []
+
+    def capture(request, **_):
+        body = request.body
+        streamed = hasattr(body, "read")
+        made.append((request, body.read() if streamed else body, streamed))
+        raise _CapturedError
+
+    session = boto3.Session(
+        aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION
+    )
+    calls = [
+        ("dynamodb", "put_item", {"TableName": "t", "Item": {"id": {"S": "ü"}}}),
+        ("sqs", "send_message", {"QueueUrl": "https://sqs/q", "MessageBody": "naïve"}),
+        ("sns", "publish", {"TopicArn": f"arn:aws:sns:{REGION}:123456789012:t", "Message": "m"}),
+        (
+            "s3",
+            "put_object",
+            {
+                "Bucket": "b",
+                "Key": "folder/ünï code+plus%.txt",
+                "Body": io.BytesIO(b"streamed body"),
+                "Metadata": {"my_key": "v", "Other-Key": "w"},
+            },
+        ),
+        ("s3", "list_objects_v2", {"Bucket": "b", "Prefix": "a b/", "MaxKeys": 5}),
+        ("lambda", "invoke", {"FunctionName": "f", "Qualifier": "live", "Payload": b"{}"}),
+    ]
+    for service, operation, parameters in calls:
+        client = session.client(service)
+        client.meta.events.register_first("before-send", capture)
+        with pytest.raises(_CapturedError):
+            getattr(client, operation)(**parameters)
+    return made
+
+
+def _as_moto_reads_it(request) -> tuple:
+    return (
+        request.method,
+        request.url,
+        request.raw_url,
+        request.raw_path,
+        request.path,
+        request.query_string,
+        request.args.to_dict(flat=False),
+        sorted(request.headers.items()),
+        request.get_data(),
+        request.content_type,
+        request.content_length,
+        request.host,
+        request.scheme,
+        request.environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY],
+    )
+
+
+def test_a_request_answered_in_process_reads_as_werkzeugs_builder_makes_it():
+    from localcloud.core.engine import _requests_built_from_their_parts
+
+    built_here = _requests_built_from_their_parts(None).__get__(None, MotoRequest)
+    made = _requests_made_by_clients()
+
+    for request, body, streamed in made:
+        # A stream is read by each build: each gets its own.
+        parts = [
+            (request.method, request.url, request.headers, io.BytesIO(body) if streamed else body)
+            for _ in range(2)
+        ]
+        assert _as_moto_reads_it(built_here(*parts[0])) == _as_moto_reads_it(
+            MotoRequest.from_primitives(*parts[1])
+        ), request.url
+    assert len(made) == 6
+    assert any(streamed for _, _, streamed in made)
