@@ -7,8 +7,11 @@ Figures, each beside its target from the issue "localcloud under load":
   thousand (steadiness), the server's RSS before and after, and how long it takes to stop
   after SIGTERM; the same scenario on MiniStack when it is installed and can run the stack;
 - the warm invoke of a trivial function through the endpoint with boto3 (median);
-- in process (`LocalCloud.settle`), a trivial handler at batch sizes 10 and 100 with 1,000,
-  10,000 and 50,000 queued messages.
+- the PubSub scenario in process (`LocalCloud.settle`): its rate, and the time moto takes to
+  answer a message's SDK calls, which bounds any placement of the handlers (moto's state is in
+  one process, so on one core);
+- in process, a trivial handler at batch sizes 10 and 100 with 1,000, 10,000 and 50,000
+  queued messages.
 
 It asserts nothing about time; it checks that the work timed was done: every order applied
 exactly once (the ledger's `reservations` counter is 1 for each), none in a DLQ.
@@ -19,6 +22,7 @@ exactly once (the ledger's `reservations` counter is 1 for each), none in a DLQ.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -34,7 +38,7 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +58,8 @@ TARGET_RSS_GROWTH_MB = 100.0
 TARGET_STOP_S = 5.0
 TARGET_INVOKE_MS = 2.0
 TARGET_IN_PROCESS = {10: 3_000.0, 100: 10_000.0}
+# Orders for the in-process PubSub figure (moto's share of a message is the same at any count).
+IN_PROCESS_ORDERS = 2_000
 
 TRIVIAL_HANDLER = "def handler(event, context):\n    return {'ok': True}\n"
 
@@ -479,6 +485,67 @@ def in_process_rate(messages: int, batch_size: int) -> tuple[float, bool]:
     return messages / seconds, report.payload["processed"] == messages and left == 0
 
 
+@dataclass
+class InProcessPubSub:
+    rate: float
+    ms_per_message: float
+    moto_ms_per_message: float
+    applied_once: int
+    applied_more: int
+    dead: int
+
+
+@contextlib.contextmanager
+def _time_in_moto() -> Iterator[list[float]]:
+    """Seconds spent in moto answering the SDK's requests while the block runs: from the
+    request botocore made to the response moto gives it, routing and backend included."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    spent = [0.0]
+    answer = BotocoreStubber.process_request
+
+    def timed(self: Any, request: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return answer(self, request)
+        finally:
+            spent[0] += time.perf_counter() - started
+
+    BotocoreStubber.process_request = timed  # type: ignore[method-assign]
+    try:
+        yield spent
+    finally:
+        BotocoreStubber.process_request = answer  # type: ignore[method-assign]
+
+
+def in_process_pubsub(orders: int, assembly: Path) -> InProcessPubSub:
+    """The PubSub scenario in process (`LocalCloud.settle`, the handlers on the caller's
+    process, their SDK calls answered by moto without HTTP): the rate, and moto's share of
+    each message, which no placement of the handlers can take off the one process (and so
+    the one core) that holds moto's state."""
+    from localcloud import LocalCloud
+
+    with LocalCloud(assembly) as cloud:
+        cloud.deploy(STACK)
+        outputs = cloud.outputs(STACK)
+        sqs = cloud.client("sqs")
+        for first in range(0, orders, SEND_BATCH):
+            entries = [
+                {"Id": str(n - first), "MessageBody": _envelope(_order(n))}
+                for n in range(first, min(first + SEND_BATCH, orders))
+            ]
+            sqs.send_message_batch(QueueUrl=outputs["FulfilmentQueueUrl"], Entries=entries)
+        with _time_in_moto() as in_moto:
+            started = time.perf_counter()
+            cloud.settle()
+            seconds = time.perf_counter() - started
+        once, more = _ledger_counts(cloud.client("dynamodb"), outputs["LedgerTableName"])
+        dead = _depth(sqs, outputs["FulfilmentDeadLetterQueueUrl"])
+    return InProcessPubSub(
+        orders / seconds, seconds / orders * 1e3, in_moto[0] / orders * 1e3, once, more, dead
+    )
+
+
 # -- main ----------------------------------------------------------------------------------
 
 
@@ -522,6 +589,21 @@ def run(report: Report, *, orders: int, depths: list[int], up: bool, invoke_call
                 f"{result.rate / peer_rate:.1f}x",
                 f">= {TARGET_PEER_RATIO:.0f}x",
             )
+    if (assembly / f"{STACK}.template.json").is_file():
+        in_process_orders = min(orders, IN_PROCESS_ORDERS)
+        print(f"\nPubSub in process: {in_process_orders} orders")
+        pubsub = in_process_pubsub(in_process_orders, assembly)
+        report.add("in process: PubSub fulfilment", f"{pubsub.rate:.0f} msg/s")
+        report.add(
+            "in process: applied once / more / DLQ",
+            f"{pubsub.applied_once} / {pubsub.applied_more} / {pubsub.dead}",
+            f"{in_process_orders} / 0 / 0",
+        )
+        report.add(
+            "in process: moto's time per message",
+            f"{pubsub.moto_ms_per_message:.2f} of {pubsub.ms_per_message:.2f} ms"
+            f" (at most {1000 / pubsub.moto_ms_per_message:.0f} msg/s on one core)",
+        )
     for batch_size in (10, 100):
         for depth in depths:
             print(f"\nIn process: {depth} queued messages, batch size {batch_size}")
