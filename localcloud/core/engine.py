@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import inspect
 import json
 import logging
 import sys
 import threading
+import types
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast, overload
@@ -49,6 +51,9 @@ from moto.core.request import (
     should_preserve_original_header_name,
 )
 from moto.core.request import Request as MotoRequest
+from moto.core.serialize import MISSING as MOTO_MISSING
+from moto.core.serialize import AttributePicker
+from moto.core.utils import get_value as moto_get_value
 from moto.logs.models import logs_backends
 
 from localcloud.core import apifront, cloudformation, local_calls
@@ -625,6 +630,56 @@ def _requests_built_from_their_parts(original):
     return classmethod(from_primitives)
 
 
+#: Most (picker, object class, member, shape) a response's keys are remembered for: one entry
+#: per member of each output shape served, so the bound only stops a runaway.
+_KEPT_ALIASES = 16384
+
+
+def _aliases_found_once(original):
+    # moto's serializer looks every member of a response up under each of its possible names
+    # (as modelled, snake_case, without its shape's or class's prefix), asking five alias
+    # providers for each, on every response: a fifth of a DynamoDB GetItem (py-spy). What
+    # those names are depends only on the picker's providers, the member and its shape, and
+    # the class of the object read (its `Meta`, its name), so they are worked out once per
+    # combination; an object that carries its own `Meta` or answers attributes on the fly is
+    # asked as before.
+    plain_classes: dict[type, bool] = {}
+    names_of: dict[tuple, tuple[str, ...]] = {}
+
+    def __call__(self, context):  # noqa: N807 - replaces __call__
+        obj = context.obj
+        kind = type(obj)
+        plain = plain_classes.get(kind)
+        if plain is None:
+            # No attribute is made up on the fly: no `__getattr__`, no `__getattribute__` but
+            # the built-in one (object's, dict's).
+            plain = plain_classes[kind] = not hasattr(kind, "__getattr__") and isinstance(
+                inspect.getattr_static(kind, "__getattribute__"), types.WrapperDescriptorType
+            )
+        if not plain or "Meta" in getattr(obj, "__dict__", ()):
+            return original(self, context)
+        key = (type(self), tuple(self.alias_providers), kind, context.key, context.shape)
+        names = names_of.get(key)
+        if names is None:
+            names = tuple(self.get_possible_keys(context))
+            if len(names_of) < _KEPT_ALIASES:
+                names_of[key] = names
+        for name in names:
+            value = moto_get_value(obj, name, MOTO_MISSING)
+            if value is not MOTO_MISSING:
+                break
+        else:
+            value = None
+        if self.response_transformers:
+            key_path = f"{context.key_path}.{context.key}"
+            for transform_path, transform in self.response_transformers.items():
+                if key_path.endswith(transform_path):
+                    return transform(value)
+        return value
+
+    return __call__
+
+
 #: The signature a request answered in this process carries (`_unsigned_when_answered_here`).
 UNCHECKED_SIGNATURE = "0" * 64
 
@@ -698,6 +753,14 @@ HOOKS: tuple[Hook, ...] = (
         _method_names_once_per_class,
         why="A response class's method names are read once, not on every request",
         parameters=("clazz",),
+    ),
+    Hook(
+        AttributePicker,
+        "__call__",
+        _aliases_found_once,
+        why="A response member's possible names are worked out once per member, not per response",
+        parameters=("self", "context"),
+        replaces=True,
     ),
     Hook(
         MotoRequest,

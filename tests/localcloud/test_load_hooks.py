@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 import re
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import boto3
 import pytest
@@ -13,8 +16,10 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
 from moto.core.request import Request as MotoRequest
+from moto.core.serialize import AttributePicker, XFormedAttributePicker
 
 from localcloud.core.engine import Engine
+from localcloud.core.hooks import InstalledHooks
 
 REGION = "eu-west-1"
 
@@ -346,3 +351,188 @@ def test_a_request_answered_in_process_reads_as_werkzeugs_builder_makes_it():
         ), request.url
     assert len(made) == 6
     assert any(streamed for _, _, streamed in made)
+
+
+def _reads_of_several_services() -> list[tuple[str, Callable[[], dict]]]:
+    """Resources of services whose answers moto serializes from dicts and from its models
+    (JSON, query and REST protocols, members renamed by the model), and reads of them."""
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName="kinds",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    item = {
+        "pk": {"S": "p"},
+        "n": {"N": "1.5"},
+        "b": {"B": b"\x00\x01"},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2"]},
+        "bs": {"BS": [b"x"]},
+        "m": {"M": {"l": {"L": [{"S": "v"}, {"NULL": True}, {"BOOL": False}]}}},
+    }
+    dynamodb.put_item(TableName="kinds", Item=item)
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_url = sqs.create_queue(QueueName="named", Attributes={"DelaySeconds": "1"})["QueueUrl"]
+    sns = boto3.client("sns", region_name=REGION)
+    topic = sns.create_topic(Name="named", Attributes={"DisplayName": "Named"})["TopicArn"]
+    iam = boto3.client("iam", region_name=REGION)
+    role = iam.create_role(
+        RoleName="reader",
+        AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}',
+        Tags=[{"Key": "team", "Value": "core"}],
+    )["Role"]["Arn"]
+    lambda_client = boto3.client("lambda", region_name=REGION)
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+    lambda_client.create_function(
+        FunctionName="reader",
+        Runtime="python3.13",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": zipped.getvalue()},
+        Environment={"Variables": {"COLOUR": "blue"}},
+    )
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    cloudformation.create_stack(
+        StackName="named",
+        TemplateBody=json.dumps(
+            {"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}, "Outputs": {"O": {"Value": "v"}}}
+        ),
+    )
+    return [
+        ("GetItem", lambda: dynamodb.get_item(TableName="kinds", Key={"pk": {"S": "p"}})),
+        ("DescribeTable", lambda: dynamodb.describe_table(TableName="kinds")),
+        ("Scan", lambda: dynamodb.scan(TableName="kinds")),
+        (
+            "GetQueueAttributes",
+            lambda: sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"]),
+        ),
+        ("ListQueues", sqs.list_queues),
+        ("GetTopicAttributes", lambda: sns.get_topic_attributes(TopicArn=topic)),
+        ("ListTopics", sns.list_topics),
+        ("GetRole", lambda: iam.get_role(RoleName="reader")),
+        ("ListRoles", iam.list_roles),
+        ("GetFunction", lambda: lambda_client.get_function(FunctionName="reader")),
+        ("ListFunctions", lambda_client.list_functions),
+        ("DescribeStacks", lambda: cloudformation.describe_stacks(StackName="named")),
+        ("ListStackResources", lambda: cloudformation.list_stack_resources(StackName="named")),
+    ]
+
+
+def _without_request_metadata(answer: dict) -> dict:
+    return {key: value for key, value in answer.items() if key != "ResponseMetadata"}
+
+
+def test_an_answer_read_with_its_members_names_remembered_is_motos_own(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from localcloud.core.engine import HOOKS
+
+    [remembered] = [hook for hook in HOOKS if hook.owner is AttributePicker]
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        for operation, read in _reads_of_several_services():
+            as_moto_answers = _without_request_metadata(read())
+            installed = InstalledHooks((remembered,))
+            try:
+                # Twice: the second answer is read with the names the first worked out.
+                first, second = (_without_request_metadata(read()) for _ in range(2))
+            finally:
+                installed.remove()
+
+            assert first == as_moto_answers, operation
+            assert second == as_moto_answers, operation
+
+
+class Widget:
+    """A model whose members moto finds by the class-name prefix (`WidgetId` as `id`)."""
+
+    def __init__(self) -> None:
+        self.id = "widget's id"
+        self.name = "widget's name"
+
+
+class Gadget:
+    """A model that names its members itself."""
+
+    class Meta:
+        serialization_aliases: ClassVar = {"WidgetId": "gadget_key", "Name": "label"}
+
+    def __init__(self) -> None:
+        self.gadget_key = "gadget's key"
+        self.label = "gadget's label"
+        self.name = "gadget's name"
+
+
+class Configured:
+    """A model each of whose objects names its members (a `Meta` of its own)."""
+
+    def __init__(self, name_from: str) -> None:
+        self.Meta = type("Meta", (), {"serialization_aliases": {"Name": name_from}})
+        self.first = "first"
+        self.second = "second"
+
+
+def test_a_members_names_are_remembered_per_shape_and_per_class_of_object():
+    from moto.core.model import ShapeResolver
+
+    from localcloud.core.engine import _aliases_found_once
+
+    resolver = ShapeResolver(
+        {
+            "Widget": {
+                "type": "structure",
+                "members": {"WidgetId": {"shape": "Text"}, "Name": {"shape": "Text"}},
+            },
+            "Renamed": {
+                "type": "structure",
+                "members": {
+                    "WidgetId": {"shape": "Text", "locationName": "widgetKey"},
+                    "Name": {"shape": "Text", "locationName": "title"},
+                },
+            },
+            "Text": {"type": "string"},
+        }
+    )
+    members = [
+        member
+        for parent in ("Widget", "Renamed")
+        for member in _members_of(resolver.get_shape_by_name(parent))
+    ]
+    objects = [
+        Widget(),
+        Gadget(),
+        {"WidgetId": "dict's WidgetId", "widgetKey": "dict's widgetKey", "title": "dict's title"},
+        {"widget_id": "snake", "name": "snake name"},
+        Configured(name_from="first"),
+        Configured(name_from="second"),
+    ]
+    remembering = _aliases_found_once(AttributePicker.__call__)
+    picker = XFormedAttributePicker()
+
+    asked = [(key, shape, obj) for _ in range(2) for key, shape in members for obj in objects]
+    found = [remembering(picker, _context(key, shape, obj)) for key, shape, obj in asked]
+    expected = [picker(_context(key, shape, obj)) for key, shape, obj in asked]
+
+    assert found == expected
+    # The matrix tells them apart: the same member reads differently by shape and by class.
+    assert len(set(expected)) >= 10
+
+
+def _members_of(parent) -> Iterator:
+    for key, member in parent.members.items():
+        member.parent = parent  # as moto's serializer sets it before reading the member
+        yield key, member
+
+
+def _context(key, shape, obj):
+    from moto.core.serialize import AttributePickerContext
+
+    return AttributePickerContext(obj=obj, key=key, shape=shape, key_path="Result")
