@@ -104,11 +104,7 @@ def _delete_through_index(original):
         message = index.get(receipt_handle) if index is not None else None
         if message is None or receipt_handle in self.deleted_messages:
             return original(self, receipt_handle)
-        messages = list(self._messages)
-        try:
-            # The oldest messages are received (and deleted) first: found near the front.
-            messages.remove(message)
-        except ValueError:
+        if not _removed(self, message):
             # Moved to the dead-letter queue since: moto says whether the handle is valid.
             for handle in message.all_receipt_handles:
                 index.pop(handle, None)
@@ -117,17 +113,32 @@ def _delete_through_index(original):
         self.deleted_messages.update(message.all_receipt_handles)
         for handle in message.all_receipt_handles:
             index.pop(handle, None)
-        self._messages = messages
         return None
 
     return delete_message
 
 
+def _removed(queue: Any, message: Any) -> bool:
+    """Take `message` out of `queue`'s list in place; False when it is no longer there.
+
+    The list is not copied: a copy per delete costs time in the queue's depth. The oldest
+    messages are received (and deleted) first, so `remove` finds them near the front; it runs
+    under the lock a send appends with. A receive iterating the list meanwhile may pass over
+    one message, which stays queued for the next receive, as SQS allows.
+    """
+    with queue._messages_lock:
+        try:
+            queue._messages.remove(message)
+        except ValueError:
+            return False
+    return True
+
+
 def delete_received(queue: Any, receipt_handles: list[str]) -> None:
-    """Delete a delivered batch from `queue`, rebuilding its message list once for the batch
-    (one delete at a time rebuilds it per message: quadratic in the queue's depth). A handle the
-    index does not know, or whose message has left the queue since (to its dead-letter queue),
-    goes to the queue's own delete, which decides as moto does."""
+    """Delete a delivered batch from `queue`, each message found through the index and taken
+    out of the queue's list in place. A handle the index does not know, or whose message has
+    left the queue since (to its dead-letter queue), goes to the queue's own delete, which
+    decides as moto does."""
     index = queue.__dict__.get(_INDEX) or {}
     received: dict[int, tuple[Any, str]] = {}  # by id(): one entry per message
     elsewhere: list[str] = []
@@ -137,22 +148,14 @@ def delete_received(queue: Any, receipt_handles: list[str]) -> None:
             elsewhere.append(handle)
         else:
             received[id(message)] = (message, handle)
-    if received:
-        # Under the lock a send appends with: a message sent while the list is rebuilt is kept.
-        with queue._messages_lock:
-            messages = list(queue._messages)
-            for message, handle in received.values():
-                try:
-                    # The oldest messages are received (and deleted) first: found near the front.
-                    messages.remove(message)
-                except ValueError:
-                    elsewhere.append(handle)
-                    continue
-                queue.pending_messages.discard(message)
-                queue.deleted_messages.update(message.all_receipt_handles)
-                for received_handle in message.all_receipt_handles:
-                    index.pop(received_handle, None)
-            queue._messages = messages
+    for message, handle in received.values():
+        if not _removed(queue, message):
+            elsewhere.append(handle)
+            continue
+        queue.pending_messages.discard(message)
+        queue.deleted_messages.update(message.all_receipt_handles)
+        for received_handle in message.all_receipt_handles:
+            index.pop(received_handle, None)
     for handle in elsewhere:
         queue.delete_message(handle)
 
