@@ -637,7 +637,7 @@ _KEPT_ALIASES = 16384
 
 def _aliases_found_once(original):
     # moto's serializer looks every member of a response up under each of its possible names
-    # (as modelled, snake_case, without its shape's or class's prefix), asking five alias
+    # (as modelled, snake_case, without its shape's or class's prefix), asking six alias
     # providers for each, on every response: a fifth of a DynamoDB GetItem (py-spy). What
     # those names are depends only on the picker's providers, the member and its shape, and
     # the class of the object read (its `Meta`, its name), so they are worked out once per

@@ -1,4 +1,5 @@
-"""The moto hooks that keep SQS and DynamoDB fast under load answer as moto does."""
+"""The moto hooks that keep localcloud fast under load (SQS, DynamoDB, the requests answered in
+process, the serializing of answers) answer as moto does."""
 
 from __future__ import annotations
 

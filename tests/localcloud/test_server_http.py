@@ -237,6 +237,7 @@ def test_a_client_that_expects_100_continue_is_told_to_send_its_body(server: Loc
             final += chunk
 
     assert interim.startswith(b"HTTP/1.1 100 Continue\r\n")
+    assert (interim + final).count(b"100 Continue") == 1
     assert b"HTTP/1.1 200 " in final
     assert b'/after-continue"' in final
 
