@@ -110,20 +110,23 @@ def test_received_attributes_are_filtered_without_changing_the_queued_message(en
     assert set(second["Messages"][0]["MessageAttributes"]) == {"kind", "other"}
 
 
-def test_a_cancelled_transaction_leaves_every_item_as_it_was(engine: Engine):
+def _table(name: str, *keys: str):
+    """An on-demand DynamoDB table keyed by `keys` (hash, then range), all strings; its client."""
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     dynamodb.create_table(
-        TableName="ledger",
+        TableName=name,
         KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
+            {"AttributeName": key, "KeyType": "RANGE" if position else "HASH"}
+            for position, key in enumerate(keys)
         ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"} for key in keys],
         BillingMode="PAY_PER_REQUEST",
     )
+    return dynamodb
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(engine: Engine):
+    dynamodb = _table("ledger", "pk", "sk")
     kept = {"pk": {"S": "a"}, "sk": {"S": "1"}}
     dynamodb.put_item(TableName="ledger", Item={**kept, "count": {"N": "1"}})
     guard = {"pk": {"S": "z"}, "sk": {"S": "1"}}
@@ -161,13 +164,7 @@ def test_a_cancelled_transaction_leaves_every_item_as_it_was(engine: Engine):
 
 
 def test_a_committed_transaction_writes_every_item(engine: Engine):
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    dynamodb.create_table(
-        TableName="ledger",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    dynamodb = _table("ledger", "pk")
 
     dynamodb.transact_write_items(
         TransactItems=[
@@ -220,13 +217,7 @@ def test_moto_keeps_no_record_of_messages_and_items_only_of_s3_objects(engine: E
     received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     for message in received:
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    dynamodb.create_table(
-        TableName="items",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    dynamodb = _table("items", "id")
     for n in range(20):
         dynamodb.put_item(TableName="items", Item={"id": {"S": f"i{n}"}})
     s3 = boto3.client("s3", region_name=REGION)
@@ -360,13 +351,7 @@ def test_a_request_answered_in_process_reads_as_werkzeugs_builder_makes_it():
 def _reads_of_several_services() -> list[tuple[str, Callable[[], dict]]]:
     """Resources of services whose answers moto serializes from dicts and from its models
     (JSON, query and REST protocols, members renamed by the model), and reads of them."""
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    dynamodb.create_table(
-        TableName="kinds",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    dynamodb = _table("kinds", "pk")
     item = {
         "pk": {"S": "p"},
         "n": {"N": "1.5"},
